@@ -1,0 +1,141 @@
+"""The connector contract (DESIGN §4).
+
+A connector is built from its connection's config section and talks to one tracker:
+
+* :meth:`Connector.streams` names what it reads (e.g. ``issues``); each stream has its own cursor.
+* :meth:`Connector.pull` yields :class:`Page` objects: raw payloads plus the cursor that is safe to commit once
+  those payloads are stored. Cursor semantics, shared by every connector:
+
+  - the start is *closed*: a pull from cursor ``c`` re-reads items updated exactly at ``c``, and the store
+    de-duplicates the overlap by ``uid``;
+  - a cursor only moves forward and never past the run's start time (``run_started``), so an item updated
+    while we page is read again next run rather than skipped;
+  - the caller commits each page's records and its cursor in one transaction, so a crash loses at most the
+    page in flight.
+
+* :meth:`Connector.normalize` is pure: one raw payload → :class:`Records`, or :class:`SkippableError`.
+* :meth:`Connector.scope_of` and :meth:`Connector.order_key` tell the planner which rank scope an item is
+  ordered in and how the tracker orders it; :meth:`Connector.current_order` reads that order live.
+* :meth:`Connector.apply` performs one :class:`Op`; :meth:`Connector.verify` re-reads the tracker to tell
+  which ops already show their intended state (confirmation after a push, and the guard that keeps an op
+  from being sent twice after a crash between send and journal).
+* :meth:`Connector.check` verifies auth and budget for ``rankbridge doctor``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.policy import Policy, PolicySettings
+from sync.model import Item, Op, OpResult, Records, StatusCategory
+
+
+class PolicyConfig(BaseModel):
+    """Retry and pacing bounds for one connection (see :mod:`connectors.policy`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    attempts: int = Field(6, ge=1, le=20)
+    base_wait: float = Field(0.5, ge=0)
+    max_wait: float = Field(60.0, gt=0)
+    timeout: float = Field(30.0, gt=0)
+    slow_below: float = Field(0.1, ge=0, le=1)
+    min_write_interval: float = Field(0.0, ge=0)
+
+    def settings(self) -> PolicySettings:
+        return PolicySettings(**self.model_dump())
+
+
+class ConnectionConfig(BaseModel):
+    """Settings every connection has; each service's config extends it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str
+    url: str
+    interval: int = Field(300, ge=1, description="seconds between pulls in the daemon")
+    staleness: int = Field(3600, ge=1, description="seconds after which /healthz reports this connection")
+    policy: PolicyConfig = PolicyConfig()
+    push_rank: bool = True
+    score_field: str | None = None
+    score_precision: float = Field(0.01, ge=0)
+    respect_manual: bool = True
+    status_map: dict[str, StatusCategory] = Field(default_factory=dict)
+    fields: dict[str, str] = Field(default_factory=dict, description="custom field name -> native field id")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of raw payloads and the cursor to commit with them (None: keep the stored cursor)."""
+
+    payloads: list[dict[str, Any]]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class RankScope:
+    """One ordered list in a tracker (a Jira board's JQL, a GitHub project, a Linear team)."""
+
+    name: str
+    max_batch: int = 1  # how many adjacent moved items one rank op may carry
+
+
+class Connector(ABC):
+    """Base class of every connector; see the module docstring for the contract."""
+
+    source: ClassVar[str]
+
+    def __init__(self, name: str, config: ConnectionConfig) -> None:
+        self.name = name
+        self.config = config
+        self.policy = Policy(config.policy.settings())
+
+    def uid(self, native_id: str) -> str:
+        return f"{self.name}:{native_id}"
+
+    # reading
+    @abstractmethod
+    def streams(self) -> list[str]: ...
+
+    @abstractmethod
+    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]: ...
+
+    @abstractmethod
+    def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records: ...
+
+    # ordering
+    def scopes(self) -> list[RankScope]:
+        return []
+
+    def scope_of(self, item: Item) -> str | None:
+        return None
+
+    def order_key(self, item: Item) -> Any:
+        return item.native_rank or ""
+
+    def current_order(self, scope: str) -> list[str]:
+        raise NotImplementedError(f"{self.source} has no rank scopes")
+
+    # writing
+    @abstractmethod
+    def apply(self, op: Op) -> OpResult: ...
+
+    @abstractmethod
+    def verify(self, ops: list[Op]) -> dict[str, bool]: ...
+
+    # operations
+    @abstractmethod
+    def check(self) -> dict[str, Any]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release HTTP sessions."""
+
+    def request_count(self) -> int:
+        """Requests sent so far (for status output and metrics); connectors that count override this."""
+        return 0

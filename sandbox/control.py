@@ -1,0 +1,88 @@
+"""Start the emulators together, seed them, and write a ready ``rankbridge.toml`` pointing at them."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox.framework import Emulator, Served, serve
+from sandbox.registry import available, emulator_class
+import tomli_w
+
+TOKEN_ENV = "RANKBRIDGE_SANDBOX_TOKEN"
+# Order matters: feedback generators reference the issues of the services started before them.
+ORDER = ("jira", "github", "linear", "zendesk")
+
+
+@dataclass
+class Sandbox:
+    token: str
+    served: dict[str, Served] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, services: list[str] | None = None, items: int = 50, seed: int = 1,
+              token: str | None = None) -> Sandbox:
+        box = cls(token=token or f"sbx-{secrets.token_hex(12)}")
+        wanted = services or available()
+        references: list[dict[str, str]] = []
+        for service in [s for s in ORDER if s in wanted]:
+            emulator = emulator_class(service)(box.token)
+            box.served[service] = serve(emulator)
+            emulator.generate(items, seed, references)
+            references.extend(emulator.references())
+        return box
+
+    def emulator(self, service: str) -> Emulator:
+        return self.served[service].emulator
+
+    def url(self, service: str) -> str:
+        return self.served[service].url
+
+    def config(self, store_path: str | Path) -> dict[str, Any]:
+        connections = {name: s.emulator.connection_config() for name, s in self.served.items()}
+        return {"store": {"path": str(store_path)}, "connections": connections}
+
+    def write_config(self, path: str | Path, store_path: str | Path, extra: dict[str, Any] | None = None) -> Path:
+        data = self.config(store_path)
+        for key, value in (extra or {}).items():
+            data[key] = value
+        target = Path(path)
+        target.write_text(tomli_w.dumps(data))
+        return target
+
+    def export_token(self) -> None:
+        """Put the sandbox token where the written config's ``${...}`` references find it."""
+        os.environ[TOKEN_ENV] = self.token
+
+    def requests(self, service: str) -> list[dict[str, Any]]:
+        return self._control(service, "GET", "/_sandbox/requests")  # type: ignore[no-any-return]
+
+    def reset(self, service: str | None = None) -> None:
+        for name in [service] if service else list(self.served):
+            self._control(name, "POST", "/_sandbox/reset", {})
+
+    def state(self, service: str) -> Any:
+        return self._control(service, "GET", "/_sandbox/state")
+
+    def edit(self, service: str, change: dict[str, Any]) -> Any:
+        return self._control(service, "POST", "/_sandbox/edit", change)
+
+    def faults(self, service: str, spec: dict[str, Any]) -> Any:
+        return self._control(service, "POST", "/_sandbox/faults", spec)
+
+    def _control(self, service: str, method: str, path: str, body: Any = None) -> Any:
+        """Control calls go over real HTTP, as a test or a person would make them."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url(service) + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def stop(self) -> None:
+        for served in self.served.values():
+            served.stop()

@@ -1,0 +1,401 @@
+"""The small framework the four emulators share: routing, auth, JSON responses, the request log, the
+fault injector, rate-limit accounting and the ``/_sandbox/`` control endpoints.
+
+Each emulator subclasses :class:`Emulator`, declares its routes with :func:`route`, and implements what is
+specific to its service (auth scheme, error body, rate-limit headers, state, edits). Servers are real HTTP
+on 127.0.0.1 (stdlib ``ThreadingHTTPServer``, HTTP/1.1 keep-alive); data lives in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+Handler = Callable[["Request"], "Response"]
+DROP = object()  # a fault that closes the connection without an answer
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)
+    operation: dict[str, str] | None = None  # GraphQL operation type and name, set by GraphQL handlers
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def args(self, name: str) -> list[str]:
+        """Repeated and comma-separated values of one query parameter."""
+        out: list[str] = []
+        for value in self.query.get(name, []):
+            out.extend(v for v in value.split(",") if v)
+        return out
+
+    def json(self) -> Any:
+        if not self.body:
+            return None
+        return json.loads(self.body)
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # JSON-serialisable, or bytes sent as they are
+    headers: dict[str, str] = field(default_factory=dict)
+    mutated: bool = False
+
+    def encoded(self) -> bytes:
+        if self.body is None:
+            return b""
+        if isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+
+class HttpError(Exception):
+    """Raised by handlers to answer with the service's error body."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass
+class Faults:
+    """What the fault injector does to API requests (never to ``/_sandbox/``)."""
+
+    error_rate: float = 0.0
+    error_status: int = 500
+    rate_limit_rate: float = 0.0
+    retry_after: float = 1.0
+    latency: float = 0.0
+    malformed_rate: float = 0.0
+    drop_rate: float = 0.0
+    only_writes: bool = False
+    remaining: int | None = None  # apply to the next N API requests only; None: until changed
+    seed: int = 0
+
+
+@dataclass
+class Budget:
+    """A fixed-window request budget; past it the emulator answers with its service's 429."""
+
+    limit: int = 100_000
+    window: float = 60.0
+    used: int = 0
+    window_start: float = field(default_factory=time.time)
+
+    def take(self) -> tuple[bool, int, float]:
+        now = time.time()
+        if now - self.window_start >= self.window:
+            self.window_start, self.used = now, 0
+        reset_at = self.window_start + self.window
+        if self.used >= self.limit:
+            return False, 0, reset_at
+        self.used += 1
+        return True, self.limit - self.used, reset_at
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler_name: str
+
+
+def route(method: str, path: str) -> Callable[[Handler], Handler]:
+    """Declare a handler: ``{name}`` in ``path`` captures one segment into ``request.params``."""
+    regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"
+
+    def mark(fn: Handler) -> Handler:
+        routes = getattr(fn, "_routes", [])
+        routes.append((method, regex))
+        fn._routes = routes  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+class Emulator:
+    """Base of every emulator: owns the lock, the log, faults and budget; subclasses own the data."""
+
+    name = "emulator"
+    public_paths: tuple[str, ...] = ()
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.lock = threading.RLock()
+        self.log: list[dict[str, Any]] = []
+        self.faults = Faults()
+        self.budget = Budget()
+        self.base_url = "http://127.0.0.1"
+        self._rng = random.Random(0)
+        self._routes = self._collect_routes()
+
+    # --- what subclasses implement -------------------------------------------------------------------
+    def authenticate(self, request: Request) -> bool:
+        raise NotImplementedError
+
+    def error_body(self, status: int, message: str) -> Any:
+        return {"message": message}
+
+    def rate_limit_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
+        return {}
+
+    def rate_limited(self, retry_after: float, reset_at: float) -> Response:
+        body = self.error_body(429, "rate limit exceeded")
+        return Response(429, body, {"Retry-After": _seconds(retry_after)})
+
+    def state(self) -> Any:
+        """``GET /_sandbox/state``: ``{"items": [{"key", "native_id", "title", "status", "status_category",
+        "order" (position in its rank scope or None), "labels", "fields", "updated"}], ...}``."""
+        raise NotImplementedError
+
+    def edit(self, change: dict[str, Any]) -> Any:
+        """``POST /_sandbox/edit``, a change as a person makes it in the UI (``updated`` moves):
+        ``{"key": K, "set": {"title"|"status_category"|"labels"|<field name>: value}}``,
+        ``{"key": K, "move": {"after": KEY or None}}`` (None: to the top), ``{"key": K, "delete": true}``,
+        ``{"key": K, "raw": {...}}`` (merge raw JSON into the stored payload, to make it malformed)."""
+        raise NotImplementedError
+
+    def generate(self, items: int, seed: int, references: list[dict[str, str]]) -> None:
+        """Fill the emulator with ``items`` realistic records, deterministically from ``seed``.
+        ``references`` lists other emulators' issues (``service``, ``key``, ``url``, ``native_id``) that
+        feedback may point at (used by Zendesk and Linear attachments)."""
+        raise NotImplementedError
+
+    def references(self) -> list[dict[str, str]]:
+        """This emulator's issues as ``{"service", "key", "url", "native_id"}``, for other generators."""
+        return []
+
+    def connection_config(self) -> dict[str, Any]:
+        """The ``[connections.<name>]`` table that points rankbridge at this emulator. Secrets are written
+        as ``${RANKBRIDGE_SANDBOX_TOKEN}`` references, never as values."""
+        raise NotImplementedError
+
+    # --- dispatch ------------------------------------------------------------------------------------
+    def _collect_routes(self) -> list[Route]:
+        routes: list[Route] = []
+        for name in dir(type(self)):
+            fn = getattr(type(self), name, None)
+            for method, regex in getattr(fn, "_routes", []):
+                routes.append(Route(method, re.compile(regex), name))
+        return routes
+
+    def handle(self, request: Request) -> Response | None:
+        """Answer one request; None means drop the connection (a fault)."""
+        if request.path.startswith("/_sandbox/"):
+            return self._control(request)
+        with self.lock:
+            response = self._api(request)
+            if response is not None:
+                self._record(request, response)
+        return response
+
+    def _api(self, request: Request) -> Response | None:
+        fault = self._fault(request)
+        if fault is DROP:
+            return None
+        if isinstance(fault, Response):
+            return fault
+        ok, remaining, reset_at = self.budget.take()
+        headers = self.rate_limit_headers(self.budget.limit, remaining, reset_at)
+        if not ok:
+            response = self.rate_limited(max(1.0, reset_at - time.time()), reset_at)
+        else:
+            response = self._dispatch(request)
+        response.headers = {**headers, **response.headers}
+        if self._malform(response):
+            response.body = response.encoded()[: max(1, len(response.encoded()) // 2)]
+        return response
+
+    def _fault(self, request: Request) -> Response | object | None:
+        """An injected failure for this request: a Response, DROP, or None for none."""
+        f = self.faults
+        if f.remaining is not None and f.remaining <= 0:
+            return None
+        if f.only_writes and request.method == "GET":
+            return None
+        if f.remaining is not None:
+            f.remaining -= 1
+        if f.latency:
+            time.sleep(f.latency)
+        roll = self._rng.random()
+        if roll < f.drop_rate:
+            self._record(request, Response(0))
+            return DROP
+        roll -= f.drop_rate
+        if roll < f.rate_limit_rate:
+            return self.rate_limited(f.retry_after, time.time() + f.retry_after)
+        roll -= f.rate_limit_rate
+        if roll < f.error_rate:
+            return Response(f.error_status, self.error_body(f.error_status, "injected server error"))
+        return None
+
+    def _malform(self, response: Response) -> bool:
+        return response.status == 200 and self._rng.random() < self.faults.malformed_rate
+
+    def _dispatch(self, request: Request) -> Response:
+        if not request.path.startswith(self.public_paths or ("\0",)) and not self.authenticate(request):
+            return Response(401, self.error_body(401, "authentication required"))
+        allowed = False
+        for r in self._routes:
+            match = r.pattern.match(request.path)
+            if not match:
+                continue
+            allowed = True
+            if r.method != request.method:
+                continue
+            request.params = match.groupdict()
+            try:
+                return getattr(self, r.handler_name)(request)  # type: ignore[no-any-return]
+            except HttpError as exc:
+                return Response(exc.status, self.error_body(exc.status, exc.message), exc.headers)
+            except (ValueError, KeyError, TypeError) as exc:
+                return Response(400, self.error_body(400, f"bad request: {exc}"))
+        status = 405 if allowed else 404
+        return Response(status, self.error_body(status, f"no route for {request.method} {request.path}"))
+
+    def _record(self, request: Request, response: Response) -> None:
+        self.log.append(
+            {
+                "seq": len(self.log) + 1,
+                "time": time.time(),
+                "method": request.method,
+                "path": request.path,
+                "query": request.query,
+                "status": response.status,
+                "operation": request.operation,
+                "mutating": response.mutated,
+            }
+        )
+
+    # --- /_sandbox/ ----------------------------------------------------------------------------------
+    def _control(self, request: Request) -> Response:
+        action = (request.method, request.path)
+        with self.lock:
+            if action == ("GET", "/_sandbox/requests"):
+                return Response(200, self.log)
+            if action == ("POST", "/_sandbox/reset"):
+                self.log.clear()
+                return Response(200, {"cleared": True})
+            if action == ("GET", "/_sandbox/state"):
+                return Response(200, self.state())
+            if action == ("POST", "/_sandbox/faults"):
+                return Response(200, self._set_faults(request.json() or {}))
+            if action == ("POST", "/_sandbox/edit"):
+                try:
+                    return Response(200, self.edit(request.json() or {}))
+                except (KeyError, ValueError) as exc:
+                    return Response(400, {"error": str(exc)})
+        return Response(404, {"error": f"unknown control endpoint {request.method} {request.path}"})
+
+    def _set_faults(self, spec: dict[str, Any]) -> dict[str, Any]:
+        budget = spec.pop("budget", None)
+        window = spec.pop("window", None)
+        if budget is not None:
+            self.budget = Budget(limit=int(budget), window=float(window or 60.0))
+        self.faults = Faults(**spec)
+        self._rng = random.Random(self.faults.seed)
+        return {"faults": vars(self.faults), "budget": {"limit": self.budget.limit, "window": self.budget.window}}
+
+
+def _seconds(value: float) -> str:
+    return str(max(1, int(round(value))))
+
+
+def graphql_operation(document: str, operation_name: str | None) -> dict[str, str]:
+    """Operation type and name of a GraphQL request, for the request log."""
+    from graphql import OperationDefinitionNode, parse
+
+    try:
+        ast = parse(document)
+    except Exception:  # noqa: BLE001 - a syntax error is logged as an unknown operation
+        return {"type": "unknown", "name": operation_name or ""}
+    for definition in ast.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            name = definition.name.value if definition.name else ""
+            if operation_name in (None, name):
+                return {"type": definition.operation.value, "name": name}
+    return {"type": "unknown", "name": operation_name or ""}
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    emulator: Emulator
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Quiet: the emulator keeps its own request log."""
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        response = self.emulator.handle(request)
+        if response is None:
+            self.close_connection = True
+            self.connection.close()
+            return
+        payload = response.encoded()
+        self.send_response(response.status)
+        headers = {"Content-Type": "application/json; charset=utf-8", **response.headers}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if payload and self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+@dataclass
+class Served:
+    emulator: Emulator
+    server: ThreadingHTTPServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return self.emulator.base_url
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> Served:
+    """Start ``emulator`` on a free port (or ``port``) in a background thread."""
+    handler = type("Handler", (_RequestHandler,), {"emulator": emulator})
+    server = _Server((host, port), handler)
+    emulator.base_url = f"http://{host}:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{emulator.name}", daemon=True)
+    thread.start()
+    return Served(emulator, server, thread)

@@ -1,0 +1,332 @@
+"""The store: one SQLite file (WAL) behind a narrow interface. Nothing else in rankbridge writes SQL.
+
+Every page of pulled records is written in one transaction together with its cursor (``write_page``), so a
+crash loses at most the page in flight. Upserts give every record in a batch the same keys, because
+sqlite-utils writes NULL over stored values for keys a record lacks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from sync.migrations import MIGRATIONS
+from sync.model import Customer, Item, Link, Op, Records
+
+ITEM_FIELDS = [f.name for f in fields(Item)]
+JSON_ITEM_FIELDS = ("labels", "fields")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+@dataclass
+class PageStats:
+    changed: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    changed_uids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Snapshot:
+    """What the rules engine reads: open and closed items, links and customers."""
+
+    items: list[Item]
+    links: list[Link]
+    customers: list[Customer]
+
+
+def item_from_row(row: dict[str, Any]) -> Item:
+    data = {name: row.get(name) for name in ITEM_FIELDS}
+    data["labels"] = json.loads(row["labels"] or "[]")
+    data["fields"] = json.loads(row["fields"] or "{}")
+    data["deleted"] = bool(row["deleted"])
+    data["priority_level"] = row["priority_level"] or 0
+    data["body"] = row["body"] or ""
+    return Item(**data)
+
+
+def item_row(item: Item) -> dict[str, Any]:
+    row = item.row()
+    for name in JSON_ITEM_FIELDS:
+        row[name] = json.dumps(row[name], sort_keys=True, ensure_ascii=False)
+    row["deleted"] = int(item.deleted)
+    row["content_hash"] = digest(row)
+    return row
+
+
+def link_id(link: Link) -> str:
+    return digest([link.src_uid, link.type, link.dst_uid, link.dst_ref, link.origin])
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(self.path)
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        self.db.enable_wal()
+        self.migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- migrations --------------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        table = self.db["_migrations"]
+        if not table.exists():
+            self.db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+        done = {row["name"] for row in self.db["_migrations"].rows}
+        applied = []
+        for name, migration in MIGRATIONS:
+            if name in done:
+                continue
+            with self.db.atomic():
+                migration(self.db)
+                self.db["_migrations"].insert({"name": name, "applied_at": now_iso()})
+            applied.append(name)
+        return applied
+
+    # --- pulling -------------------------------------------------------------------------------------
+    def cursor(self, connection: str, stream: str) -> str | None:
+        rows = list(self.db.query("select value from cursors where connection = ? and stream = ?",
+                                  [connection, stream]))
+        return rows[0]["value"] if rows else None
+
+    def write_page(
+        self,
+        connection: str,
+        stream: str,
+        records: Records,
+        raw: Iterable[tuple[str, dict[str, Any]]],
+        cursor: str | None,
+        quarantined: Iterable[tuple[dict[str, Any], str]] = (),
+    ) -> PageStats:
+        """Store one page's records, raw payloads, links, quarantined payloads and cursor atomically."""
+        stats = PageStats()
+        pulled_at = now_iso()
+        with self.db.atomic():
+            rows = [item_row(item) | {"stream": stream, "pulled_at": pulled_at} for item in records.items]
+            changed = self._changed_rows(rows)
+            stats.changed, stats.unchanged = len(changed), len(rows) - len(changed)
+            stats.changed_uids = [r["uid"] for r in changed]
+            if changed:
+                self.db["items"].upsert_all(changed, pk="uid")
+            raw_rows = [{"uid": uid, "stream": stream, "payload": json.dumps(p), "pulled_at": pulled_at}
+                        for uid, p in raw]
+            if raw_rows:
+                self.db["raw"].upsert_all(raw_rows, pk="uid")
+            self._replace_links(connection, stream, [i.uid for i in records.items], records.links)
+            if records.customers:
+                self.db["customers"].upsert_all([vars(c) for c in records.customers], pk="uid")
+            for payload, reason in quarantined:
+                stats.quarantined += 1
+                self._quarantine(connection, stream, payload, reason)
+            if cursor is not None:
+                self.db["cursors"].upsert(
+                    {"connection": connection, "stream": stream, "value": cursor, "updated_at": pulled_at},
+                    pk=("connection", "stream"),
+                )
+        return stats
+
+    def _changed_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not rows:
+            return []
+        known: dict[str, str] = {}
+        uids = [r["uid"] for r in rows]
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.query(f"select uid, content_hash from items where uid in ({marks})", chunk):
+                known[row["uid"]] = row["content_hash"]
+        return [r for r in rows if known.get(r["uid"]) != r["content_hash"]]
+
+    def _replace_links(self, connection: str, stream: str, uids: list[str], links: list[Link]) -> None:
+        tag = f"{connection}:{stream}"
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"delete from links where stream = ? and src_uid in ({marks})", [tag, *chunk])
+        if links:
+            rows = [
+                {"id": link_id(link), "src_uid": link.src_uid, "dst_uid": link.dst_uid,
+                 "dst_ref": link.dst_ref, "type": link.type, "origin": link.origin, "stream": tag}
+                for link in links
+            ]
+            self.db["links"].upsert_all(rows, pk="id")
+
+    def _quarantine(self, connection: str, stream: str, payload: dict[str, Any], reason: str) -> None:
+        row = {"id": digest([connection, stream, payload]), "connection": connection, "stream": stream,
+               "payload": json.dumps(payload, default=str), "reason": reason, "at": now_iso()}
+        self.db["quarantine"].upsert(row, pk="id")
+
+    def resolve_links(self) -> int:
+        """Point references (``key:ENG-1``, ``url:https://…``) at the items they name, once pulled."""
+        with self.db.atomic():
+            before = self.db.execute("select count(*) from links where dst_uid is null").fetchone()[0]
+            self.db.execute(
+                """update links set dst_uid = (
+                     select uid from items where
+                       (links.dst_ref like 'key:%' and items.key = substr(links.dst_ref, 5))
+                       or (links.dst_ref like 'url:%' and items.url = substr(links.dst_ref, 5))
+                       or (links.dst_ref like 'uid:%' and items.uid = substr(links.dst_ref, 5))
+                     order by items.uid limit 1)
+                   where dst_uid is null and dst_ref is not null"""
+            )
+            after = self.db.execute("select count(*) from links where dst_uid is null").fetchone()[0]
+        return int(before - after)
+
+    def quarantine(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from quarantine order by at"))
+
+    # --- reading ---------------------------------------------------------------------------------------
+    def items(self, connection: str | None = None, include_deleted: bool = False) -> list[Item]:
+        sql = "select * from items where (? is null or connection = ?)"
+        if not include_deleted:
+            sql += " and deleted = 0"
+        return [item_from_row(r) for r in self.db.query(sql + " order by uid", [connection, connection])]
+
+    def item(self, ref: str) -> Item | None:
+        """An item by uid or key (the first match when a key exists in two trackers)."""
+        rows = list(self.db.query("select * from items where uid = ? or key = ? order by uid limit 1",
+                                  [ref, ref]))
+        return item_from_row(rows[0]) if rows else None
+
+    def raw(self, uid: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("select payload from raw where uid = ?", [uid]))
+        return json.loads(rows[0]["payload"]) if rows else None
+
+    def links(self) -> list[Link]:
+        return [
+            Link(src_uid=r["src_uid"], type=r["type"], origin=r["origin"], dst_uid=r["dst_uid"],
+                 dst_ref=r["dst_ref"])
+            for r in self.db.query("select * from links order by id")
+        ]
+
+    def customers(self) -> list[Customer]:
+        return [Customer(**{k: r[k] for k in ("uid", "connection", "name", "tier", "arr", "size")})
+                for r in self.db.query("select * from customers order by uid")]
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(items=self.items(), links=self.links(), customers=self.customers())
+
+    def counts(self) -> dict[str, int]:
+        return {name: self.db[name].count for name in ("items", "links", "customers", "quarantine", "outbox")}
+
+    def cursors(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from cursors order by connection, stream"))
+
+    # --- runs ------------------------------------------------------------------------------------------
+    def start_run(self, kind: str, connection: str | None = None) -> int:
+        row = {"kind": kind, "connection": connection, "started_at": now_iso(), "status": "running"}
+        return int(self.db["runs"].insert(row).last_pk)  # type: ignore[arg-type]
+
+    def finish_run(self, run_id: int, status: str, stats: dict[str, Any] | None = None,
+                   error: str | None = None) -> None:
+        self.db["runs"].update(run_id, {"finished_at": now_iso(), "status": status,
+                                        "stats": json.dumps(stats or {}), "error": error})
+
+    def runs(self, kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        sql = "select * from runs where (? is null or kind = ?) order by id desc limit ?"
+        return list(self.db.query(sql, [kind, kind, limit]))
+
+    def last_success(self, kind: str, connection: str | None = None) -> dict[str, Any] | None:
+        sql = ("select * from runs where kind = ? and status = 'ok' and (? is null or connection = ?) "
+               "order by id desc limit 1")
+        rows = list(self.db.query(sql, [kind, connection, connection]))
+        return rows[0] if rows else None
+
+    # --- scores ----------------------------------------------------------------------------------------
+    def save_scores(self, run_id: int, rows: list[dict[str, Any]]) -> None:
+        with self.db.atomic():
+            self.db.execute("delete from scores")
+            if rows:
+                self.db["scores"].insert_all([r | {"run_id": run_id} for r in rows], pk="uid")
+                history = [{"run_id": run_id, "uid": r["uid"], "score": r["score"], "rank": r["rank"],
+                            "components": r["components"]} for r in rows]
+                self.db["score_history"].insert_all(history, pk=("run_id", "uid"), replace=True)
+
+    def scores(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from scores order by rank is null, rank, uid"))
+
+    def previous_scores(self, before_run: int) -> dict[str, dict[str, Any]]:
+        """Scores of the latest ranking run before ``before_run``, by uid."""
+        rows = list(self.db.query("select max(run_id) as r from score_history where run_id < ?", [before_run]))
+        previous = rows[0]["r"] if rows else None
+        if previous is None:
+            return {}
+        return {r["uid"]: r for r in self.db.query("select * from score_history where run_id = ?", [previous])}
+
+    # --- outbox and journal ----------------------------------------------------------------------------
+    def stage_ops(self, plan_id: int, ops: list[Op]) -> None:
+        """Replace every not-yet-sent op with this plan's ops (a newer plan supersedes an older one)."""
+        stamp = now_iso()
+        with self.db.atomic():
+            self.db.execute("update outbox set state = 'superseded', updated_at = ? where state = 'pending'",
+                            [stamp])
+            rows = [
+                {"key": op.key, "plan_id": plan_id, "seq": seq, "connection": op.connection, "kind": op.kind,
+                 "scope": op.scope, "payload": json.dumps(op.payload, sort_keys=True),
+                 "before": json.dumps(op.before, sort_keys=True), "reason": op.reason, "state": "pending",
+                 "attempts": 0, "error": None, "created_at": stamp, "updated_at": stamp}
+                for seq, op in enumerate(ops)
+            ]
+            if rows:
+                self.db["outbox"].upsert_all(rows, pk="key")
+
+    def outbox(self, states: tuple[str, ...] = ("pending", "sending", "failed")) -> list[tuple[Op, dict[str, Any]]]:
+        marks = ",".join("?" * len(states))
+        rows = self.db.query(f"select * from outbox where state in ({marks}) order by plan_id, seq", list(states))
+        return [(op_from_row(r), r) for r in rows]
+
+    def mark_op(self, key: str, state: str, error: str | None = None, attempt: bool = False) -> None:
+        sql = "update outbox set state = ?, error = ?, updated_at = ?"
+        if attempt:
+            sql += ", attempts = attempts + 1"
+        self.db.execute(sql + " where key = ?", [state, error, now_iso(), key])
+        self.db.conn.commit()
+
+    def journal(self, run_id: int, op: Op, result: str, after: dict[str, Any], detail: str = "",
+                pushed: Iterable[tuple[str, str, Any]] = ()) -> None:
+        """Record one applied op, settle its outbox row and remember pushed values, in one transaction."""
+        with self.db.atomic():
+            self.db["journal"].insert(
+                {"op_key": op.key, "run_id": run_id, "connection": op.connection, "kind": op.kind,
+                 "payload": json.dumps(op.payload, sort_keys=True), "before": json.dumps(op.before),
+                 "after": json.dumps(after, default=str), "result": result, "detail": detail, "at": now_iso()}
+            )
+            state = "done" if result in ("ok", "already") else "failed"
+            self.db.execute("update outbox set state = ?, error = ?, updated_at = ? where key = ?",
+                            [state, None if state == "done" else detail, now_iso(), op.key])
+            for uid, name, value in pushed:
+                self.db["pushed"].upsert({"uid": uid, "field": name, "value": json.dumps(value),
+                                          "at": now_iso()}, pk=("uid", "field"))
+
+    def journal_entries(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        sql = "select * from journal where (? is null or run_id = ?) order by id"
+        return list(self.db.query(sql, [run_id, run_id]))
+
+    def pushed(self) -> dict[tuple[str, str], Any]:
+        return {(r["uid"], r["field"]): json.loads(r["value"]) for r in self.db.query("select * from pushed")}
+
+    def iter_table(self, name: str) -> Iterator[dict[str, Any]]:
+        yield from self.db[name].rows
+
+
+def op_from_row(row: dict[str, Any]) -> Op:
+    return Op(connection=row["connection"], kind=row["kind"], scope=row["scope"],
+              payload=json.loads(row["payload"]), before=json.loads(row["before"]), reason=row["reason"],
+              key=row["key"])
