@@ -3,8 +3,8 @@
 A connector is built from its connection's config section and talks to one tracker:
 
 * :meth:`Connector.streams` names what it reads (e.g. ``issues``); each stream has its own cursor.
-* :meth:`Connector.pull` yields :class:`Page` objects: raw payloads plus the cursor that is safe to commit once
-  those payloads are stored. Cursor semantics, shared by every connector:
+* :meth:`Connector.pull` yields :class:`Page` objects: raw payloads plus the cursor that is safe to commit
+  once those payloads are stored. Cursor semantics, shared by every connector:
 
   - the start is *closed*: a pull from cursor ``c`` re-reads items updated exactly at ``c``, and the store
     de-duplicates the overlap by ``uid``;
@@ -123,11 +123,24 @@ class Connector(ABC):
         raise NotImplementedError(f"{self.source} has no rank scopes")
 
     # writing
+    def writable_fields(self) -> set[str]:
+        """Logical fields this connection writes back: ``score`` (the item's score), ``rank`` (its unified
+        position), ``linked_status`` (for feedback: the status of the work it asks for). The current value
+        of each is normalised into ``Item.fields[<logical name>]`` so the planner writes only what differs."""
+        return {"score"} if self.config.score_field else set()
+
     @abstractmethod
     def apply(self, op: Op) -> OpResult: ...
 
     @abstractmethod
     def verify(self, ops: list[Op]) -> dict[str, bool]: ...
+
+    # replaying saved payloads (`rankbridge import`)
+    def replay(self, document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(stream, payload) pairs from a saved API response or a list of payloads, for the first stream.
+        Connectors whose responses nest records differently override this."""
+        stream = self.streams()[0]
+        yield from ((stream, payload) for payload in find_records(document))
 
     # operations
     @abstractmethod
@@ -139,3 +152,24 @@ class Connector(ABC):
     def request_count(self) -> int:
         """Requests sent so far (for status output and metrics); connectors that count override this."""
         return 0
+
+
+RECORD_KEYS = ("issues", "tickets", "items", "results", "nodes", "values")
+
+
+def find_records(document: Any) -> list[dict[str, Any]]:
+    """The records inside a saved response: a list of objects, or the first list under a known key
+    (``issues``, ``tickets``, ``nodes``…), searched through nested objects such as GraphQL's ``data``."""
+    if isinstance(document, list):
+        return [d for d in document if isinstance(d, dict)]
+    if not isinstance(document, dict):
+        return []
+    for key in RECORD_KEYS:
+        value = document.get(key)
+        if isinstance(value, list):
+            return [d for d in value if isinstance(d, dict)]
+    for value in document.values():
+        found = find_records(value) if isinstance(value, dict) else []
+        if found:
+            return found
+    return []

@@ -158,8 +158,9 @@ class Policy:
     def _before_sleep(self, state: RetryCallState, what: str) -> None:
         self.retries += 1
         exc = state.outcome.exception() if state.outcome else None
-        log.warning("%s failed (%s); retry %d of %d", what, exc, state.attempt_number,
-                    self.settings.attempts - 1)
+        log.warning(
+            "%s failed (%s); retry %d of %d", what, exc, state.attempt_number, self.settings.attempts - 1
+        )
 
 
 def header_float(headers: Mapping[str, str], *names: str) -> float | None:

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from sandbox.framework import Emulator, Served, serve
 from sandbox.registry import available, emulator_class
-import tomli_w
 
 TOKEN_ENV = "RANKBRIDGE_SANDBOX_TOKEN"
 # Order matters: feedback generators reference the issues of the services started before them.
@@ -25,8 +26,9 @@ class Sandbox:
     served: dict[str, Served] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, services: list[str] | None = None, items: int = 50, seed: int = 1,
-              token: str | None = None) -> Sandbox:
+    def start(
+        cls, services: list[str] | None = None, items: int = 50, seed: int = 1, token: str | None = None
+    ) -> Sandbox:
         box = cls(token=token or f"sbx-{secrets.token_hex(12)}")
         wanted = services or available()
         references: list[dict[str, str]] = []
@@ -47,7 +49,9 @@ class Sandbox:
         connections = {name: s.emulator.connection_config() for name, s in self.served.items()}
         return {"store": {"path": str(store_path)}, "connections": connections}
 
-    def write_config(self, path: str | Path, store_path: str | Path, extra: dict[str, Any] | None = None) -> Path:
+    def write_config(
+        self, path: str | Path, store_path: str | Path, extra: dict[str, Any] | None = None
+    ) -> Path:
         data = self.config(store_path)
         for key, value in (extra or {}).items():
             data[key] = value
@@ -78,8 +82,9 @@ class Sandbox:
     def _control(self, service: str, method: str, path: str, body: Any = None) -> Any:
         """Control calls go over real HTTP, as a test or a person would make them."""
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url(service) + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url(service) + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
 

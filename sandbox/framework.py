@@ -312,11 +312,14 @@ class Emulator:
             self.budget = Budget(limit=int(budget), window=float(window or 60.0))
         self.faults = Faults(**spec)
         self._rng = random.Random(self.faults.seed)
-        return {"faults": vars(self.faults), "budget": {"limit": self.budget.limit, "window": self.budget.window}}
+        return {
+            "faults": vars(self.faults),
+            "budget": {"limit": self.budget.limit, "window": self.budget.window},
+        }
 
 
 def _seconds(value: float) -> str:
-    return str(max(1, int(round(value))))
+    return str(max(1, round(value)))
 
 
 def graphql_operation(document: str, operation_name: str | None) -> dict[str, str]:
@@ -325,7 +328,7 @@ def graphql_operation(document: str, operation_name: str | None) -> dict[str, st
 
     try:
         ast = parse(document)
-    except Exception:  # noqa: BLE001 - a syntax error is logged as an unknown operation
+    except Exception:
         return {"type": "unknown", "name": operation_name or ""}
     for definition in ast.definitions:
         if isinstance(definition, OperationDefinitionNode):
@@ -339,7 +342,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     emulator: Emulator
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the emulator keeps its own request log."""
 
     def _serve(self) -> None:

@@ -10,61 +10,133 @@ Migration = Callable[[sqlite_utils.Database], None]
 
 
 def m001_initial(db: sqlite_utils.Database) -> None:
-    db["items"].create(
+    db.table("items").create(
         {
-            "uid": str, "connection": str, "source": str, "native_id": str, "key": str, "kind": str,
-            "title": str, "body": str, "url": str, "status": str, "status_id": str, "status_category": str,
-            "priority": str, "priority_level": int, "labels": str, "assignee": str, "requester": str,
-            "organization": str, "parent_uid": str, "container": str, "estimate": float, "due_date": str,
-            "created_at": str, "updated_at": str, "native_rank": str, "fields": str, "deleted": int,
-            "content_hash": str, "stream": str, "pulled_at": str,
+            "uid": str,
+            "connection": str,
+            "source": str,
+            "native_id": str,
+            "key": str,
+            "kind": str,
+            "title": str,
+            "body": str,
+            "url": str,
+            "status": str,
+            "status_id": str,
+            "status_category": str,
+            "priority": str,
+            "priority_level": int,
+            "labels": str,
+            "assignee": str,
+            "requester": str,
+            "organization": str,
+            "parent_uid": str,
+            "container": str,
+            "estimate": float,
+            "due_date": str,
+            "created_at": str,
+            "updated_at": str,
+            "native_rank": str,
+            "fields": str,
+            "deleted": int,
+            "content_hash": str,
+            "stream": str,
+            "pulled_at": str,
         },
         pk="uid",
     )
-    db["items"].create_index(["connection"])
-    db["items"].create_index(["key"])
-    db["items"].create_index(["url"])
-    db["raw"].create({"uid": str, "stream": str, "payload": str, "pulled_at": str}, pk="uid")
-    db["links"].create(
-        {"id": str, "src_uid": str, "dst_uid": str, "dst_ref": str, "type": str, "origin": str, "stream": str},
+    db.table("items").create_index(["connection"])
+    db.table("items").create_index(["key"])
+    db.table("items").create_index(["url"])
+    db.table("raw").create({"uid": str, "stream": str, "payload": str, "pulled_at": str}, pk="uid")
+    db.table("links").create(
+        {
+            "id": str,
+            "src_uid": str,
+            "dst_uid": str,
+            "dst_ref": str,
+            "type": str,
+            "origin": str,
+            "stream": str,
+        },
         pk="id",
     )
-    db["links"].create_index(["src_uid"])
-    db["links"].create_index(["dst_uid"])
-    db["customers"].create(
+    db.table("links").create_index(["src_uid"])
+    db.table("links").create_index(["dst_uid"])
+    db.table("customers").create(
         {"uid": str, "connection": str, "name": str, "tier": str, "arr": float, "size": int}, pk="uid"
     )
-    db["scores"].create(
-        {"uid": str, "run_id": int, "score": float, "rank": int, "framework": str, "components": str,
-         "explanation": str},
+    db.table("scores").create(
+        {
+            "uid": str,
+            "run_id": int,
+            "score": float,
+            "rank": int,
+            "framework": str,
+            "components": str,
+            "explanation": str,
+        },
         pk="uid",
     )
-    db["score_history"].create(
+    db.table("score_history").create(
         {"run_id": int, "uid": str, "score": float, "rank": int, "components": str}, pk=("run_id", "uid")
     )
-    db["cursors"].create({"connection": str, "stream": str, "value": str, "updated_at": str},
-                         pk=("connection", "stream"))
-    db["runs"].create(
-        {"id": int, "kind": str, "connection": str, "started_at": str, "finished_at": str, "status": str,
-         "stats": str, "error": str},
+    db.table("cursors").create(
+        {"connection": str, "stream": str, "value": str, "updated_at": str}, pk=("connection", "stream")
+    )
+    db.table("runs").create(
+        {
+            "id": int,
+            "kind": str,
+            "connection": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "stats": str,
+            "error": str,
+        },
         pk="id",
     )
-    db["outbox"].create(
-        {"key": str, "plan_id": int, "seq": int, "connection": str, "kind": str, "scope": str, "payload": str,
-         "before": str, "reason": str, "state": str, "attempts": int, "error": str, "created_at": str,
-         "updated_at": str},
+    db.table("outbox").create(
+        {
+            "key": str,
+            "plan_id": int,
+            "seq": int,
+            "connection": str,
+            "kind": str,
+            "scope": str,
+            "payload": str,
+            "before": str,
+            "reason": str,
+            "state": str,
+            "attempts": int,
+            "error": str,
+            "created_at": str,
+            "updated_at": str,
+        },
         pk="key",
     )
-    db["outbox"].create_index(["state"])
-    db["journal"].create(
-        {"id": int, "op_key": str, "run_id": int, "connection": str, "kind": str, "payload": str,
-         "before": str, "after": str, "result": str, "detail": str, "at": str},
+    db.table("outbox").create_index(["state"])
+    db.table("journal").create(
+        {
+            "id": int,
+            "op_key": str,
+            "run_id": int,
+            "connection": str,
+            "kind": str,
+            "payload": str,
+            "before": str,
+            "after": str,
+            "result": str,
+            "detail": str,
+            "at": str,
+        },
         pk="id",
     )
-    db["quarantine"].create(
+    db.table("quarantine").create(
         {"id": str, "connection": str, "stream": str, "payload": str, "reason": str, "at": str}, pk="id"
     )
-    db["pushed"].create({"uid": str, "field": str, "value": str, "at": str}, pk=("uid", "field"))
+    db.table("pushed").create({"uid": str, "field": str, "value": str, "at": str}, pk=("uid", "field"))
 
 
 MIGRATIONS: list[tuple[str, Migration]] = [

@@ -40,7 +40,11 @@ class LinkType(StrEnum):
 
 @dataclass
 class Item:
-    """One work item or feedback ticket. ``uid`` is ``<connection>:<native id>``."""
+    """One work item or feedback ticket. ``uid`` is ``<connection>:<native id>``.
+
+    Two streams may describe the same item (GitHub's REST issue and its Projects v2 item): the store keeps
+    the stored ``native_rank`` when a record's is None, and lays a record's ``fields`` over the stored ones.
+    """
 
     uid: str
     connection: str

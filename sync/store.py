@@ -50,7 +50,7 @@ class Snapshot:
 
 
 def item_from_row(row: dict[str, Any]) -> Item:
-    data = {name: row.get(name) for name in ITEM_FIELDS}
+    data: dict[str, Any] = {name: row.get(name) for name in ITEM_FIELDS}
     data["labels"] = json.loads(row["labels"] or "[]")
     data["fields"] = json.loads(row["fields"] or "{}")
     data["deleted"] = bool(row["deleted"])
@@ -84,11 +84,14 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def _t(self, name: str) -> sqlite_utils.db.Table:
+        return self.db.table(name)
+
     # --- migrations --------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
         table = self.db["_migrations"]
         if not table.exists():
-            self.db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+            self._t("_migrations").create({"name": str, "applied_at": str}, pk="name")
         done = {row["name"] for row in self.db["_migrations"].rows}
         applied = []
         for name, migration in MIGRATIONS:
@@ -96,14 +99,17 @@ class Store:
                 continue
             with self.db.atomic():
                 migration(self.db)
-                self.db["_migrations"].insert({"name": name, "applied_at": now_iso()})
+                self._t("_migrations").insert({"name": name, "applied_at": now_iso()})
             applied.append(name)
         return applied
 
     # --- pulling -------------------------------------------------------------------------------------
     def cursor(self, connection: str, stream: str) -> str | None:
-        rows = list(self.db.query("select value from cursors where connection = ? and stream = ?",
-                                  [connection, stream]))
+        rows = list(
+            self.db.query(
+                "select value from cursors where connection = ? and stream = ?", [connection, stream]
+            )
+        )
         return rows[0]["value"] if rows else None
 
     def write_page(
@@ -124,35 +130,54 @@ class Store:
             stats.changed, stats.unchanged = len(changed), len(rows) - len(changed)
             stats.changed_uids = [r["uid"] for r in changed]
             if changed:
-                self.db["items"].upsert_all(changed, pk="uid")
-            raw_rows = [{"uid": uid, "stream": stream, "payload": json.dumps(p), "pulled_at": pulled_at}
-                        for uid, p in raw]
+                self._t("items").upsert_all(changed, pk="uid")
+            raw_rows = [
+                {"uid": uid, "stream": stream, "payload": json.dumps(p), "pulled_at": pulled_at}
+                for uid, p in raw
+            ]
             if raw_rows:
-                self.db["raw"].upsert_all(raw_rows, pk="uid")
+                self._t("raw").upsert_all(raw_rows, pk="uid")
             self._replace_links(connection, stream, [i.uid for i in records.items], records.links)
             if records.customers:
-                self.db["customers"].upsert_all([vars(c) for c in records.customers], pk="uid")
+                self._t("customers").upsert_all([vars(c) for c in records.customers], pk="uid")
             for payload, reason in quarantined:
                 stats.quarantined += 1
                 self._quarantine(connection, stream, payload, reason)
             if cursor is not None:
-                self.db["cursors"].upsert(
+                self._t("cursors").upsert(
                     {"connection": connection, "stream": stream, "value": cursor, "updated_at": pulled_at},
                     pk=("connection", "stream"),
                 )
         return stats
 
     def _changed_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows whose content differs from what is stored, merged with it first: a record whose
+        ``native_rank`` is None keeps the stored rank, and its ``fields`` are laid over the stored ones
+        (two streams may describe one item, e.g. GitHub's REST issue and its Projects v2 item)."""
         if not rows:
             return []
-        known: dict[str, str] = {}
+        known: dict[str, dict[str, Any]] = {}
         uids = [r["uid"] for r in rows]
         for start in range(0, len(uids), 500):
             chunk = uids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self.db.query(f"select uid, content_hash from items where uid in ({marks})", chunk):
-                known[row["uid"]] = row["content_hash"]
-        return [r for r in rows if known.get(r["uid"]) != r["content_hash"]]
+            sql = f"select uid, native_rank, fields, content_hash from items where uid in ({marks})"
+            for row in self.db.query(sql, chunk):
+                known[row["uid"]] = row
+        changed = []
+        for row in rows:
+            old = known.get(row["uid"])
+            if old is not None:
+                if row["native_rank"] is None:
+                    row["native_rank"] = old["native_rank"]
+                merged = {**json.loads(old["fields"] or "{}"), **json.loads(row["fields"])}
+                row["fields"] = json.dumps(merged, sort_keys=True, ensure_ascii=False)
+                row["content_hash"] = digest(
+                    {k: v for k, v in row.items() if k not in ("content_hash", "stream", "pulled_at")}
+                )
+            if old is None or old["content_hash"] != row["content_hash"]:
+                changed.append(row)
+        return changed
 
     def _replace_links(self, connection: str, stream: str, uids: list[str], links: list[Link]) -> None:
         tag = f"{connection}:{stream}"
@@ -162,16 +187,29 @@ class Store:
             self.db.execute(f"delete from links where stream = ? and src_uid in ({marks})", [tag, *chunk])
         if links:
             rows = [
-                {"id": link_id(link), "src_uid": link.src_uid, "dst_uid": link.dst_uid,
-                 "dst_ref": link.dst_ref, "type": link.type, "origin": link.origin, "stream": tag}
+                {
+                    "id": link_id(link),
+                    "src_uid": link.src_uid,
+                    "dst_uid": link.dst_uid,
+                    "dst_ref": link.dst_ref,
+                    "type": link.type,
+                    "origin": link.origin,
+                    "stream": tag,
+                }
                 for link in links
             ]
-            self.db["links"].upsert_all(rows, pk="id")
+            self._t("links").upsert_all(rows, pk="id")
 
     def _quarantine(self, connection: str, stream: str, payload: dict[str, Any], reason: str) -> None:
-        row = {"id": digest([connection, stream, payload]), "connection": connection, "stream": stream,
-               "payload": json.dumps(payload, default=str), "reason": reason, "at": now_iso()}
-        self.db["quarantine"].upsert(row, pk="id")
+        row = {
+            "id": digest([connection, stream, payload]),
+            "connection": connection,
+            "stream": stream,
+            "payload": json.dumps(payload, default=str),
+            "reason": reason,
+            "at": now_iso(),
+        }
+        self._t("quarantine").upsert(row, pk="id")
 
     def resolve_links(self) -> int:
         """Point references (``key:ENG-1``, ``url:https://…``) at the items they name, once pulled."""
@@ -201,8 +239,9 @@ class Store:
 
     def item(self, ref: str) -> Item | None:
         """An item by uid or key (the first match when a key exists in two trackers)."""
-        rows = list(self.db.query("select * from items where uid = ? or key = ? order by uid limit 1",
-                                  [ref, ref]))
+        rows = list(
+            self.db.query("select * from items where uid = ? or key = ? order by uid limit 1", [ref, ref])
+        )
         return item_from_row(rows[0]) if rows else None
 
     def raw(self, uid: str) -> dict[str, Any] | None:
@@ -211,14 +250,21 @@ class Store:
 
     def links(self) -> list[Link]:
         return [
-            Link(src_uid=r["src_uid"], type=r["type"], origin=r["origin"], dst_uid=r["dst_uid"],
-                 dst_ref=r["dst_ref"])
+            Link(
+                src_uid=r["src_uid"],
+                type=r["type"],
+                origin=r["origin"],
+                dst_uid=r["dst_uid"],
+                dst_ref=r["dst_ref"],
+            )
             for r in self.db.query("select * from links order by id")
         ]
 
     def customers(self) -> list[Customer]:
-        return [Customer(**{k: r[k] for k in ("uid", "connection", "name", "tier", "arr", "size")})
-                for r in self.db.query("select * from customers order by uid")]
+        return [
+            Customer(**{k: r[k] for k in ("uid", "connection", "name", "tier", "arr", "size")})
+            for r in self.db.query("select * from customers order by uid")
+        ]
 
     def snapshot(self) -> Snapshot:
         return Snapshot(items=self.items(), links=self.links(), customers=self.customers())
@@ -232,20 +278,25 @@ class Store:
     # --- runs ------------------------------------------------------------------------------------------
     def start_run(self, kind: str, connection: str | None = None) -> int:
         row = {"kind": kind, "connection": connection, "started_at": now_iso(), "status": "running"}
-        return int(self.db["runs"].insert(row).last_pk)  # type: ignore[arg-type]
+        return int(self._t("runs").insert(row).last_pk)  # type: ignore[arg-type]
 
-    def finish_run(self, run_id: int, status: str, stats: dict[str, Any] | None = None,
-                   error: str | None = None) -> None:
-        self.db["runs"].update(run_id, {"finished_at": now_iso(), "status": status,
-                                        "stats": json.dumps(stats or {}), "error": error})
+    def finish_run(
+        self, run_id: int, status: str, stats: dict[str, Any] | None = None, error: str | None = None
+    ) -> None:
+        self._t("runs").update(
+            run_id,
+            {"finished_at": now_iso(), "status": status, "stats": json.dumps(stats or {}), "error": error},
+        )
 
     def runs(self, kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         sql = "select * from runs where (? is null or kind = ?) order by id desc limit ?"
         return list(self.db.query(sql, [kind, kind, limit]))
 
     def last_success(self, kind: str, connection: str | None = None) -> dict[str, Any] | None:
-        sql = ("select * from runs where kind = ? and status = 'ok' and (? is null or connection = ?) "
-               "order by id desc limit 1")
+        sql = (
+            "select * from runs where kind = ? and status = 'ok' and (? is null or connection = ?) "
+            "order by id desc limit 1"
+        )
         rows = list(self.db.query(sql, [kind, connection, connection]))
         return rows[0] if rows else None
 
@@ -254,42 +305,71 @@ class Store:
         with self.db.atomic():
             self.db.execute("delete from scores")
             if rows:
-                self.db["scores"].insert_all([r | {"run_id": run_id} for r in rows], pk="uid")
-                history = [{"run_id": run_id, "uid": r["uid"], "score": r["score"], "rank": r["rank"],
-                            "components": r["components"]} for r in rows]
-                self.db["score_history"].insert_all(history, pk=("run_id", "uid"), replace=True)
+                self._t("scores").insert_all([r | {"run_id": run_id} for r in rows], pk="uid")
+                history = [
+                    {
+                        "run_id": run_id,
+                        "uid": r["uid"],
+                        "score": r["score"],
+                        "rank": r["rank"],
+                        "components": r["components"],
+                    }
+                    for r in rows
+                ]
+                self._t("score_history").insert_all(history, pk=("run_id", "uid"), replace=True)
 
     def scores(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from scores order by rank is null, rank, uid"))
 
     def previous_scores(self, before_run: int) -> dict[str, dict[str, Any]]:
         """Scores of the latest ranking run before ``before_run``, by uid."""
-        rows = list(self.db.query("select max(run_id) as r from score_history where run_id < ?", [before_run]))
+        rows = list(
+            self.db.query("select max(run_id) as r from score_history where run_id < ?", [before_run])
+        )
         previous = rows[0]["r"] if rows else None
         if previous is None:
             return {}
-        return {r["uid"]: r for r in self.db.query("select * from score_history where run_id = ?", [previous])}
+        return {
+            r["uid"]: r for r in self.db.query("select * from score_history where run_id = ?", [previous])
+        }
 
     # --- outbox and journal ----------------------------------------------------------------------------
     def stage_ops(self, plan_id: int, ops: list[Op]) -> None:
         """Replace every not-yet-sent op with this plan's ops (a newer plan supersedes an older one)."""
         stamp = now_iso()
         with self.db.atomic():
-            self.db.execute("update outbox set state = 'superseded', updated_at = ? where state = 'pending'",
-                            [stamp])
+            self.db.execute(
+                "update outbox set state = 'superseded', updated_at = ? where state = 'pending'", [stamp]
+            )
             rows = [
-                {"key": op.key, "plan_id": plan_id, "seq": seq, "connection": op.connection, "kind": op.kind,
-                 "scope": op.scope, "payload": json.dumps(op.payload, sort_keys=True),
-                 "before": json.dumps(op.before, sort_keys=True), "reason": op.reason, "state": "pending",
-                 "attempts": 0, "error": None, "created_at": stamp, "updated_at": stamp}
+                {
+                    "key": op.key,
+                    "plan_id": plan_id,
+                    "seq": seq,
+                    "connection": op.connection,
+                    "kind": op.kind,
+                    "scope": op.scope,
+                    "payload": json.dumps(op.payload, sort_keys=True),
+                    "before": json.dumps(op.before, sort_keys=True),
+                    "reason": op.reason,
+                    "state": "pending",
+                    "attempts": 0,
+                    "error": None,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                }
                 for seq, op in enumerate(ops)
             ]
             if rows:
-                self.db["outbox"].upsert_all(rows, pk="key")
+                self._t("outbox").upsert_all(rows, pk="key")
 
-    def outbox(self, states: tuple[str, ...] = ("pending", "sending", "failed")) -> list[tuple[Op, dict[str, Any]]]:
+    def outbox(
+        self, states: tuple[str, ...] = ("pending", "sending", "failed")
+    ) -> list[tuple[Op, dict[str, Any]]]:
         marks = ",".join("?" * len(states))
-        rows = self.db.query(f"select * from outbox where state in ({marks}) order by plan_id, seq", list(states))
+        rows = self.db.query(
+            f"select * from outbox where state in ({marks}) order by plan_id, seq", list(states)
+        )
         return [(op_from_row(r), r) for r in rows]
 
     def mark_op(self, key: str, state: str, error: str | None = None, attempt: bool = False) -> None:
@@ -299,21 +379,41 @@ class Store:
         self.db.execute(sql + " where key = ?", [state, error, now_iso(), key])
         self.db.conn.commit()
 
-    def journal(self, run_id: int, op: Op, result: str, after: dict[str, Any], detail: str = "",
-                pushed: Iterable[tuple[str, str, Any]] = ()) -> None:
+    def journal(
+        self,
+        run_id: int,
+        op: Op,
+        result: str,
+        after: dict[str, Any],
+        detail: str = "",
+        pushed: Iterable[tuple[str, str, Any]] = (),
+    ) -> None:
         """Record one applied op, settle its outbox row and remember pushed values, in one transaction."""
         with self.db.atomic():
-            self.db["journal"].insert(
-                {"op_key": op.key, "run_id": run_id, "connection": op.connection, "kind": op.kind,
-                 "payload": json.dumps(op.payload, sort_keys=True), "before": json.dumps(op.before),
-                 "after": json.dumps(after, default=str), "result": result, "detail": detail, "at": now_iso()}
+            self._t("journal").insert(
+                {
+                    "op_key": op.key,
+                    "run_id": run_id,
+                    "connection": op.connection,
+                    "kind": op.kind,
+                    "payload": json.dumps(op.payload, sort_keys=True),
+                    "before": json.dumps(op.before),
+                    "after": json.dumps(after, default=str),
+                    "result": result,
+                    "detail": detail,
+                    "at": now_iso(),
+                }
             )
             state = "done" if result in ("ok", "already") else "failed"
-            self.db.execute("update outbox set state = ?, error = ?, updated_at = ? where key = ?",
-                            [state, None if state == "done" else detail, now_iso(), op.key])
+            self.db.execute(
+                "update outbox set state = ?, error = ?, updated_at = ? where key = ?",
+                [state, None if state == "done" else detail, now_iso(), op.key],
+            )
             for uid, name, value in pushed:
-                self.db["pushed"].upsert({"uid": uid, "field": name, "value": json.dumps(value),
-                                          "at": now_iso()}, pk=("uid", "field"))
+                self._t("pushed").upsert(
+                    {"uid": uid, "field": name, "value": json.dumps(value), "at": now_iso()},
+                    pk=("uid", "field"),
+                )
 
     def journal_entries(self, run_id: int | None = None) -> list[dict[str, Any]]:
         sql = "select * from journal where (? is null or run_id = ?) order by id"
@@ -327,6 +427,12 @@ class Store:
 
 
 def op_from_row(row: dict[str, Any]) -> Op:
-    return Op(connection=row["connection"], kind=row["kind"], scope=row["scope"],
-              payload=json.loads(row["payload"]), before=json.loads(row["before"]), reason=row["reason"],
-              key=row["key"])
+    return Op(
+        connection=row["connection"],
+        kind=row["kind"],
+        scope=row["scope"],
+        payload=json.loads(row["payload"]),
+        before=json.loads(row["before"]),
+        reason=row["reason"],
+        key=row["key"],
+    )

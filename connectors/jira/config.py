@@ -1,0 +1,71 @@
+"""Configuration of a Jira connection (one ``[connections.<name>]`` table with ``type = "jira"``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from connectors.base import ConnectionConfig
+
+DEFAULT_CANCELED_RESOLUTIONS = ("Won't Do", "Duplicate", "Cannot Reproduce", "Won't Fix")
+DEFAULT_PRIORITY_LEVELS = {"Highest": 1, "High": 2, "Medium": 3, "Low": 4, "Lowest": 4}
+
+
+class JiraConfig(ConnectionConfig):
+    """Jira Cloud (REST v3, basic auth with email + API token) or Data Center (REST v2, bearer PAT).
+
+    ``deployment`` is configured rather than discovered, so that building the connector and pulling send
+    no ``serverInfo`` request. Field ids (``customfield_N``) come from config for the same reason; only the
+    Rank field id may be left out, and is then looked up on the first rank write.
+    """
+
+    type: Literal["jira"]
+    email: str | None = Field(None, description="Cloud: the account's email (basic auth user)")
+    token: SecretStr = Field(description="Cloud: API token; Data Center: personal access token")
+    deployment: Literal["cloud", "datacenter"] = "cloud"
+    jql: str = Field(min_length=1, description="which issues this connection reads, e.g. project in (ENG, OPS)")
+    scope: str = Field("jql", min_length=1, description="name of the one rank scope (the JQL's order)")
+    max_results: int = Field(100, ge=1, le=5000, description="issues per search page")
+    timezone: str = Field("UTC", description="the API user's profile time zone, in which JQL reads dates")
+    rank_field: str | None = Field(None, description="the Rank field (gh-lexo-rank), e.g. customfield_10019")
+    estimate_field: str | None = Field(None, description="story points field, e.g. customfield_10016")
+    canceled_resolutions: list[str] = Field(default_factory=lambda: list(DEFAULT_CANCELED_RESOLUTIONS))
+    canceled_status: str = Field("Won't Do", description="status a 'canceled' status write transitions to")
+    priority_levels: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PRIORITY_LEVELS))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("rank_field")
+    @classmethod
+    def _custom_field_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"customfield_\d+", value):
+            raise ValueError(f"expected a custom field id like customfield_10019, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _cloud_needs_email(self) -> JiraConfig:
+        if self.deployment == "cloud" and not self.email:
+            raise ValueError("email is required when deployment = 'cloud' (basic auth: email + API token)")
+        return self
+
+    @property
+    def api_version(self) -> str:
+        """REST version of the platform API: 3 on Cloud (ADF descriptions), 2 on Data Center."""
+        return "3" if self.deployment == "cloud" else "2"
+
+    @property
+    def rank_field_number(self) -> int | None:
+        """The configured Rank field's numeric id (``customfield_10019`` -> 10019), if any."""
+        if self.rank_field is None:
+            return None
+        return int(self.rank_field.removeprefix("customfield_"))

@@ -1,0 +1,82 @@
+"""The Zendesk connector: customer feedback in, engineering status and rank back onto the tickets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from connectors.base import ConnectionConfig, Connector, Page
+from connectors.errors import SkippableError
+from connectors.zendesk.client import ZendeskClient
+from connectors.zendesk.config import ZendeskConfig
+from connectors.zendesk.normalize import ZendeskMapping
+from connectors.zendesk.streams import STREAMS, ZendeskStreams
+from connectors.zendesk.write import ZendeskWriter
+from sync.model import Op, OpResult, Records
+
+
+class ZendeskConnector(Connector):
+    source: ClassVar[str] = "zendesk"
+
+    def __init__(self, name: str, config: ConnectionConfig) -> None:
+        if not isinstance(config, ZendeskConfig):
+            config = ZendeskConfig.model_validate(config.model_dump())
+        super().__init__(name, config)
+        self.zendesk: ZendeskConfig = config
+        self.client = ZendeskClient(config, self.policy)
+        self.mapping = ZendeskMapping(name, config)
+        self._streams = ZendeskStreams(self.client, config)
+        self.writer = ZendeskWriter(self.client, config)
+
+    # reading
+    def streams(self) -> list[str]:
+        return list(STREAMS)
+
+    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
+        return self._streams.pull(stream, cursor, run_started)
+
+    def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
+        if not isinstance(payload, Mapping):
+            raise SkippableError(f"{stream} payload is not an object")
+        try:
+            if stream == "tickets":
+                return self.mapping.ticket(payload)
+            if stream == "organizations":
+                return self.mapping.organization(payload)
+            if stream == "jira_links":
+                return self.mapping.jira_link(payload)
+        except SkippableError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            reason = f"{stream} payload {payload.get('id')!r}: {type(exc).__name__}: {exc}"
+            raise SkippableError(reason) from exc
+        raise ValueError(f"zendesk has no stream {stream!r}")
+
+    # writing (Zendesk has no order: no rank scopes)
+    def apply(self, op: Op) -> OpResult:
+        return self.writer.apply(op)
+
+    def verify(self, ops: list[Op]) -> dict[str, bool]:
+        return self.writer.verify(ops)
+
+    # operations
+    def check(self) -> dict[str, Any]:
+        me = self.client.get("/api/v2/users/me.json").get("user") or {}
+        fields = self.client.get("/api/v2/ticket_fields.json").get("ticket_fields") or []
+        known = {str(f.get("id")): f.get("title") for f in fields if isinstance(f, Mapping)}
+        state = self.policy.pacer.state
+        return {
+            "auth": "ok",
+            "user": me.get("email") or me.get("name"),
+            "role": me.get("role"),
+            "rate_limit_remaining": state.remaining,
+            "rate_limit": state.limit,
+            "fields": {name: known.get(fid, "MISSING") for name, fid in self.zendesk.fields.items()},
+        }
+
+    def close(self) -> None:
+        self.client.close()
+
+    def request_count(self) -> int:
+        return self.client.requests

@@ -1,0 +1,110 @@
+"""References to issues of any connected tracker, found in ticket text and in a link field.
+
+Each mention becomes one or two refs the store resolves after a pull: ``url:<url>`` (against items.url)
+and, where the URL names the issue's key, ``key:<key>`` too (against items.key), so that a URL whose slug or
+host differs from the stored one still resolves. Recognised by default:
+
+* Jira      ``https://<host>[/<context>]/browse/KEY-1``               → url + ``key:KEY-1``
+* GitHub    ``https://<host>/<owner>/<repo>/issues/<n>``              → url + ``key:owner/repo#n``
+* Linear    ``https://<host>/<workspace>/issue/KEY-1[/<slug>]``       → url + ``key:KEY-1``
+* bare keys ``KEY-123`` and ``owner/repo#12`` outside URLs            → ``key:``
+
+Configured ``link_patterns`` add regexes: a named group ``key`` (or ``owner``, ``repo``, ``n``) gives a
+``key:`` ref, otherwise the whole match is a ``url:`` ref.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_HOST = r"https?://[^\s/<>\"'()\[\]]+"
+_URL = re.compile(r"https?://[^\s<>\"'()\[\]{}|\\^`]+")
+_JIRA_URL = re.compile(_HOST + r"(?:/[\w.~-]+)*?/browse/(?P<key>[A-Z][A-Z0-9_]+-\d+)(?![\w-])")
+_GITHUB_URL = re.compile(_HOST + r"/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/issues/(?P<n>\d+)(?![\w-])")
+_LINEAR_URL = re.compile(_HOST + r"/(?P<ws>[\w.-]+)/issue/(?P<key>[A-Z][A-Z0-9_]+-\d+)(?:/[\w.%-]*)?")
+_BARE_KEY = re.compile(r"(?<![\w/#.-])(?P<key>[A-Z][A-Z0-9_]{1,9}-\d+)(?![\w-])")
+_BARE_GITHUB = re.compile(r"(?<![\w/.#-])(?P<owner>[A-Za-z0-9][\w.-]*)/(?P<repo>[\w.-]+)#(?P<n>\d+)(?!\w)")
+# Words shaped like issue keys that are not (encodings, standards, hashes).
+NOT_KEYS = frozenset({"UTF", "ISO", "SHA", "RFC", "CVE", "COVID", "TLS", "SSL", "HTTP", "MD", "IPV", "WIN",
+                      "GPT", "AES", "RSA", "PCI", "SOC", "GDPR", "ES", "EN", "DE", "FR", "MP"})
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One reference and how it was written (``url`` or ``key``)."""
+
+    ref: str
+    form: str
+
+
+@dataclass
+class MentionFinder:
+    patterns: list[str] = field(default_factory=list)
+    key_prefixes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._extra = [re.compile(p) for p in self.patterns]
+        self._prefixes = tuple(self.key_prefixes)
+
+    def find(self, texts: Iterable[str]) -> list[Mention]:
+        """Mentions in order of first appearance, without repeats."""
+        seen: dict[str, Mention] = {}
+        for text in texts:
+            for mention in self._in_text(text or ""):
+                seen.setdefault(mention.ref, mention)
+        return list(seen.values())
+
+    def find_value(self, value: object) -> list[Mention]:
+        """References held in a link field: URLs, keys, or one bare value taken as a key."""
+        if value is None or value == "":
+            return []
+        text = " ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        found = self.find([text])
+        if not found and text.strip() and " " not in text.strip():
+            found = [Mention(f"key:{text.strip()}", "key")]
+        return found
+
+    def _in_text(self, text: str) -> Iterable[Mention]:
+        yield from self._custom(text)
+        rest = text
+        for match in _URL.finditer(text):
+            url = match.group(0).rstrip(".,;:!?")
+            yield from self._url(url)
+            rest = rest.replace(match.group(0), " ", 1)
+        for match in _BARE_GITHUB.finditer(rest):
+            yield Mention(f"key:{match['owner']}/{match['repo']}#{match['n']}", "key")
+        for match in _BARE_KEY.finditer(rest):
+            key = match["key"]
+            if self._is_key(key):
+                yield Mention(f"key:{key}", "key")
+
+    def _url(self, url: str) -> Iterable[Mention]:
+        for pattern in (_JIRA_URL, _LINEAR_URL):
+            match = pattern.match(url)
+            if match:
+                yield Mention(f"url:{match.group(0)}", "url")
+                yield Mention(f"key:{match['key']}", "url")
+                return
+        match = _GITHUB_URL.match(url)
+        if match:
+            yield Mention(f"url:{match.group(0)}", "url")
+            yield Mention(f"key:{match['owner']}/{match['repo']}#{match['n']}", "url")
+
+    def _custom(self, text: str) -> Iterable[Mention]:
+        for pattern in self._extra:
+            for match in pattern.finditer(text):
+                groups = match.groupdict()
+                if groups.get("key"):
+                    yield Mention(f"key:{groups['key']}", "key")
+                elif groups.get("owner") and groups.get("repo") and groups.get("n"):
+                    yield Mention(f"key:{groups['owner']}/{groups['repo']}#{groups['n']}", "key")
+                else:
+                    yield Mention(f"url:{match.group(0)}", "url")
+
+    def _is_key(self, key: str) -> bool:
+        prefix = key.rsplit("-", 1)[0]
+        if self._prefixes:
+            return prefix in self._prefixes
+        return prefix not in NOT_KEYS

@@ -1,0 +1,201 @@
+"""Pure mapping of Zendesk payloads to records: tickets → feedback items and their links, organisations →
+customers, Jira links → ``requests`` links. No I/O here.
+
+A ticket payload is the ticket object as Zendesk sends it; the tickets stream may add
+``_sideloaded`` (requester, assignee, group and organisation from the export's side-loads) and
+``_comments`` (comment bodies, when configured), and both are optional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.errors import SkippableError
+from connectors.zendesk.config import ZendeskConfig
+from connectors.zendesk.mentions import MentionFinder
+from sync.model import Customer, Item, Kind, Link, LinkType, Records, StatusCategory
+
+SOURCE = "zendesk"
+STATUS_CATEGORIES: dict[str, StatusCategory] = {
+    "new": StatusCategory.TRIAGE,
+    "open": StatusCategory.TODO,
+    "pending": StatusCategory.IN_PROGRESS,
+    "hold": StatusCategory.IN_PROGRESS,
+    "solved": StatusCategory.DONE,
+    "closed": StatusCategory.DONE,
+    "deleted": StatusCategory.CANCELED,
+}
+PRIORITY_LEVELS = {"urgent": 1, "high": 2, "normal": 3, "low": 4}
+ORIGIN_API, ORIGIN_FIELD, ORIGIN_TEXT = "api", "field", "text"
+
+
+def utc_iso(value: Any) -> str | None:
+    """Zendesk's ISO 8601 timestamps as UTC ``YYYY-MM-DDTHH:MM:SSZ``; None when absent."""
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise SkippableError(f"bad timestamp {value!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _person(user: Any, fallback: Any) -> str | None:
+    if isinstance(user, Mapping) and (user.get("name") or user.get("email")):
+        return str(user.get("name") or user.get("email"))
+    return None if fallback in (None, "") else str(fallback)
+
+
+@dataclass
+class ZendeskMapping:
+    """What normalising needs from a connection: its name, base URL and configured names."""
+
+    connection: str
+    config: ZendeskConfig
+
+    def __post_init__(self) -> None:
+        self.base_url = self.config.url.rstrip("/")
+        self.field_names = {int(fid): name for name, fid in self.config.fields.items()}
+        self.mentions = MentionFinder(self.config.link_patterns, self.config.key_prefixes)
+
+    def uid(self, native_id: Any) -> str:
+        return f"{self.connection}:{native_id}"
+
+    # --- tickets -----------------------------------------------------------------------------------------
+    def ticket(self, payload: Mapping[str, Any]) -> Records:
+        ticket_id, status, updated = payload.get("id"), payload.get("status"), payload.get("updated_at")
+        if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+            raise SkippableError(f"ticket without an integer id: {ticket_id!r}")
+        if not isinstance(status, str) or not isinstance(updated, str):
+            raise SkippableError(f"ticket {ticket_id} without status or updated_at")
+        sideloaded = payload.get("_sideloaded") or {}
+        if not isinstance(sideloaded, Mapping):
+            raise SkippableError(f"ticket {ticket_id}: _sideloaded is not an object")
+        item = self._ticket_item(ticket_id, status, payload, sideloaded)
+        records = Records(items=[item], links=self._ticket_links(item, payload))
+        organization = sideloaded.get("organization")
+        if isinstance(organization, Mapping) and organization.get("id") is not None:
+            records.customers.extend(self.organization(organization).customers)
+        return records
+
+    def _ticket_item(self, ticket_id: int, status: str, payload: Mapping[str, Any],
+                     sideloaded: Mapping[str, Any]) -> Item:
+        org_id = payload.get("organization_id")
+        group = sideloaded.get("group")
+        tags = payload.get("tags") or []
+        if not isinstance(tags, list):
+            raise SkippableError(f"ticket {ticket_id}: tags is not a list")
+        priority = payload.get("priority")
+        return Item(
+            uid=self.uid(ticket_id),
+            connection=self.connection,
+            source=SOURCE,
+            native_id=str(ticket_id),
+            key=f"#{ticket_id}",
+            kind=Kind.FEEDBACK.value,
+            title=_text(payload.get("subject")) or _text(payload.get("raw_subject")),
+            body=_text(payload.get("description")),
+            url=f"{self.base_url}/agent/tickets/{ticket_id}",
+            status=status,
+            status_id=str(payload["custom_status_id"]) if payload.get("custom_status_id") else None,
+            status_category=self.category(status).value,
+            priority=priority if isinstance(priority, str) else None,
+            priority_level=PRIORITY_LEVELS.get(str(priority), 0),
+            labels=[str(t) for t in tags],
+            assignee=_person(sideloaded.get("assignee"), payload.get("assignee_id")),
+            requester=_person(sideloaded.get("requester"), payload.get("requester_id")),
+            organization=self.uid(org_id) if org_id is not None else None,
+            container=_group_name(group, payload.get("group_id")),
+            due_date=utc_iso(payload.get("due_at")),
+            created_at=utc_iso(payload.get("created_at")),
+            updated_at=utc_iso(payload.get("updated_at")) or "",
+            fields=self.fields(payload),
+            deleted=status == "deleted",
+        )
+
+    def category(self, status: str) -> StatusCategory:
+        if status in self.config.status_map:
+            return self.config.status_map[status]
+        return STATUS_CATEGORIES.get(status, StatusCategory.TODO)
+
+    def fields(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Configured custom fields by name (a configured field the ticket lacks is None)."""
+        values = {name: None for name in self.config.fields}
+        for entry in payload.get("custom_fields") or payload.get("fields") or []:
+            if not isinstance(entry, Mapping):
+                raise SkippableError(f"ticket {payload.get('id')}: malformed custom_fields entry")
+            name = self.field_names.get(entry.get("id"))  # type: ignore[arg-type]
+            if name is not None:
+                values[name] = entry.get("value")
+        return values
+
+    def _ticket_links(self, item: Item, payload: Mapping[str, Any]) -> list[Link]:
+        links: dict[str, Link] = {}
+        if self.config.link_field:
+            for mention in self.mentions.find_value(item.fields.get(self.config.link_field)):
+                links.setdefault(mention.ref, self._requests(item.uid, ORIGIN_FIELD, mention.ref))
+        comments = payload.get("_comments") or []
+        texts = [item.title, item.body, *(_text(c) for c in comments if isinstance(comments, list))]
+        for mention in self.mentions.find(texts):
+            links.setdefault(mention.ref, self._requests(item.uid, ORIGIN_TEXT, mention.ref))
+        return list(links.values())
+
+    @staticmethod
+    def _requests(src_uid: str, origin: str, ref: str) -> Link:
+        return Link(src_uid=src_uid, type=LinkType.REQUESTS.value, origin=origin, dst_ref=ref)
+
+    # --- organisations -------------------------------------------------------------------------------
+    def organization(self, payload: Mapping[str, Any]) -> Records:
+        org_id, name = payload.get("id"), payload.get("name")
+        if org_id is None or not isinstance(name, str):
+            raise SkippableError(f"organization without id or name: {org_id!r}")
+        values = payload.get("organization_fields") or {}
+        if not isinstance(values, Mapping):
+            raise SkippableError(f"organization {org_id}: organization_fields is not an object")
+        keys = self.config.organization_fields
+        tier = values.get(keys.get("tier", "tier"))
+        customer = Customer(
+            uid=self.uid(org_id),
+            connection=self.connection,
+            name=name,
+            tier=str(tier) if tier not in (None, "") else None,
+            arr=_number(values.get(keys.get("arr", "arr")), float, org_id),
+            size=_number(values.get(keys.get("size", "size")), int, org_id),
+        )
+        return Records(customers=[customer])
+
+    # --- Jira links -----------------------------------------------------------------------------------
+    def jira_link(self, payload: Mapping[str, Any]) -> Records:
+        ticket_id, issue_id = payload.get("ticket_id"), payload.get("issue_id")
+        issue_key = payload.get("issue_key")
+        if ticket_id in (None, "") or (not issue_key and not issue_id):
+            raise SkippableError(f"jira link {payload.get('id')!r} without ticket or issue")
+        if self.config.jira_connection and issue_id not in (None, ""):
+            ref = f"uid:{self.config.jira_connection}:{issue_id}"
+        else:
+            ref = f"key:{issue_key}" if issue_key else f"uid:jira:{issue_id}"
+        return Records(links=[self._requests(self.uid(ticket_id), ORIGIN_API, ref)])
+
+
+def _group_name(group: Any, group_id: Any) -> str | None:
+    if isinstance(group, Mapping) and group.get("name"):
+        return str(group["name"])
+    return None if group_id is None else str(group_id)
+
+
+def _number(value: Any, kind: type[float] | type[int], org_id: Any) -> Any:
+    if value in (None, ""):
+        return None
+    try:
+        return kind(float(value))
+    except (TypeError, ValueError) as exc:
+        raise SkippableError(f"organization {org_id}: {value!r} is not a number") from exc

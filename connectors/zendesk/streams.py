@@ -1,0 +1,106 @@
+"""Pulling: the streams of a Zendesk connection, each one request when nothing changed.
+
+Cursor semantics (see connectors/base.py):
+
+* ``tickets``: the cursor is the export's opaque ``after_cursor``; the first run starts at ``start_time``.
+  Zendesk orders the export by update time and excludes the last minute before each request, so its cursor
+  never passes the run's start and an item updated while we page is read on the next run.
+* ``organizations``: the time-based export's ``end_time`` (unix seconds), capped at the run's start; the
+  start is closed (``start_time`` re-reads what changed at that second) and the store de-duplicates.
+* ``jira_links``: the id of the last link read; links are listed by id, so new links come after it.
+
+The tickets stream side-loads users, groups and organisations (``include=``) and folds the ones a ticket
+uses into its payload as ``_sideloaded``, and, when ``comments`` is on, the comment bodies as
+``_comments`` (one request per changed ticket), so that :mod:`normalize` stays pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from connectors.base import Page
+from connectors.zendesk.client import AfterIdPages, CursorExport, TimeExport, ZendeskClient
+from connectors.zendesk.config import ZendeskConfig
+
+TICKET_EXPORT = "/api/v2/incremental/tickets/cursor.json"
+ORGANIZATION_EXPORT = "/api/v2/incremental/organizations.json"
+JIRA_LINKS = "/api/v2/jira/links"
+STREAMS = ("tickets", "organizations", "jira_links")
+PERSON_FIELDS = ("id", "name", "email", "organization_id")
+
+
+def _by_id(rows: Any) -> dict[Any, Mapping[str, Any]]:
+    return {r.get("id"): r for r in rows or [] if isinstance(r, Mapping)}
+
+
+def _pick(row: Mapping[str, Any] | None, names: tuple[str, ...]) -> dict[str, Any] | None:
+    return None if row is None else {k: row.get(k) for k in names if k in row}
+
+
+class ZendeskStreams:
+    def __init__(self, client: ZendeskClient, config: ZendeskConfig) -> None:
+        self.client = client
+        self.config = config
+
+    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
+        if stream == "tickets":
+            yield from self.tickets(cursor)
+        elif stream == "organizations":
+            yield from self.organizations(cursor, int(run_started.timestamp()))
+        elif stream == "jira_links":
+            yield from self.jira_links(cursor)
+        else:
+            raise ValueError(f"zendesk has no stream {stream!r} (streams: {', '.join(STREAMS)})")
+
+    # --- tickets -----------------------------------------------------------------------------------------
+    def tickets(self, cursor: str | None) -> Iterator[Page]:
+        params = {"per_page": self.config.page_size, "include": "users,groups,organizations"}
+        export = CursorExport(self.client, TICKET_EXPORT, params)
+        for data, after in export.pages(cursor, self.config.start_time):
+            tickets = [t for t in data.get("tickets") or [] if isinstance(t, dict)]
+            payloads = self._with_sideloads(tickets, data)
+            if self.config.comments:
+                for payload in payloads:
+                    self._add_comments(payload)
+            yield Page(payloads, after)
+
+    def _with_sideloads(self, tickets: list[dict[str, Any]], data: Mapping[str, Any]) -> list[dict[str, Any]]:
+        users, groups = _by_id(data.get("users")), _by_id(data.get("groups"))
+        organizations = _by_id(data.get("organizations"))
+        out = []
+        for ticket in tickets:
+            sideloaded = {
+                "requester": _pick(users.get(ticket.get("requester_id")), PERSON_FIELDS),
+                "assignee": _pick(users.get(ticket.get("assignee_id")), PERSON_FIELDS),
+                "group": _pick(groups.get(ticket.get("group_id")), ("id", "name")),
+                "organization": organizations.get(ticket.get("organization_id")),
+            }
+            present = {k: v for k, v in sideloaded.items() if v is not None}
+            out.append({**ticket, "_sideloaded": present} if present else ticket)
+        return out
+
+    def _add_comments(self, payload: dict[str, Any]) -> None:
+        if payload.get("status") == "deleted" or not isinstance(payload.get("id"), int):
+            return
+        data = self.client.get(f"/api/v2/tickets/{payload['id']}/comments.json")
+        comments = [c for c in data.get("comments") or [] if isinstance(c, Mapping)]
+        # The first comment is the description, which the ticket already carries.
+        bodies = [str(c.get("plain_body") or c.get("body") or "") for c in comments[1:]]
+        payload["_comments"] = [b for b in bodies if b]
+
+    # --- organisations -------------------------------------------------------------------------------
+    def organizations(self, cursor: str | None, run_started: int) -> Iterator[Page]:
+        start = int(cursor) if cursor and cursor.isdigit() else 0
+        export = TimeExport(self.client, ORGANIZATION_EXPORT, "organizations", {"per_page": 1000})
+        for data, end_time in export.pages(start):
+            rows = [o for o in data.get("organizations") or [] if isinstance(o, dict)]
+            yield Page(rows, str(min(end_time, run_started)))
+
+    # --- Jira links ----------------------------------------------------------------------------------
+    def jira_links(self, cursor: str | None) -> Iterator[Page]:
+        after = int(cursor) if cursor and cursor.isdigit() else None
+        for rows in AfterIdPages(self.client, JIRA_LINKS, "links").pages(after):
+            last = rows[-1].get("id") if rows else None
+            yield Page(rows, str(last) if last is not None else None)

@@ -1,0 +1,159 @@
+"""Writing to Zendesk: custom fields, status and comments through Update Ticket, tags through Update Many
+Tickets (a background job adding ``additional_tags``, so a person's tags are never replaced), and the
+re-reads that confirm them (Show Many Tickets, List Comments). Zendesk has no order, so no rank ops.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from connectors.errors import ConnectorError, FatalError, RetriableError
+from connectors.zendesk.client import ZendeskClient
+from connectors.zendesk.config import ZendeskConfig
+from sync.model import Op, OpKind, OpResult, StatusCategory
+
+BATCH = 100  # ids per update_many / show_many request
+JOB_DONE = ("completed", "failed", "killed")
+
+
+def same_value(current: Any, wanted: Any) -> bool:
+    """Field values compare as numbers when both are numeric (Zendesk returns decimals as strings)."""
+    if current == wanted:
+        return True
+    try:
+        return math.isclose(float(current), float(wanted), rel_tol=1e-9, abs_tol=1e-9)
+    except (TypeError, ValueError):
+        return str(current if current is not None else "") == str(wanted if wanted is not None else "")
+
+
+class ZendeskWriter:
+    def __init__(self, client: ZendeskClient, config: ZendeskConfig) -> None:
+        self.client = client
+        self.config = config
+
+    # --- apply -----------------------------------------------------------------------------------------
+    def apply(self, op: Op) -> OpResult:
+        if op.kind == OpKind.TAGS:
+            return self.add_tags([str(i) for i in op.payload["items"]], list(op.payload["tags"]))
+        if op.kind == OpKind.RANK:
+            return OpResult(False, "zendesk has no order: rank ops do not apply")
+        item = str(op.payload["item"])
+        ticket: dict[str, Any]
+        if op.kind == OpKind.FIELD:
+            field_id = self.field_id(str(op.payload["field"]))
+            ticket = {"custom_fields": [{"id": field_id, "value": op.payload["value"]}]}
+        elif op.kind == OpKind.STATUS:
+            ticket = {"status": self.status_for(op.payload["category"])}
+            if op.payload.get("reason"):
+                ticket["comment"] = {"body": str(op.payload["reason"]), "public": False}
+        elif op.kind == OpKind.COMMENT:
+            ticket = {"comment": {"body": str(op.payload["body"]), "public": bool(op.payload.get("public"))}}
+        else:
+            return OpResult(False, f"unknown op kind {op.kind!r}")
+        data = self.client.put(f"/api/v2/tickets/{item}.json", {"ticket": ticket})
+        updated = data.get("ticket") or {}
+        return OpResult(True, f"ticket {item} updated", after=self._after(op, updated))
+
+    def field_id(self, name: str) -> int:
+        """The custom field id a logical name writes to (``score`` may go through ``score_field``)."""
+        if name == "score" and self.config.score_field:
+            name = self.config.score_field
+        field_id = self.config.fields.get(name)
+        if field_id is None:
+            raise FatalError(f"zendesk: no custom field configured for {name!r} (set fields.{name})")
+        return int(field_id)
+
+    def status_for(self, category: str) -> str:
+        return self.config.status_targets[StatusCategory(category)]
+
+    def _after(self, op: Op, ticket: Mapping[str, Any]) -> dict[str, Any]:
+        if op.kind == OpKind.FIELD:
+            wanted = self.field_id(str(op.payload["field"]))
+            values = {f.get("id"): f.get("value") for f in ticket.get("custom_fields") or []}
+            return {"value": values.get(wanted, op.payload["value"])}
+        if op.kind == OpKind.STATUS:
+            return {"status": ticket.get("status")}
+        return {}
+
+    def add_tags(self, ids: list[str], tags: list[str]) -> OpResult:
+        failed: dict[str, str] = {}
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            job = self.client.put("/api/v2/tickets/update_many.json", {"ticket": {"additional_tags": tags}},
+                                  params={"ids": ",".join(chunk)})
+            failed.update(self._job_failures(job.get("job_status") or {}, chunk))
+        ok = not failed
+        detail = f"tags {tags} added to {len(ids) - len(failed)} of {len(ids)} tickets"
+        return OpResult(ok, detail, failed=failed, after={"tags": tags})
+
+    def _job_failures(self, job: Mapping[str, Any], ids: list[str]) -> dict[str, str]:
+        """Poll the job until it ends; the ids it did not update, with the reason."""
+        for _ in range(self.config.job_polls):
+            if job.get("status") in JOB_DONE:
+                break
+            self.client.policy.sleep(min(1.0, self.config.policy.base_wait or 0.01))
+            job = self.client.get(f"/api/v2/job_statuses/{job['id']}.json").get("job_status") or {}
+        else:
+            raise RetriableError(f"zendesk job {job.get('id')} still {job.get('status')!r}")
+        results = job.get("results")
+        results = results if isinstance(results, list) else []
+        done = {str(r.get("id")) for r in results if isinstance(r, Mapping) and r.get("success", True)
+                and not r.get("errors")}
+        errors = {str(r.get("id")): str(r.get("errors") or r.get("details") or r.get("status") or "failed")
+                  for r in results if isinstance(r, Mapping) and str(r.get("id")) not in done}
+        if job.get("status") != "completed" and not results:
+            return {i: str(job.get("message") or job.get("status")) for i in ids}
+        return {i: errors.get(i, "not in the job's results") for i in ids if i not in done}
+
+    # --- verify ----------------------------------------------------------------------------------------
+    def verify(self, ops: list[Op]) -> dict[str, bool]:
+        ticket_ids: set[str] = set()
+        for op in ops:
+            if op.kind == OpKind.TAGS:
+                ticket_ids.update(str(i) for i in op.payload["items"])
+            elif op.kind in (OpKind.FIELD, OpKind.STATUS):
+                ticket_ids.add(str(op.payload["item"]))
+        tickets = self.show_many(sorted(ticket_ids))
+        result: dict[str, bool] = {}
+        for op in ops:
+            try:
+                result[op.key] = self._shows(op, tickets)
+            except ConnectorError:
+                raise
+            except (KeyError, ValueError, TypeError):
+                result[op.key] = False
+        return result
+
+    def show_many(self, ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+        wanted = list(ids)
+        out: dict[str, Mapping[str, Any]] = {}
+        for start in range(0, len(wanted), BATCH):
+            chunk = wanted[start : start + BATCH]
+            data = self.client.get("/api/v2/tickets/show_many.json", {"ids": ",".join(chunk)})
+            out.update({str(t.get("id")): t for t in data.get("tickets") or [] if isinstance(t, Mapping)})
+        return out
+
+    def _shows(self, op: Op, tickets: Mapping[str, Mapping[str, Any]]) -> bool:
+        if op.kind == OpKind.TAGS:
+            wanted = set(op.payload["tags"])
+            return all(wanted <= set(tickets.get(str(i), {}).get("tags") or []) for i in op.payload["items"])
+        if op.kind == OpKind.COMMENT:
+            return self._has_comment(str(op.payload["item"]), str(op.payload["body"]))
+        ticket = tickets.get(str(op.payload["item"]))
+        if ticket is None:
+            return False
+        if op.kind == OpKind.FIELD:
+            field_id = self.field_id(str(op.payload["field"]))
+            values = {f.get("id"): f.get("value") for f in ticket.get("custom_fields") or []}
+            return same_value(values.get(field_id), op.payload["value"])
+        if op.kind == OpKind.STATUS:
+            target = self.status_for(op.payload["category"])
+            return ticket.get("status") == target or (target == "solved" and ticket.get("status") == "closed")
+        return False
+
+    def _has_comment(self, ticket_id: str, body: str) -> bool:
+        data = self.client.get(f"/api/v2/tickets/{ticket_id}/comments.json")
+        return any(str(c.get("body", "")).strip() == body.strip() or str(c.get("plain_body", "")).strip()
+                   == body.strip() for c in data.get("comments") or [] if isinstance(c, Mapping))

@@ -1,0 +1,80 @@
+"""Status rules: conditions over an item and what it is linked to, turned into decisions (a target status
+category, a comment, a tag). Pure; ``sync/`` turns decisions into native writes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rules.config import StatusConfig, StatusRule
+from rules.engine import RulesInvalid
+from rules.expressions import Compiled, EvaluationError, Evaluator, RuleError, compile_expression
+from rules.inputs import VOCABULARY, collect_evidence, item_names
+from sync.model import Customer, Item, Link
+
+
+@dataclass(frozen=True)
+class Decision:
+    uid: str
+    rule: str
+    set_category: str | None
+    comment: str | None
+    tag: str | None
+
+
+class StatusRules:
+    def __init__(self, config: StatusConfig) -> None:
+        self.evaluator = Evaluator()
+        errors: list[RuleError] = []
+        self.rules: list[tuple[StatusRule, Compiled]] = []
+        for rule in config.rules:
+            try:
+                self.rules.append((rule, compile_expression(f"status {rule.name}", rule.when, VOCABULARY)))
+            except RuleError as exc:
+                errors.append(exc)
+        if errors:
+            raise RulesInvalid(errors)
+
+    def decide(
+        self, items: list[Item], links: list[Link], customers: list[Customer], now: datetime | None = None
+    ) -> tuple[list[Decision], list[str]]:
+        if not self.rules:
+            return [], []
+        now = now or datetime.now(UTC)
+        evidence = collect_evidence(items, links)
+        by_customer = {c.uid: c for c in customers}
+        by_uid = {i.uid: i for i in items}
+        decisions: list[Decision] = []
+        errors: list[str] = []
+        for item in items:
+            if item.deleted:
+                continue
+            names = item_names(item, evidence[item.uid], by_customer, by_uid, now)
+            for rule, compiled in self.rules:
+                try:
+                    matched = bool(self.evaluator.run(compiled, names))
+                except EvaluationError as exc:
+                    errors.append(f"{item.key}: {exc}")
+                    continue
+                if matched:
+                    comment = render(rule.comment, names) if rule.comment else None
+                    decisions.append(Decision(item.uid, rule.name, rule.set_category, comment, rule.tag))
+        return decisions, errors
+
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def render(template: str, names: dict[str, Any]) -> str:
+    """Fill ``{name}`` placeholders from the vocabulary; no attribute or index access (unlike str.format)."""
+    return PLACEHOLDER.sub(
+        lambda m: _text(names[m.group(1)]) if m.group(1) in names else m.group(0), template
+    )
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,153 @@
+"""The engine: pull → link → rank → plan → push over every configured connection.
+
+Each stage records a run in the store. One connection failing never stops the others; its error is in
+the report and in ``rankbridge status``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.base import Connector
+from connectors.registry import build
+from rules.status import StatusRules
+from sync.config import Config
+from sync.outbox import Pusher, PushReport
+from sync.planner import Plan, Planner
+from sync.pull import PullReport, pull_connection
+from sync.rank import RankOutcome, rank
+from sync.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class StalePlan(Exception):
+    """The staged plan was made before the latest pull (or the store was not pulled since the last push)."""
+
+
+@dataclass
+class SyncReport:
+    pull: PullReport
+    ranked: RankOutcome | None = None
+    plan: Plan | None = None
+    push: PushReport | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, config: Config, store: Store | None = None) -> None:
+        self.config = config
+        self.store = store or Store(config.store.path)
+        self._connectors: dict[str, Connector] | None = None
+
+    @property
+    def connectors(self) -> dict[str, Connector]:
+        if self._connectors is None:
+            self._connectors = {name: build(name, c) for name, c in self.config.connections.items()}
+        return self._connectors
+
+    def close(self) -> None:
+        for connector in (self._connectors or {}).values():
+            connector.close()
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- stages --------------------------------------------------------------------------------------
+    def pull(self, only: list[str] | None = None) -> PullReport:
+        report = PullReport()
+        started = datetime.now(UTC)
+        for name, connector in self.connectors.items():
+            if only and name not in only:
+                continue
+            run_id = self.store.start_run("pull", name)
+            streams = pull_connection(self.store, connector, started)
+            report.streams.extend(streams)
+            errors = [s.error for s in streams if s.error]
+            stats = {
+                "changed": sum(s.changed for s in streams),
+                "requests": sum(s.requests for s in streams),
+                "quarantined": sum(s.quarantined for s in streams),
+            }
+            self.store.finish_run(run_id, "failed" if errors else "ok", stats, "; ".join(errors) or None)
+        self.store.resolve_links()
+        return report
+
+    def rank(self) -> RankOutcome:
+        return rank(self.store, self.config, self.connectors)
+
+    def plan(self) -> tuple[Plan, int]:
+        self._require_pull_after_push()
+        scores = {row["uid"]: row for row in self.store.scores()}
+        snapshot = self.store.snapshot()
+        decisions, errors = StatusRules(self.config.status).decide(
+            snapshot.items, snapshot.links, snapshot.customers
+        )
+        for error in errors:
+            log.warning("status rule: %s", error)
+        plan = Planner(self.store, self.connectors, scores, decisions).build()
+        run_id = self.store.start_run("plan")
+        self.store.stage_ops(run_id, plan.ops)
+        self.store.finish_run(
+            run_id,
+            "ok",
+            {"ops": len(plan.ops), "kept": len(plan.kept), "naive_rank_writes": plan.naive_rank_writes},
+        )
+        return plan, run_id
+
+    def push(self) -> PushReport:
+        self._require_fresh_plan()
+        run_id = self.store.start_run("push")
+        report = Pusher(self.store, self.connectors, run_id).push()
+        status = "ok" if not report.errors else "failed"
+        self.store.finish_run(
+            run_id,
+            status,
+            {"applied": report.applied, "failed": report.failed, "already": report.already},
+            "; ".join(report.errors) or None,
+        )
+        return report
+
+    def sync(self, dry_run: bool = False) -> SyncReport:
+        report = SyncReport(pull=self.pull())
+        report.ranked = self.rank()
+        report.plan, _ = self.plan()
+        if not dry_run and self.store.outbox():
+            report.push = self.push()
+        return report
+
+    # --- guards --------------------------------------------------------------------------------------
+    def _last(self, kind: str) -> dict[str, Any] | None:
+        runs = [r for r in self.store.runs(kind, limit=1) if r["finished_at"]]
+        return runs[0] if runs else None
+
+    def _require_pull_after_push(self) -> None:
+        push, pull = self._last("push"), self._last("pull")
+        if push is None or (pull is not None and pull["finished_at"] >= push["finished_at"]):
+            return
+        if json.loads(push["stats"] or "{}").get("applied", 0):
+            raise StalePlan(
+                "the trackers changed with the last push and the store was not pulled since; "
+                "run `rankbridge pull` (or `rankbridge sync`) first"
+            )
+
+    def _require_fresh_plan(self) -> None:
+        pending = self.store.outbox(("pending",))
+        if not pending:
+            return
+        plan_id = pending[0][1]["plan_id"]
+        plans = [r for r in self.store.runs("plan", limit=50) if r["id"] == plan_id]
+        pull = self._last("pull")
+        if plans and pull and pull["finished_at"] > plans[0]["started_at"]:
+            raise StalePlan(
+                f"the staged plan #{plan_id} is older than the last pull; "
+                "run `rankbridge plan` again to see what would be written now"
+            )

@@ -1,0 +1,156 @@
+"""Push: apply the staged ops of the outbox, journal each with before/after, confirm by re-read.
+
+Safety, in order of the steps of one op:
+1. the op is in the outbox (``pending``) before anything is sent;
+2. it is marked ``sending`` (committed) just before the request;
+3. the result is journalled and the op settled (``done``/``failed``) in one transaction.
+
+After a crash between 2 and 3 the op is still ``sending``: the next push asks the tracker (``verify``)
+whether it already shows the op's intended state, and only sends it again if it does not. Failed ops stay
+in the outbox with their error and are retried on the next push. One tracker failing never blocks the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.base import Connector
+from connectors.errors import ConnectorError, FatalError
+from sync.model import Op, OpKind, OpResult
+from sync.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PushReport:
+    applied: int = 0
+    already: int = 0
+    failed: int = 0
+    unconfirmed: int = 0
+    by_connection: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def count(self, connection: str, what: str) -> None:
+        stats = self.by_connection.setdefault(connection, {"applied": 0, "already": 0, "failed": 0})
+        stats[what] = stats.get(what, 0) + 1
+
+
+def pushed_values(op: Op, connector: Connector) -> list[tuple[str, str, Any]]:
+    """What we remember having written, to tell our echoes from a person's edits later."""
+    if op.kind == OpKind.FIELD:
+        return [(connector.uid(op.payload["item"]), op.payload["field"], op.payload["value"])]
+    if op.kind == OpKind.STATUS:
+        return [(connector.uid(op.payload["item"]), "status_category", op.payload["category"])]
+    if op.kind == OpKind.COMMENT:
+        return [
+            (connector.uid(op.payload["item"]), f"comment:{op.payload.get('rule', '')}", op.payload["body"])
+        ]
+    if op.kind == OpKind.RANK:
+        return [(connector.uid(i), "rank_after", op.payload["after"]) for i in op.payload["items"]]
+    return []
+
+
+class Pusher:
+    def __init__(self, store: Store, connectors: Mapping[str, Connector], run_id: int) -> None:
+        self.store = store
+        self.connectors = connectors
+        self.run_id = run_id
+        self.report = PushReport()
+
+    def push(self) -> PushReport:
+        grouped: dict[str, list[tuple[Op, dict[str, Any]]]] = defaultdict(list)
+        for op, row in self.store.outbox():
+            grouped[op.connection].append((op, row))
+        for name, entries in grouped.items():
+            connector = self.connectors.get(name)
+            if connector is None:
+                self.report.errors.append(f"{name}: not configured; {len(entries)} op(s) left in the outbox")
+                continue
+            self._push_connection(connector, entries)
+        return self.report
+
+    def _push_connection(self, connector: Connector, entries: list[tuple[Op, dict[str, Any]]]) -> None:
+        try:
+            entries = self._settle_inflight(connector, entries)
+            sent = []
+            for op, _ in entries:
+                if self._send(connector, op):
+                    sent.append(op)
+            self._confirm(connector, sent)
+        except FatalError as exc:
+            message = f"{connector.name}: stopped pushing: {exc}"
+            log.error(message)
+            self.report.errors.append(message)
+
+    def _settle_inflight(
+        self, connector: Connector, entries: list[tuple[Op, dict[str, Any]]]
+    ) -> list[tuple[Op, dict[str, Any]]]:
+        """Ops that may have reached the tracker already (crash after send, or a failed attempt) are checked
+        against the tracker's current state before anything is sent again."""
+        uncertain = [op for op, row in entries if row["state"] in ("sending", "failed")]
+        if not uncertain:
+            return entries
+        shown = connector.verify(uncertain)
+        remaining = []
+        for op, row in entries:
+            if shown.get(op.key):
+                self.store.journal(
+                    self.run_id,
+                    op,
+                    "already",
+                    {},
+                    "already applied (found on re-read)",
+                    pushed_values(op, connector),
+                )
+                self.report.already += 1
+                self.report.count(connector.name, "already")
+            else:
+                remaining.append((op, row))
+        return remaining
+
+    def _send(self, connector: Connector, op: Op) -> bool:
+        self.store.mark_op(op.key, "sending", attempt=True)
+        try:
+            result = connector.apply(op)
+        except FatalError:
+            self.store.mark_op(op.key, "failed", "connection stopped by a fatal error")
+            raise
+        except ConnectorError as exc:
+            result = OpResult(ok=False, detail=f"{type(exc).__name__}: {exc}")
+        outcome = "ok" if result.ok and not result.failed else "failed"
+        detail = result.detail or ("; ".join(f"{k}: {v}" for k, v in result.failed.items()))
+        self.store.journal(
+            self.run_id,
+            op,
+            outcome,
+            result.after,
+            detail,
+            pushed_values(op, connector) if outcome == "ok" else (),
+        )
+        if outcome == "ok":
+            self.report.applied += 1
+            self.report.count(connector.name, "applied")
+            return True
+        self.report.failed += 1
+        self.report.count(connector.name, "failed")
+        self.report.errors.append(f"{connector.name}: {op.reason}: {detail}")
+        return False
+
+    def _confirm(self, connector: Connector, sent: list[Op]) -> None:
+        if not sent:
+            return
+        try:
+            shown = connector.verify(sent)
+        except ConnectorError as exc:
+            log.warning("%s: could not confirm %d op(s) by re-read: %s", connector.name, len(sent), exc)
+            return
+        for op in sent:
+            if not shown.get(op.key, False):
+                self.report.unconfirmed += 1
+                self.store.mark_op(op.key, "failed", "not confirmed by re-read")
+                self.report.errors.append(f"{connector.name}: not confirmed by re-read: {op.reason}")

@@ -1,0 +1,96 @@
+"""Minimal reordering: keep the longest increasing subsequence in place, move only the rest.
+
+``minimal_moves(current, desired, max_batch)`` returns runs of moved ids, each with the anchor it goes
+directly after (or, for a run at the very top, the anchor it goes directly before). Runs are items adjacent
+in the desired order; a tracker that can move several items in one call (Jira: 50) gets chunks of up to
+``max_batch``, chained so that each chunk goes after the last item the previous one placed. Applying the
+runs left to right turns ``current`` into ``desired``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Move(NamedTuple):
+    """Ids to place, in order, directly after ``after`` (or, at the top, directly before ``before``)."""
+
+    items: list[str]
+    after: str | None
+    before: str | None
+
+
+def longest_increasing_subsequence(values: list[int]) -> list[int]:
+    """Indexes into ``values`` of one longest strictly increasing subsequence (O(n log n))."""
+    tails: list[int] = []  # tails[k]: index of the smallest tail of an increasing run of length k+1
+    previous: list[int] = [-1] * len(values)
+    for i, value in enumerate(values):
+        k = _bisect(values, tails, value)
+        if k > 0:
+            previous[i] = tails[k - 1]
+        if k == len(tails):
+            tails.append(i)
+        else:
+            tails[k] = i
+    out: list[int] = []
+    at = tails[-1] if tails else -1
+    while at != -1:
+        out.append(at)
+        at = previous[at]
+    return out[::-1]
+
+
+def _bisect(values: list[int], tails: list[int], value: int) -> int:
+    lo, hi = 0, len(tails)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[tails[mid]] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def minimal_moves(current: list[str], desired: list[str], max_batch: int = 1) -> list[Move]:
+    """The fewest moves (in runs of at most ``max_batch``) that turn ``current`` into ``desired``.
+
+    Only ids present in both lists take part; others are left where they are.
+    """
+    present = set(current)
+    wanted = [i for i in desired if i in present]
+    position = {item: index for index, item in enumerate(wanted)}
+    sequence = [position[i] for i in current if i in position]
+    kept = {wanted[sequence[i]] for i in longest_increasing_subsequence(sequence)}
+    moves: list[Move] = []
+    index = 0
+    while index < len(wanted):
+        if wanted[index] in kept:
+            index += 1
+            continue
+        end = index
+        while end < len(wanted) and wanted[end] not in kept:
+            end += 1
+        moves.extend(_chunks(wanted, index, end, max(1, max_batch)))
+        index = end
+    return moves
+
+
+def _chunks(wanted: list[str], start: int, end: int, size: int) -> list[Move]:
+    run = wanted[start:end]
+    after = wanted[start - 1] if start > 0 else None
+    before = wanted[end] if after is None and end < len(wanted) else None
+    moves = []
+    for offset in range(0, len(run), size):
+        chunk = run[offset : offset + size]
+        if offset == 0:
+            moves.append(Move(chunk, after, before))
+        else:
+            moves.append(Move(chunk, run[offset - 1], None))
+    return moves
+
+
+def naive_moves(current: list[str], desired: list[str]) -> int:
+    """What a naive client sends: one call per item whose position differs."""
+    present = set(current)
+    wanted = [i for i in desired if i in present]
+    return sum(1 for a, b in zip(current, wanted, strict=False) if a != b)

@@ -1,0 +1,205 @@
+"""Plan: desired state (scores, unified rank, status decisions) minus observed state (the store) minus what
+we last pushed gives the fewest write ops. Nothing is written whose value already matches."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.base import Connector
+from rules.status import Decision
+from sync.model import Item, Link, LinkType, Op, OpKind, StatusCategory
+from sync.plan import minimal_moves
+from sync.store import Store, digest
+
+TAG_BATCH = 100
+
+
+@dataclass
+class Plan:
+    ops: list[Op] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # manual overrides respected
+    naive_rank_writes: int = 0
+
+    def by_connection(self) -> dict[str, list[Op]]:
+        grouped: dict[str, list[Op]] = defaultdict(list)
+        for op in self.ops:
+            grouped[op.connection].append(op)
+        return dict(grouped)
+
+
+def make_op(
+    connection: str, kind: str, scope: str, payload: dict[str, Any], before: dict[str, Any], reason: str
+) -> Op:
+    return Op(connection, kind, scope, payload, before, reason, digest([connection, kind, scope, payload]))
+
+
+@dataclass
+class Planner:
+    store: Store
+    connectors: Mapping[str, Connector]
+    scores: dict[str, dict[str, Any]]  # uid -> {"score", "rank"}
+    decisions: list[Decision] = field(default_factory=list)
+
+    def build(self) -> Plan:
+        plan = Plan()
+        items = self.store.items()
+        links = self.store.links()
+        pushed = self.store.pushed()
+        for name, connector in self.connectors.items():
+            mine = [i for i in items if i.connection == name]
+            if connector.config.push_rank:
+                self._rank_ops(plan, connector, mine)
+            self._field_ops(plan, connector, mine, links, items, pushed)
+        self._decision_ops(plan, items, pushed)
+        return plan
+
+    # --- order -----------------------------------------------------------------------------------------
+    def _rank_ops(self, plan: Plan, connector: Connector, items: list[Item]) -> None:
+        for scope in connector.scopes():
+            members = [i for i in items if connector.scope_of(i) == scope.name and i.uid in self.scores]
+            current = sorted(members, key=connector.order_key)
+            desired = sorted(members, key=lambda i: self.scores[i.uid]["rank"])
+            current_ids = [i.native_id for i in current]
+            desired_ids = [i.native_id for i in desired]
+            plan.naive_rank_writes += sum(1 for a, b in zip(current_ids, desired_ids, strict=True) if a != b)
+            ranks = {i.native_id: i.native_rank for i in members}
+            keys = {i.native_id: i.key for i in members}
+            index = {nid: n for n, nid in enumerate(current_ids)}
+            for move in minimal_moves(current_ids, desired_ids, scope.max_batch):
+                anchors = [a for a in (move.after, move.before) if a]
+                payload = {
+                    "items": move.items,
+                    "after": move.after,
+                    "before": move.before,
+                    "ranks": {nid: ranks[nid] for nid in [*move.items, *anchors]},
+                }
+                before = {"positions": {nid: index[nid] for nid in move.items}}
+                where = f"after {keys[move.after]}" if move.after else f"before {keys[move.before or '']}"
+                moved = ", ".join(keys[n] for n in move.items[:5]) + ("…" if len(move.items) > 5 else "")
+                reason = f"unified ranking: {moved} go {where}"
+                plan.ops.append(make_op(connector.name, OpKind.RANK, scope.name, payload, before, reason))
+
+    # --- fields ----------------------------------------------------------------------------------------
+    def _field_ops(
+        self,
+        plan: Plan,
+        connector: Connector,
+        items: list[Item],
+        links: list[Link],
+        everything: list[Item],
+        pushed: dict[tuple[str, str], Any],
+    ) -> None:
+        writable = connector.writable_fields()
+        if not writable:
+            return
+        by_uid = {i.uid: i for i in everything}
+        requested = _requested(links)
+        precision = connector.config.score_precision
+        for item in items:
+            wanted = self._wanted_fields(item, requested.get(item.uid, []), by_uid)
+            for name in sorted(writable & wanted.keys()):
+                value, current = wanted[name], item.fields.get(name)
+                if _same(value, current, precision):
+                    continue
+                last = pushed.get((item.uid, name))
+                if (
+                    connector.config.respect_manual
+                    and last is not None
+                    and current is not None
+                    and not _same(last, current, precision)
+                ):
+                    plan.kept.append(
+                        f"kept {item.key} {name} = {current!r}: changed by hand after we wrote {last!r}"
+                    )
+                    continue
+                payload = {"item": item.native_id, "field": name, "value": value}
+                reason = f"{name} of {item.key}: {current!r} → {value!r}"
+                plan.ops.append(
+                    make_op(connector.name, OpKind.FIELD, item.uid, payload, {name: current}, reason)
+                )
+
+    def _wanted_fields(self, item: Item, requested: list[str], by_uid: dict[str, Item]) -> dict[str, Any]:
+        own = self.scores.get(item.uid)
+        if own is not None:
+            return {"score": round(own["score"], 2), "rank": own["rank"]}
+        targets = [by_uid[u] for u in requested if u in by_uid]
+        ranked = [self.scores[t.uid] for t in targets if t.uid in self.scores]
+        wanted: dict[str, Any] = {}
+        if ranked:
+            wanted["rank"] = min(r["rank"] for r in ranked)
+            wanted["score"] = round(max(r["score"] for r in ranked), 2)
+        if targets:
+            wanted["linked_status"] = _combined_status(targets)
+        return wanted
+
+    # --- status decisions --------------------------------------------------------------------------------
+    def _decision_ops(self, plan: Plan, items: list[Item], pushed: dict[tuple[str, str], Any]) -> None:
+        by_uid = {i.uid: i for i in items}
+        tags: dict[tuple[str, str], list[Item]] = defaultdict(list)
+        for decision in self.decisions:
+            item = by_uid.get(decision.uid)
+            if item is None or item.connection not in self.connectors:
+                continue
+            name = item.connection
+            if decision.set_category and decision.set_category != item.status_category:
+                payload = {"item": item.native_id, "category": decision.set_category}
+                change = f"{item.status_category} → {decision.set_category}"
+                reason = f"status rule {decision.rule!r}: {item.key} {change}"
+                plan.ops.append(
+                    make_op(
+                        name, OpKind.STATUS, item.uid, payload, {"category": item.status_category}, reason
+                    )
+                )
+            if decision.comment and (item.uid, f"comment:{decision.rule}") not in pushed:
+                note: dict[str, Any] = {
+                    "item": item.native_id,
+                    "body": decision.comment,
+                    "public": False,
+                    "rule": decision.rule,
+                }
+                plan.ops.append(
+                    make_op(
+                        name,
+                        OpKind.COMMENT,
+                        item.uid,
+                        note,
+                        {},
+                        f"status rule {decision.rule!r}: note on {item.key}",
+                    )
+                )
+            if decision.tag and decision.tag not in item.labels:
+                tags[(name, decision.tag)].append(item)
+        for (name, tag), members in sorted(tags.items()):
+            for start in range(0, len(members), TAG_BATCH):
+                chunk = members[start : start + TAG_BATCH]
+                tag_payload: dict[str, Any] = {"items": [i.native_id for i in chunk], "tags": [tag]}
+                reason = f"tag {tag!r} on {len(chunk)} item(s)"
+                plan.ops.append(make_op(name, OpKind.TAGS, f"tag:{tag}", tag_payload, {}, reason))
+
+
+def _requested(links: list[Link]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for link in links:
+        if link.type == LinkType.REQUESTS and link.dst_uid:
+            out[link.src_uid].append(link.dst_uid)
+    return out
+
+
+def _combined_status(targets: list[Item]) -> str:
+    """The least advanced status among the linked work: done only when all of it is done."""
+    order = [c.value for c in StatusCategory]
+    return min((t.status_category for t in targets), key=lambda c: order.index(c) if c in order else 0)
+
+
+def _same(a: Any, b: Any, precision: float) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return abs(float(a) - float(b)) <= precision
+    if isinstance(a, int | float) and isinstance(b, str):
+        try:
+            return abs(float(a) - float(b)) <= precision
+        except ValueError:
+            return False
+    return bool(a == b)

@@ -1,0 +1,101 @@
+"""Pull: every stream of a connection, page by page, each page stored with its cursor in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from connectors.base import Connector
+from connectors.errors import ConnectorError, SkippableError
+from sync.model import Records
+from sync.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StreamReport:
+    connection: str
+    stream: str
+    pages: int = 0
+    payloads: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    requests: int = 0
+    error: str | None = None
+
+
+@dataclass
+class PullReport:
+    streams: list[StreamReport] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return sum(s.changed for s in self.streams)
+
+    @property
+    def failed(self) -> list[StreamReport]:
+        return [s for s in self.streams if s.error]
+
+    def as_dict(self) -> list[dict[str, Any]]:
+        return [vars(s) for s in self.streams]
+
+
+def normalize_page(
+    connector: Connector, stream: str, payloads: Iterable[dict[str, Any]]
+) -> tuple[Records, list[tuple[str, dict[str, Any]]], list[tuple[dict[str, Any], str]]]:
+    """Normalise one page; a payload that fails is quarantined with its reason and the rest go on."""
+    records = Records()
+    raw: list[tuple[str, dict[str, Any]]] = []
+    quarantined: list[tuple[dict[str, Any], str]] = []
+    for payload in payloads:
+        try:
+            result = connector.normalize(stream, payload)
+        except SkippableError as exc:
+            quarantined.append((payload, str(exc)))
+            continue
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            quarantined.append((payload, f"malformed {stream} payload: {type(exc).__name__}: {exc}"))
+            continue
+        records.extend(result)
+        if result.items:
+            raw.append((result.items[0].uid, payload))
+    return records, raw, quarantined
+
+
+def pull_stream(store: Store, connector: Connector, stream: str, run_started: datetime) -> StreamReport:
+    report = StreamReport(connector.name, stream)
+    before = connector.request_count()
+    try:
+        cursor = store.cursor(connector.name, stream)
+        for page in connector.pull(stream, cursor, run_started):
+            records, raw, quarantined = normalize_page(connector, stream, page.payloads)
+            stats = store.write_page(connector.name, stream, records, raw, page.cursor, quarantined)
+            report.pages += 1
+            report.payloads += len(page.payloads)
+            report.changed += stats.changed
+            report.unchanged += stats.unchanged
+            report.quarantined += stats.quarantined
+            for _, reason in quarantined:
+                log.warning("%s %s: quarantined a payload: %s", connector.name, stream, reason)
+    except ConnectorError as exc:
+        report.error = f"{type(exc).__name__}: {exc}"
+        log.error("%s %s: pull stopped: %s", connector.name, stream, report.error)
+    finally:
+        report.requests = connector.request_count() - before
+    return report
+
+
+def pull_connection(store: Store, connector: Connector, run_started: datetime) -> list[StreamReport]:
+    """Pull every stream; a fatal error (auth, config) stops this connection's remaining streams."""
+    reports = []
+    for stream in connector.streams():
+        report = pull_stream(store, connector, stream, run_started)
+        reports.append(report)
+        if report.error and report.error.startswith(("FatalError", "AuthError")):
+            break
+    return reports

@@ -1,0 +1,74 @@
+"""Rank: run the rules engine over a store snapshot and keep scores, ranks and explanations."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.base import Connector
+from rules.engine import RankResult, RulesEngine
+from rules.explain import components, explain
+from sync.config import Config
+from sync.model import Item
+from sync.store import Store
+
+
+@dataclass
+class RankOutcome:
+    run_id: int
+    result: RankResult
+    previous: dict[str, dict[str, Any]]
+
+    def changed(self) -> int:
+        """Items whose rank or score differs from the previous run."""
+        out = 0
+        for s in self.result.scores:
+            before = self.previous.get(s.uid)
+            if before is None or before["rank"] != s.rank or abs(before["score"] - s.score) > 1e-9:
+                out += 1
+        return out
+
+
+def tie_break(items: list[Item], connectors: Mapping[str, Connector]) -> dict[str, tuple[int, ...]]:
+    """Equal scores keep the order the trackers already have, so ties cause no writes."""
+    grouped: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    for item in items:
+        connector = connectors.get(item.connection)
+        scope = connector.scope_of(item) if connector else None
+        if connector is not None and scope is not None:
+            grouped[(item.connection, scope)].append(item)
+    ties: dict[str, tuple[int, ...]] = {}
+    for (connection, _), members in grouped.items():
+        members.sort(key=connectors[connection].order_key)
+        for position, item in enumerate(members):
+            ties[item.uid] = (position,)
+    return ties
+
+
+def rank(store: Store, config: Config, connectors: Mapping[str, Connector]) -> RankOutcome:
+    engine = RulesEngine(config.scoring, config.roadmap)
+    snapshot = store.snapshot()
+    run_id = store.start_run("rank")
+    previous = {row["uid"]: row for row in store.scores()}
+    result = engine.rank(
+        snapshot.items, snapshot.links, snapshot.customers, tie_break(snapshot.items, connectors)
+    )
+    rows = [
+        {
+            "uid": s.uid,
+            "score": s.score,
+            "rank": s.rank,
+            "framework": s.framework,
+            "components": json.dumps(components(s), default=str),
+            "explanation": explain(s, previous.get(s.uid)),
+        }
+        for s in result.scores
+    ]
+    store.save_scores(run_id, rows)
+    store.finish_run(
+        run_id, "ok", {"ranked": len(rows), "excluded": len(result.excluded), "errors": len(result.errors)}
+    )
+    return RankOutcome(run_id, result, previous)

@@ -1,0 +1,9 @@
+"""Shared pytest setup: make ``tests`` importable as a package (``from tests.specs import ...``)
+from every test folder, however pytest was started."""
+
+import sys
+from pathlib import Path
+
+REPO_ROOT = str(Path(__file__).resolve().parents[1])
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
