@@ -69,7 +69,10 @@ class RulesEngine:
         self.evaluator = Evaluator()
         errors: list[RuleError] = []
         self.inputs = self._compile_inputs(errors)
-        self.formula = self._compile(errors, "scoring.formula", scoring.formula) if scoring.formula else None
+        input_names = [i.name for i in self.framework.inputs]
+        self.formula = (
+            self._compile(errors, "scoring.formula", scoring.formula, input_names) if scoring.formula else None
+        )
         self.adjust = [(a, self._compile(errors, f"adjust {a.name}", a.when)) for a in scoring.adjust]
         self.themes = [(t, self._compile(errors, f"theme {t.name}", t.match)) for t in self.roadmap.themes]
         if scoring.framework == "custom" and not scoring.formula:

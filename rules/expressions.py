@@ -95,6 +95,15 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+MAX_EXPONENT = 64
+
+
+def _bounded_power(base: Any, exponent: Any) -> Any:
+    if abs(exponent) > MAX_EXPONENT:
+        raise ValueError(f"exponent {exponent} is larger than {MAX_EXPONENT}")
+    return base**exponent
+
+
 @dataclass(frozen=True)
 class Compiled:
     rule: str
@@ -119,6 +128,8 @@ def compile_expression(
         if not isinstance(node, ALLOWED_NODES):
             what = type(node).__name__
             raise RuleError(rule, source, f"{what} is not allowed", getattr(node, "col_offset", None))
+        if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str | bool | None):
+            raise RuleError(rule, source, f"literal {node.value!r} is not allowed", node.col_offset)
         if isinstance(node, ast.Subscript) and not (
             isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant)
         ):
@@ -156,6 +167,7 @@ class Evaluator:
         self._eval = EvalWithCompoundTypes(functions=dict(functions), names={})
         self._eval.ATTR_INDEX_FALLBACK = False
         self._eval.allowed_attrs = {}  # no attribute access at all
+        self._eval.operators[ast.Pow] = _bounded_power
         self._parsed: dict[int, Any] = {}
 
     def run(self, compiled: Compiled, names: dict[str, Any]) -> Any:

@@ -19,19 +19,19 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _specs_dir() -> Path:
+def specs_dir() -> Path:
     """The specs folder as configured right now (the environment may change between tests)."""
     configured = os.environ.get("RANKBRIDGE_SPECS")
     return Path(configured) if configured else REPO_ROOT.parent / "shared" / "apispecs"
 
 
-SPECS_DIR: Path = _specs_dir()
+SPECS_DIR: Path = specs_dir()  # as configured at import; spec_path() reads the environment on every call
 
 
 # --- locating and loading --------------------------------------------------------------------------------
 def spec_path(*parts: str) -> Path:
     """Path of a file (or folder) under the specs folder; skip (or fail under REQUIRE) when absent."""
-    base = _specs_dir()
+    base = specs_dir()
     path = base.joinpath(*parts)
     if not path.exists():
         missing = base if not base.is_dir() else path

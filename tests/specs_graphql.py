@@ -180,7 +180,13 @@ def assert_schema_subset(ours: str | GraphQLSchema, service: str) -> None:
     (SDL text, which may leave referenced types undeclared, or a built schema) exists in the official
     schema with the same kind and the same printed type (e.g. ``[Issue!]!``)."""
     official = graphql_schema(service)
-    shapes = _shapes_from_sdl(parse(ours)) if isinstance(ours, str) else _shapes_from_schema(ours)
+    if isinstance(ours, str):
+        try:
+            shapes = _shapes_from_sdl(parse(ours))
+        except GraphQLError as exc:
+            raise AssertionError(f"our SDL does not parse:\n{_format_error(exc)}") from None
+    else:
+        shapes = _shapes_from_schema(ours)
     differences: list[str] = []
     for name, shape in sorted(shapes.items()):
         theirs = _official_type(official, name)

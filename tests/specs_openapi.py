@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -125,22 +126,55 @@ def _registry(path: Path) -> tuple[str, referencing.Registry[Any]]:
     return uri, referencing.Registry().with_resource(uri, resource)
 
 
-def _find_operation(
-    service: str, method: str, path: str, which: str
-) -> tuple[Path, dict[str, Any], str, dict[str, Any]]:
-    """(file, document, JSON pointer of the operation, operation) for a template or concrete path."""
-    docs = openapi_docs(service, which)
-    for doc_path, doc in docs:
-        paths = {t: item for t, item in doc.get("paths", {}).items() if method.lower() in item}
-        template = path if path in paths else best_template(service, paths, path)
+@dataclass(frozen=True)
+class Operation:
+    """One documented operation: the file it is in, its path template and method, and its object."""
+
+    file: Path
+    doc: dict[str, Any]
+    template: str
+    method: str  # lower case, as in the description
+    path_item: dict[str, Any]
+    operation: dict[str, Any]
+
+    @property
+    def pointer(self) -> str:
+        """JSON pointer of the operation object inside its file."""
+        return f"/paths/{_escape(self.template)}/{self.method}"
+
+    def query_names(self) -> list[str]:
+        """Names of the query parameters (path-level and operation-level, ``$ref``s resolved)."""
+        params = [*self.path_item.get("parameters", []), *self.operation.get("parameters", [])]
+        return sorted({p["name"] for p in (deref(self.doc, p) for p in params) if p.get("in") == "query"})
+
+
+def operations(service: str, which: str = "subset") -> list[Operation]:
+    """Every operation of the service's description(s), in file order."""
+    return [
+        Operation(file, doc, template, method, item, item[method])
+        for file, doc in openapi_docs(service, which)
+        for template, item in doc.get("paths", {}).items()
+        for method in HTTP_METHODS
+        if method in item
+    ]
+
+
+def find_operation(service: str, method: str, path: str, which: str = "subset") -> Operation:
+    """The operation for a path template or a concrete path (most specific template; the Jira and
+    Zendesk path aliases apply); AssertionError when the description has none."""
+    by_file: dict[Path, dict[str, Operation]] = {}
+    for op in operations(service, which):
+        if op.method == method.lower():
+            by_file.setdefault(op.file, {})[op.template] = op
+    for ops in by_file.values():
+        template = path if path in ops else best_template(service, ops, path)
         if template is not None:
-            pointer = f"/paths/{_escape(template)}/{method.lower()}"
-            return doc_path, doc, pointer, paths[template][method.lower()]
-    names = ", ".join(p.name for p, _ in docs)
+            return ops[template]
+    names = ", ".join(f"{'/'.join(parts)}" for parts in OPENAPI_FILES[service][which])
     raise AssertionError(f"no operation {method.upper()} {path} in the {service} description ({names})")
 
 
-def _media_schema(doc: dict[str, Any], pointer: str, holder: dict[str, Any]) -> str | None:
+def _media_schema(pointer: str, holder: dict[str, Any]) -> str | None:
     """Pointer to the JSON media type's schema under a (dereferenced) response or request body."""
     content = holder.get("content") or {}
     media = next((m for m in content if m == "application/json"), None)
@@ -183,35 +217,35 @@ def assert_response_matches(
 ) -> None:
     """``body`` validates against the documented response schema for ``status`` (falling back to
     ``2XX``-style ranges and ``default``). ``path_template`` may also be a concrete path."""
-    doc_path, doc, op_pointer, op = _find_operation(service, method, path_template, which)
-    responses = op.get("responses", {})
+    op = find_operation(service, method, path_template, which)
+    responses = op.operation.get("responses", {})
     key = next((k for k in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default")
                 if k in responses), None)  # fmt: skip
     what = f"{service} {method.upper()} {path_template} {status} response"
     if key is None:
         raise AssertionError(f"{what}: status not documented (documented: {sorted(responses)})")
-    response_pointer, response = _follow(doc, f"{op_pointer}/responses/{_escape(key)}")
+    response_pointer, response = _follow(op.doc, f"{op.pointer}/responses/{_escape(key)}")
     if not response.get("content"):
         if body not in (None, b"", ""):
             raise AssertionError(f"{what}: the description documents no body, got {_shorten(repr(body))}")
         return
-    schema_pointer = _media_schema(doc, response_pointer, response)
+    schema_pointer = _media_schema(response_pointer, response)
     if schema_pointer is not None:  # a media type without a schema documents no shape to check
-        _validate(doc_path, schema_pointer, body, what)
+        _validate(op.file, schema_pointer, body, what)
 
 
 def assert_request_matches(
     service: str, method: str, path_template: str, body: Any, which: str = "subset"
 ) -> None:
     """``body`` validates against the documented request body schema of the operation."""
-    doc_path, doc, op_pointer, op = _find_operation(service, method, path_template, which)
+    op = find_operation(service, method, path_template, which)
     what = f"{service} {method.upper()} {path_template} request body"
-    if "requestBody" not in op:
+    if "requestBody" not in op.operation:
         raise AssertionError(f"{what}: the operation documents no request body")
-    body_pointer, request_body = _follow(doc, f"{op_pointer}/requestBody")
-    schema_pointer = _media_schema(doc, body_pointer, request_body)
+    body_pointer, request_body = _follow(op.doc, f"{op.pointer}/requestBody")
+    schema_pointer = _media_schema(body_pointer, request_body)
     if schema_pointer is not None:
-        _validate(doc_path, schema_pointer, body, what)
+        _validate(op.file, schema_pointer, body, what)
 
 
 def _inline_examples(doc: dict[str, Any], node: Any, name: str) -> Iterator[Any]:

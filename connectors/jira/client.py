@@ -71,8 +71,15 @@ class JiraClient:
         self.session.close()
 
     # --- requests -----------------------------------------------------------------------------------
-    def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
-             write: bool = False) -> Reply:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        write: bool = False,
+    ) -> Reply:
         """Send one request to ``path`` (relative to the server) under the policy; return the reply."""
         url = self.config.url.rstrip("/") + path
         data = None if body is None else json.dumps(body)
@@ -104,7 +111,9 @@ class JiraClient:
 
         return self.policy.call(attempt, what=what)
 
-    def search(self, jql: str, fields: list[str], max_results: int | None = None) -> Iterator[list[JsonObject]]:
+    def search(
+        self, jql: str, fields: list[str], max_results: int | None = None
+    ) -> Iterator[list[JsonObject]]:
         """Pages of issues matching ``jql``, in the deployment's pagination style."""
         paginator = PAGINATORS[self.config.deployment](self, max_results or self.config.max_results)
         return paginator.pages(jql, fields)
@@ -119,7 +128,9 @@ class JiraClient:
         if limit is not None or remaining is not None or reset is not None:
             self.policy.pacer.observe(limit, remaining, reset)
 
-    def _error(self, method: str, path: str, response: requests.Response | None, text: str | None) -> ConnectorError:
+    def _error(
+        self, method: str, path: str, response: requests.Response | None, text: str | None
+    ) -> ConnectorError:
         """Map a failed response into the error tree; messages carry Jira's own text, never credentials."""
         if response is None:
             return RetriableError(f"{method} {path}: no response ({truncate(text or '')})")
@@ -215,7 +226,12 @@ class OffsetSearch:
     def pages(self, jql: str, fields: list[str]) -> Iterator[list[JsonObject]]:
         start = 0
         while True:
-            params = {"jql": jql, "startAt": start, "maxResults": self.max_results, "fields": ",".join(fields)}
+            params = {
+                "jql": jql,
+                "startAt": start,
+                "maxResults": self.max_results,
+                "fields": ",".join(fields),
+            }
             data = _search_body(self.client.call("GET", "/rest/api/2/search", params=params))
             issues = data["issues"]
             yield issues

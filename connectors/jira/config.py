@@ -26,7 +26,9 @@ class JiraConfig(ConnectionConfig):
     email: str | None = Field(None, description="Cloud: the account's email (basic auth user)")
     token: SecretStr = Field(description="Cloud: API token; Data Center: personal access token")
     deployment: Literal["cloud", "datacenter"] = "cloud"
-    jql: str = Field(min_length=1, description="which issues this connection reads, e.g. project in (ENG, OPS)")
+    jql: str = Field(
+        min_length=1, description="which issues this connection reads, e.g. project in (ENG, OPS)"
+    )
     scope: str = Field("jql", min_length=1, description="name of the one rank scope (the JQL's order)")
     max_results: int = Field(100, ge=1, le=5000, description="issues per search page")
     timezone: str = Field("UTC", description="the API user's profile time zone, in which JQL reads dates")
@@ -43,6 +45,13 @@ class JiraConfig(ConnectionConfig):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("jql")
+    @classmethod
+    def _no_order_by(cls, value: str) -> str:
+        if re.search(r"\border\s+by\b", value, re.IGNORECASE):
+            raise ValueError("jql must not contain ORDER BY: the connector adds its own ordering")
         return value
 
     @field_validator("rank_field")

@@ -24,8 +24,10 @@ CATEGORY_BY_KEY: dict[str, StatusCategory] = {
     "indeterminate": StatusCategory.IN_PROGRESS,
     "done": StatusCategory.DONE,
 }
-SYSTEM_FIELDS = ["summary", "status", "resolution", "issuetype", "parent", "priority", "labels", "project",
-                 "assignee", "reporter", "created", "updated", "duedate", "description", "issuelinks"]  # fmt: skip
+SYSTEM_FIELDS = [
+    "summary", "status", "resolution", "issuetype", "parent", "priority", "labels", "project",
+    "assignee", "reporter", "created", "updated", "duedate", "description", "issuelinks",
+]  # fmt: skip
 
 
 def search_fields(config: JiraConfig) -> list[str]:
@@ -101,7 +103,9 @@ def _records(issue: Issue, connection: str, config: JiraConfig) -> Records:
         fields=_custom_fields(f, config),
     )
     links = _parent_links(uid, parent, connection) + _issue_links(uid, f.get("issuelinks"), connection)
-    links += [Link(uid, LinkType.RELATES, "text", dst_ref=ref) for ref in references(f"{title}\n{body}", issue.key)]
+    links += [
+        Link(uid, LinkType.RELATES, "text", dst_ref=ref) for ref in references(f"{title}\n{body}", issue.key)
+    ]
     return Records(items=[item], links=links)
 
 
@@ -111,9 +115,12 @@ def status_category(status: Mapping[str, Any], resolution: str | None, config: J
     name = str(status.get("name") or "")
     if name in config.status_map:
         return config.status_map[name]
-    category = status.get("statusCategory") if isinstance(status.get("statusCategory"), Mapping) else {}
+    raw = status.get("statusCategory")
+    category: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     base = CATEGORY_BY_KEY.get(str(category.get("key") or "new"), StatusCategory.TODO)
-    if base is StatusCategory.DONE and (resolution in config.canceled_resolutions or name == config.canceled_status):
+    if base is StatusCategory.DONE and (
+        resolution in config.canceled_resolutions or name == config.canceled_status
+    ):
         return StatusCategory.CANCELED
     return base
 
@@ -141,7 +148,7 @@ def jira_time(value: Any) -> str:
 
 
 def simple_value(value: Any) -> Any:
-    """A custom field value reduced to plain data: options to their value, users to their name, ADF to text."""
+    """A custom field value as plain data: an option as its value, a user as a name, ADF as text."""
     if isinstance(value, list):
         return [simple_value(v) for v in value]
     if isinstance(value, Mapping):

@@ -32,7 +32,8 @@ def _render(node: Any) -> Iterator[str]:
     if not isinstance(node, dict):
         return
     kind = node.get("type")
-    attrs = node.get("attrs") if isinstance(node.get("attrs"), dict) else {}
+    raw = node.get("attrs")
+    attrs: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if kind == "text":
         yield from _text_node(node)
     elif kind == "hardBreak":

@@ -78,9 +78,11 @@ class LinearClient:
     def _observe(self, headers: httpx.Headers) -> None:
         self.last_complexity = header_float(headers, "x-complexity")
         budgets = [
-            (header_float(headers, f"x-ratelimit-{kind}-limit"),
-             header_float(headers, f"x-ratelimit-{kind}-remaining"),
-             header_float(headers, f"x-ratelimit-{kind}-reset"))
+            (
+                header_float(headers, f"x-ratelimit-{kind}-limit"),
+                header_float(headers, f"x-ratelimit-{kind}-remaining"),
+                header_float(headers, f"x-ratelimit-{kind}-reset"),
+            )
             for kind in ("requests", "complexity")
         ]
         known = [b for b in budgets if b[0] and b[1] is not None]

@@ -123,24 +123,41 @@ def issue(ctx: Context, p: Mapping[str, Any]) -> Records:
         fields["project"] = project["name"]
         fields["project_id"] = project["id"]
     if cycle:
-        fields["cycle"] = {"number": cycle["number"], "name": cycle.get("name"),
-                           "starts_at": optional_timestamp(cycle.get("startsAt")),
-                           "ends_at": optional_timestamp(cycle.get("endsAt"))}
+        fields["cycle"] = {
+            "number": cycle["number"],
+            "name": cycle.get("name"),
+            "starts_at": optional_timestamp(cycle.get("startsAt")),
+            "ends_at": optional_timestamp(cycle.get("endsAt")),
+        }
     priority = int(p["priority"])
     if not 0 <= priority <= 4:
         raise ValueError(f"priority {priority} outside 0–4")
     item = Item(
-        uid=uid, connection=ctx.connection, source=SOURCE, native_id=str(p["id"]), key=str(p["identifier"]),
-        kind=Kind.ISSUE.value, title=str(p["title"]), body=p.get("description") or "", url=p.get("url"),
-        status=str(state["name"]), status_id=str(state["id"]),
+        uid=uid,
+        connection=ctx.connection,
+        source=SOURCE,
+        native_id=str(p["id"]),
+        key=str(p["identifier"]),
+        kind=Kind.ISSUE.value,
+        title=str(p["title"]),
+        body=p.get("description") or "",
+        url=p.get("url"),
+        status=str(state["name"]),
+        status_id=str(state["id"]),
         status_category=category(ctx, state["name"], state["type"], STATE_TYPES),
-        priority=p.get("priorityLabel"), priority_level=priority,
+        priority=p.get("priorityLabel"),
+        priority_level=priority,
         labels=sorted(str(label["name"]) for label in nodes(p.get("labels"))),
-        assignee=person(p.get("assignee")), requester=person(p.get("creator")),
-        parent_uid=ctx.uid(str(parent["id"])) if parent else None, container=str(team["key"]),
+        assignee=person(p.get("assignee")),
+        requester=person(p.get("creator")),
+        parent_uid=ctx.uid(str(parent["id"])) if parent else None,
+        container=str(team["key"]),
         estimate=None if p.get("estimate") is None else float(p["estimate"]),
-        due_date=timeless_date(p.get("dueDate")), created_at=timestamp(p["createdAt"]),
-        updated_at=timestamp(p["updatedAt"]), native_rank=repr(float(p["sortOrder"])), fields=fields,
+        due_date=timeless_date(p.get("dueDate")),
+        created_at=timestamp(p["createdAt"]),
+        updated_at=timestamp(p["updatedAt"]),
+        native_rank=repr(float(p["sortOrder"])),
+        fields=fields,
         deleted=p.get("archivedAt") is not None or bool(p.get("trashed")),
     )
     links = [Link(uid, LinkType.PARENT.value, "api", dst_uid=ctx.uid(str(project["id"])))] if project else []
@@ -166,14 +183,25 @@ def project(ctx: Context, p: Mapping[str, Any]) -> Records:
     status = p["status"]
     teams = nodes(p.get("teams"))
     item = Item(
-        uid=ctx.uid(str(p["id"])), connection=ctx.connection, source=SOURCE, native_id=str(p["id"]),
-        key=str(p["slugId"]), kind=Kind.EPIC.value, title=str(p["name"]), body=p.get("description") or "",
-        url=p.get("url"), status=str(status["name"]),
+        uid=ctx.uid(str(p["id"])),
+        connection=ctx.connection,
+        source=SOURCE,
+        native_id=str(p["id"]),
+        key=str(p["slugId"]),
+        kind=Kind.EPIC.value,
+        title=str(p["name"]),
+        body=p.get("description") or "",
+        url=p.get("url"),
+        status=str(status["name"]),
         status_category=category(ctx, status["name"], status["type"], PROJECT_STATUS_TYPES),
-        priority_level=int(p.get("priority") or 0), container=str(teams[0]["key"]) if teams else None,
-        due_date=timeless_date(p.get("targetDate")), created_at=timestamp(p["createdAt"]),
-        updated_at=timestamp(p["updatedAt"]), native_rank=repr(float(p["sortOrder"])),
-        fields={"start_date": timeless_date(p.get("startDate"))}, deleted=p.get("archivedAt") is not None,
+        priority_level=int(p.get("priority") or 0),
+        container=str(teams[0]["key"]) if teams else None,
+        due_date=timeless_date(p.get("targetDate")),
+        created_at=timestamp(p["createdAt"]),
+        updated_at=timestamp(p["updatedAt"]),
+        native_rank=repr(float(p["sortOrder"])),
+        fields={"start_date": timeless_date(p.get("startDate"))},
+        deleted=p.get("archivedAt") is not None,
     )
     return Records(items=[item])
 
@@ -182,7 +210,9 @@ def customer(ctx: Context, p: Mapping[str, Any]) -> Records:
     tier = p.get("tier")
     size = p.get("size")
     record = Customer(
-        uid=ctx.uid(str(p["id"])), connection=ctx.connection, name=str(p["name"]),
+        uid=ctx.uid(str(p["id"])),
+        connection=ctx.connection,
+        name=str(p["name"]),
         tier=str(tier["name"]) if tier else None,
         arr=None if p.get("revenue") is None else float(p["revenue"]),
         size=None if size is None else int(size),
@@ -198,8 +228,14 @@ def customer_need(ctx: Context, p: Mapping[str, Any]) -> Records:
     body = p.get("body") or ""
     title = body.strip().splitlines()[0][:120] if body.strip() else "Customer request"
     item = Item(
-        uid=uid, connection=ctx.connection, source=SOURCE, native_id=str(p["id"]),
-        key=f"need-{p['id']}", kind=Kind.FEEDBACK.value, title=title, body=body,
+        uid=uid,
+        connection=ctx.connection,
+        source=SOURCE,
+        native_id=str(p["id"]),
+        key=f"need-{p['id']}",
+        kind=Kind.FEEDBACK.value,
+        title=title,
+        body=body,
         url=p.get("url") or ((p.get("attachment") or {}).get("url")),
         status="open" if issue_open else "closed",
         status_category=StatusCategory.TODO.value if issue_open else StatusCategory.DONE.value,
@@ -207,7 +243,8 @@ def customer_need(ctx: Context, p: Mapping[str, Any]) -> Records:
         priority_level=2 if float(p.get("priority") or 0) > 0 else 0,
         requester=person(p.get("creator")),
         organization=ctx.uid(str(owner["id"])) if owner else None,
-        created_at=timestamp(p["createdAt"]), updated_at=timestamp(p["updatedAt"]),
+        created_at=timestamp(p["createdAt"]),
+        updated_at=timestamp(p["updatedAt"]),
         fields={"customer": owner["name"]} if owner else {},
         deleted=p.get("archivedAt") is not None or target is None,
     )

@@ -63,8 +63,9 @@ def build_filter(stream: Stream, config: LinearConfig, since: str | None) -> dic
     return query
 
 
-def pull(client: LinearClient, config: LinearConfig, name: str, cursor: str | None,
-         run_started: datetime) -> Iterator[Page]:
+def pull(
+    client: LinearClient, config: LinearConfig, name: str, cursor: str | None, run_started: datetime
+) -> Iterator[Page]:
     """Yield pages of raw payloads of stream ``name`` with the cursor safe to commit after each."""
     stream = STREAMS[name]
     first = config.page_size if stream.large else config.small_page_size

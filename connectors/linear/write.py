@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.errors import ConnectorError, FatalError
+from connectors.errors import AuthError, FatalError
 from connectors.linear.client import LinearClient, Paginator
 from connectors.linear.config import LinearConfig
 from connectors.linear.normalize import CATEGORY_STATE_TYPE, STATE_TYPES
@@ -88,16 +88,19 @@ class LinearWriter:
 
     # --- apply -------------------------------------------------------------------------------------------
     def apply(self, op: Op) -> OpResult:
-        handlers = {OpKind.RANK.value: self.rank, OpKind.FIELD.value: self.field,
-                    OpKind.STATUS.value: self.status}
+        handlers = {
+            OpKind.RANK.value: self.rank,
+            OpKind.FIELD.value: self.field,
+            OpKind.STATUS.value: self.status,
+        }
         handler = handlers.get(op.kind)
         if handler is None:
             return OpResult(False, f"linear: {op.kind} ops are not supported")
         try:
             return handler(op)
-        except ConnectorError as exc:
-            if not isinstance(exc, FatalError) or isinstance(exc, type(None)):
-                raise
+        except AuthError:
+            raise
+        except FatalError as exc:  # this op cannot succeed as sent; the others go on
             return OpResult(False, str(exc))
 
     def rank(self, op: Op) -> OpResult:
@@ -158,8 +161,9 @@ class LinearWriter:
         if target is None:
             return OpResult(False, f"linear: team {issue['team']['key']} has no {state_type} state")
         self._update(op.payload["item"], {"stateId": target["id"]})
-        return OpResult(True, f"moved to {target['name']}", after={"status_category": wanted,
-                                                                   "status": target["name"]})
+        return OpResult(
+            True, f"moved to {target['name']}", after={"status_category": wanted, "status": target["name"]}
+        )
 
     def _update(self, issue_id: str, values: dict[str, Any]) -> dict[str, Any]:
         data = self.client.execute("issue_update", {"id": issue_id, "input": values}, write=True)
@@ -179,12 +183,16 @@ class LinearWriter:
                 result[op.key] = rank_holds(fresh[op.scope].ordered(), op.payload)
             elif op.kind == OpKind.FIELD.value:
                 issue = issues.get(str(op.payload["item"]))
-                result[op.key] = issue is not None and op.payload["field"] == "priority" and \
-                    int(issue["priority"]) == int(op.payload["value"])
+                result[op.key] = (
+                    issue is not None
+                    and op.payload["field"] == "priority"
+                    and int(issue["priority"]) == int(op.payload["value"])
+                )
             elif op.kind == OpKind.STATUS.value:
                 issue = issues.get(str(op.payload["item"]))
-                result[op.key] = issue is not None and \
-                    STATE_TYPES.get(issue["state"]["type"]) == op.payload["category"]
+                result[op.key] = (
+                    issue is not None and STATE_TYPES.get(issue["state"]["type"]) == op.payload["category"]
+                )
             else:
                 result[op.key] = False
         return result

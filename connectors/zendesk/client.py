@@ -193,7 +193,8 @@ class TimeExport:
 
 @dataclass
 class AfterIdPages:
-    """Pagination by ``page[after]=<last id>`` and ``page[size]`` (the Jira links API)."""
+    """Pagination by ``page[after]=<last id>`` and ``page[size]`` (the Jira links API), until
+    ``meta.has_more`` is false (or, without ``meta``, a short page)."""
 
     client: ZendeskClient
     path: str
@@ -208,6 +209,8 @@ class AfterIdPages:
             data = self.client.get(self.path, query)
             rows = [r for r in data.get(self.collection) or [] if isinstance(r, dict)]
             yield rows
-            if len(rows) < self.size:
+            meta = data.get("meta")
+            more = meta.get("has_more") if isinstance(meta, dict) else len(rows) >= self.size
+            if not more or not rows:
                 return
             after = int(rows[-1]["id"])

@@ -1,0 +1,353 @@
+"""rankbridge command line: thin commands over ``sync/`` and ``rules/``. Exit codes: 0 ok, 1 a tracker or
+op failed, 2 bad config or usage, 3 a stale plan."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from rules.engine import RulesEngine, RulesInvalid
+from rules.status import StatusRules
+from sync import views
+from sync.config import Config, ConfigError, config_path, load
+from sync.engine import Engine, StalePlan, SyncReport
+from sync.imports import import_file
+from sync.logs import setup_logging
+from sync.starter import STARTER_CONFIG
+
+console = Console()
+err = Console(stderr=True)
+
+
+class Context:
+    def __init__(self, config: str | None) -> None:
+        self.path = config_path(config)
+
+    def config(self) -> Config:
+        try:
+            return load(self.path)
+        except ConfigError as exc:
+            err.print(f"[red]config error:[/] {exc}", markup=True, highlight=False)
+            raise SystemExit(2) from None
+
+    @contextmanager
+    def engine(self) -> Iterator[Engine]:
+        config = self.config()
+        try:
+            engine = Engine(config)
+        except RulesInvalid as exc:
+            err.print(str(exc), markup=False)
+            raise SystemExit(2) from None
+        try:
+            yield engine
+        except (RulesInvalid, ConfigError) as exc:
+            err.print(str(exc), markup=False)
+            raise SystemExit(2) from None
+        except StalePlan as exc:
+            err.print(f"refusing: {exc}", markup=False)
+            raise SystemExit(3) from None
+        finally:
+            engine.close()
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option("--config", "config", envvar="RANKBRIDGE_CONFIG", help="Config file (default rankbridge.toml).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", help="Log line format.")
+@click.version_option(package_name="rankbridge")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, verbose: int, log_format: str) -> None:
+    """Sync one evidence-based ranking across Jira, GitHub, Linear and Zendesk."""
+    setup_logging(verbose, log_format)
+    ctx.obj = Context(config)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@pass_context
+def init(ctx: Context, force: bool) -> None:
+    """Write a commented starter config file."""
+    if ctx.path.exists() and not force:
+        err.print(f"{ctx.path} exists; use --force to overwrite it")
+        raise SystemExit(2)
+    ctx.path.write_text(STARTER_CONFIG)
+    console.print(f"wrote {ctx.path}: fill in the connections, then run `rankbridge doctor`")
+
+
+@main.command()
+@pass_context
+def doctor(ctx: Context) -> None:
+    """Check each connection's credentials, permissions and rate-limit budget."""
+    failed = False
+    with ctx.engine() as engine:
+        for name, connector in engine.connectors.items():
+            try:
+                console.print(f"[green]ok[/] {name}: {json.dumps(connector.check(), default=str)}")
+            except Exception as exc:
+                failed = True
+                console.print(f"[red]failed[/] {name}: {type(exc).__name__}: {exc}", highlight=False)
+    raise SystemExit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Pull, rank and plan; write nothing to any tracker.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_context
+def sync(ctx: Context, dry_run: bool, as_json: bool) -> None:
+    """Pull every connection, rank, plan and push."""
+    with ctx.engine() as engine:
+        report = engine.sync(dry_run=dry_run)
+        show_sync(engine, report, as_json, dry_run)
+    raise SystemExit(1 if _failed(report) else 0)
+
+
+def _failed(report: SyncReport) -> bool:
+    return bool(report.pull.failed or (report.push and report.push.errors))
+
+
+def show_sync(engine: Engine, report: SyncReport, as_json: bool, dry_run: bool) -> None:
+    if as_json:
+        views.print_json(console, sync_json(report, dry_run))
+        return
+    console.print(views.pull_table(report.pull))
+    if report.plan is not None:
+        console.print(views.plan_table(report.plan, engine.store))
+        for note in report.plan.kept:
+            console.print(f"  {note}")
+    if report.push is not None:
+        console.print(views.push_table(report.push))
+    console.print(summary_line(report, dry_run))
+
+
+def summary_line(report: SyncReport, dry_run: bool) -> str:
+    reads = sum(s.requests for s in report.pull.streams)
+    writes = report.push.applied if report.push else 0
+    streams = len(report.pull.streams)
+    if report.pull.changed == 0 and (report.plan is None or not report.plan.ops) and not writes:
+        return f"nothing changed: {reads} read request(s) over {streams} stream(s), no writes"
+    planned = len(report.plan.ops) if report.plan else 0
+    mode = " (dry run: nothing written)" if dry_run else ""
+    return f"{report.pull.changed} item(s) changed, {planned} op(s) planned, {writes} written{mode}"
+
+
+def sync_json(report: SyncReport, dry_run: bool) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run,
+        "pull": report.pull.as_dict(),
+        "plan": views.plan_json(report.plan) if report.plan else None,
+        "push": vars(report.push) if report.push else None,
+    }
+
+
+@main.command()
+@click.argument("connections", nargs=-1)
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def pull(ctx: Context, connections: tuple[str, ...], as_json: bool) -> None:
+    """Pull new and changed items (all connections, or the ones named)."""
+    with ctx.engine() as engine:
+        report = engine.pull(list(connections) or None)
+    if as_json:
+        views.print_json(console, report.as_dict())
+    else:
+        console.print(views.pull_table(report))
+    raise SystemExit(1 if report.failed else 0)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", type=int, default=30, show_default=True, help="Rows to show (0: all).")
+@pass_context
+def rank(ctx: Context, as_json: bool, limit: int) -> None:
+    """Score and rank every open item; show the unified ranking."""
+    with ctx.engine() as engine:
+        outcome = engine.rank()
+        rows = views.ranking_rows(engine.store, limit or None)
+    if as_json:
+        views.print_json(console, {"ranking": rows, "errors": outcome.result.errors})
+        return
+    console.print(views.ranking_table(rows))
+    for error in outcome.result.errors[:20]:
+        err.print(f"rule error: {error}", markup=False)
+
+
+@main.command()
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def explain(ctx: Context, key: str, as_json: bool) -> None:
+    """Explain one item's score and rank (KEY such as ENG-42, acme/app#12 or a uid)."""
+    with ctx.engine() as engine:
+        item = engine.store.item(key)
+        score = next((s for s in engine.store.scores() if item and s["uid"] == item.uid), None)
+    if item is None or score is None:
+        err.print(f"{key}: not ranked (unknown key, closed, or `rankbridge rank` not run yet)")
+        raise SystemExit(1)
+    if as_json:
+        views.print_json(
+            console,
+            {
+                "key": item.key,
+                "uid": item.uid,
+                "score": score["score"],
+                "rank": score["rank"],
+                "components": json.loads(score["components"]),
+            },
+        )
+    else:
+        console.print(score["explanation"], markup=False, highlight=False)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def plan(ctx: Context, as_json: bool) -> None:
+    """Show (and stage) every write a push would make, per tracker, with the reason."""
+    with ctx.engine() as engine:
+        planned, plan_id = engine.plan()
+        if as_json:
+            views.print_json(console, views.plan_json(planned) | {"plan_id": plan_id})
+            return
+        console.print(views.plan_table(planned, engine.store))
+        for note in planned.kept:
+            console.print(f"  {note}")
+
+
+@main.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_context
+def push(ctx: Context, yes: bool) -> None:
+    """Apply the staged plan to the trackers."""
+    with ctx.engine() as engine:
+        pending = engine.store.outbox()
+        if not pending:
+            console.print("nothing to push: the outbox is empty (run `rankbridge plan`)")
+            return
+        if not yes and sys.stdin.isatty():
+            click.confirm(f"apply {len(pending)} op(s) to the trackers?", abort=True)
+        report = engine.push()
+        console.print(views.push_table(report))
+        for error in report.errors:
+            err.print(error, markup=False)
+    raise SystemExit(1 if report.errors else 0)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def status(ctx: Context, as_json: bool) -> None:
+    """Per connection: last pull, cursors, errors, pending ops, quarantined records."""
+    from sync.status import connection_status
+
+    with ctx.engine() as engine:
+        data = connection_status(engine)
+    if as_json:
+        views.print_json(console, data)
+        return
+    for row in data["connections"]:
+        console.print(
+            f"[bold]{row['name']}[/] last pull {row['last_pull'] or 'never'} ({row['last_status'] or '-'}),"
+            f" lag {row['lag_seconds']}s, pending ops {row['pending_ops']}, quarantined {row['quarantined']}"
+        )
+        if row["error"]:
+            console.print(f"  error: {row['error']}", markup=False)
+        for cursor in row["cursors"]:
+            console.print(f"  cursor {cursor['stream']}: {cursor['value']}", markup=False)
+
+
+@main.command(name="import")
+@click.argument("source")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_(ctx: Context, source: str, file: Path) -> None:
+    """Normalise saved API payloads from FILE into the store, without the network.
+
+    SOURCE is a configured connection name, or a service type (jira, github, linear, zendesk)."""
+    config = ctx.config() if ctx.path.exists() else Config()
+    try:
+        stats = import_file(config, source, file)
+    except (ValueError, KeyError) as exc:
+        err.print(f"import failed: {exc}", markup=False)
+        raise SystemExit(2) from None
+    console.print(f"imported {stats['items']} item(s) from {file} ({stats['quarantined']} quarantined)")
+
+
+@main.group()
+def rules() -> None:
+    """Work with the rules in the config file."""
+
+
+@rules.command("check")
+@pass_context
+def rules_check(ctx: Context) -> None:
+    """Validate every rule expression without running anything."""
+    config = ctx.config()
+    try:
+        RulesEngine(config.scoring, config.roadmap)
+        StatusRules(config.status)
+    except RulesInvalid as exc:
+        err.print(str(exc), markup=False)
+        raise SystemExit(2) from None
+    console.print("rules ok")
+
+
+@main.command()
+@click.option("--items", type=int, default=40, show_default=True, help="Items per tracker.")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--dir", "workdir", type=click.Path(path_type=Path), default=Path(".rankbridge/demo"))
+def demo(items: int, seed: int, workdir: Path) -> None:
+    """Start the sandbox, run a full sync against it and show the result."""
+    from sync.demo import run_demo
+
+    raise SystemExit(run_demo(console, items, seed, workdir))
+
+
+@main.group()
+def sandbox() -> None:
+    """Local emulators of Jira, GitHub, Linear and Zendesk."""
+
+
+@sandbox.command("serve")
+@click.option("--items", type=int, default=50, show_default=True, help="Items per tracker.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--config-out", type=click.Path(path_type=Path), default=Path("rankbridge.toml"), show_default=True
+)
+@click.option("--store", "store_path", default=".rankbridge/sandbox.db", show_default=True)
+@click.option("--service", "services", multiple=True, help="Only these services (repeatable).")
+def sandbox_serve(
+    items: int, seed: int, config_out: Path, store_path: str, services: tuple[str, ...]
+) -> None:
+    """Start the emulators on free ports and write a config pointing at them; runs until interrupted."""
+    from sandbox.control import TOKEN_ENV, Sandbox
+
+    given = os.environ.get(TOKEN_ENV)
+    box = Sandbox.start(list(services) or None, items=items, seed=seed, token=given)
+    box.write_config(config_out, store_path)
+    for name in box.served:
+        console.print(f"{name}: {box.url(name)}")
+    console.print(f"wrote {config_out}")
+    if not given:
+        # A throwaway credential of the local emulators, shown once so another shell can use them.
+        console.print(f"in another shell run:\n  export {TOKEN_ENV}={box.token}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        box.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The Linear connector: wires the client, the streams, the normaliser and the writer together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from connectors.base import Connector, Page, RankScope
+from connectors.linear import normalize as mapping
+from connectors.linear import streams
+from connectors.linear.client import LinearClient
+from connectors.linear.config import LinearConfig
+from connectors.linear.write import LinearWriter
+from sync.model import Item, Kind, Op, OpResult, Records, StatusCategory
+
+
+class LinearConnector(Connector):
+    """Linear over GraphQL: issues, projects, cycles, customers and their needs; rank through sortOrder."""
+
+    source = "linear"
+    config: LinearConfig
+
+    def __init__(self, name: str, config: LinearConfig) -> None:
+        super().__init__(name, config)
+        self.client = LinearClient(config, self.policy)
+        self.writer = LinearWriter(self.client, config)
+        self.context = mapping.Context(name, config.status_map)
+
+    # reading
+    def streams(self) -> list[str]:
+        return list(streams.STREAMS)
+
+    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
+        for page in streams.pull(self.client, self.config, stream, cursor, run_started):
+            if stream == "teams":
+                self._remember_states(page.payloads)
+            yield page
+
+    def _remember_states(self, teams: list[dict[str, Any]]) -> None:
+        for team in teams:
+            states = (team.get("states") or {}).get("nodes")
+            if team.get("key") and isinstance(states, list):
+                self.writer.team_states[str(team["key"])] = states
+
+    def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
+        return mapping.normalize(self.context, stream, payload)
+
+    # ordering
+    def scopes(self) -> list[RankScope]:
+        return [RankScope(team, max_batch=1) for team in self.config.teams]
+
+    def scope_of(self, item: Item) -> str | None:
+        if item.kind != Kind.ISSUE.value or item.deleted or item.container not in self.config.teams:
+            return None
+        return item.container if StatusCategory(item.status_category).is_open else None
+
+    def order_key(self, item: Item) -> Any:
+        return float(item.native_rank) if item.native_rank is not None else float("inf")
+
+    def current_order(self, scope: str) -> list[str]:
+        return self.writer.read_order(scope).ordered()
+
+    # writing
+    def apply(self, op: Op) -> OpResult:
+        return self.writer.apply(op)
+
+    def verify(self, ops: list[Op]) -> dict[str, bool]:
+        return self.writer.verify(ops)
+
+    # operations
+    def check(self) -> dict[str, Any]:
+        viewer = self.client.execute("viewer")["viewer"]
+        state = self.policy.pacer.state
+        return {
+            "ok": True,
+            "user": viewer.get("email") or viewer.get("name"),
+            "endpoint": self.config.endpoint,
+            "rate_limit_remaining": state.remaining,
+            "rate_limit_limit": state.limit,
+            "complexity": self.client.last_complexity,
+        }
+
+    def close(self) -> None:
+        self.client.close()
+
+    def request_count(self) -> int:
+        return self.client.requests

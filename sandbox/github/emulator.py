@@ -1,0 +1,364 @@
+"""The GitHub emulator: REST issues (list with ``since``/``state``/``sort``/``direction``, ``Link`` pagination,
+ETags and 304s), issue edits, labels, milestones, comments, ``/rate_limit``, and GraphQL Projects v2 at
+``/graphql``. Auth is ``Authorization: token …`` (or ``Bearer``); past its budget it answers 403 with
+GitHub's primary rate-limit message, and injected rate limits are 429 secondary-limit answers."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import urlencode
+
+from sandbox.framework import Emulator, HttpError, Request, Response, graphql_operation, route
+from sandbox.github import generate, graphql, payloads
+from sandbox.github.data import Issue, Repo, World, iso, parse_iso
+
+PRIMARY = "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include" \
+          " the request ID."
+SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+STATES = {"open", "closed", "all"}
+REASONS = {"completed", "not_planned", "duplicate", "reopened"}
+FREE = {"/rate_limit"}  # requests GitHub does not count against the primary limit
+
+
+class GithubEmulator(Emulator):
+    name = "github"
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.world = World()
+
+    # --- framework hooks -----------------------------------------------------------------------------
+    def authenticate(self, request: Request) -> bool:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() in ("token", "bearer") and value.strip() == self.token
+
+    def error_body(self, status: int, message: str) -> Any:
+        return payloads.error(status, "Bad credentials" if status == 401 else message)
+
+    def rate_limit_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
+        return {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining),
+                "x-ratelimit-used": str(limit - remaining), "x-ratelimit-reset": str(int(reset_at)),
+                "x-ratelimit-resource": "core"}
+
+    def rate_limited(self, retry_after: float, reset_at: float) -> Response:
+        wait = str(max(1, int(round(retry_after))))
+        if self.budget.used >= self.budget.limit:
+            return Response(403, payloads.error(403, PRIMARY), {"retry-after": wait, "x-ratelimit-remaining": "0"})
+        return Response(429, payloads.error(429, SECONDARY), {"retry-after": wait})
+
+    def _api(self, request: Request) -> Response | None:
+        response = super()._api(request)
+        if response is not None and (response.status == 304 or request.path in FREE) \
+                and response.status < 400 and self.budget.used > 0:
+            self.budget.used -= 1  # conditional hits and /rate_limit cost no primary budget
+            response.headers.update(self.rate_limit_headers(
+                self.budget.limit, self.budget.limit - self.budget.used, self.budget.window_start + self.budget.window))
+        return response
+
+    # --- helpers -------------------------------------------------------------------------------------
+    def _repo(self, request: Request) -> Repo:
+        repo = self.world.repos.get(f"{request.params['owner']}/{request.params['repo']}")
+        if repo is None:
+            raise HttpError(404, "Not Found")
+        return repo
+
+    def _issue(self, request: Request) -> Issue:
+        repo = self._repo(request)
+        number = request.params["number"]
+        issue = self.world.issue(repo.full_name, int(number)) if number.isdigit() else None
+        if issue is None:
+            raise HttpError(404, "Not Found")
+        return issue
+
+    def _invalid(self, resource: str, field: str) -> HttpError:
+        return HttpError(422, f"Validation Failed: {resource}.{field} is invalid")
+
+    # --- REST ----------------------------------------------------------------------------------------
+    @route("GET", "/repos/{owner}/{repo}")
+    def get_repo(self, request: Request) -> Response:
+        return Response(200, payloads.repository(self.base_url, self.world, self._repo(request)))
+
+    @route("GET", "/repos/{owner}/{repo}/issues")
+    def list_issues(self, request: Request) -> Response:
+        repo = self._repo(request)
+        state = request.arg("state", "open") or "open"
+        sort = request.arg("sort", "created") or "created"
+        direction = request.arg("direction", "desc") or "desc"
+        if state not in STATES or sort not in ("created", "updated", "comments") or direction not in ("asc", "desc"):
+            raise self._invalid("Issue", "state/sort/direction")
+        since_arg = request.arg("since")
+        try:
+            since = parse_iso(since_arg) if since_arg else None
+        except ValueError as exc:
+            raise self._invalid("Issue", "since") from exc
+        per_page = max(1, min(100, int(request.arg("per_page", "30") or 30)))
+        page = max(1, int(request.arg("page", "1") or 1))
+        rows = self.world.updated_since(repo.full_name, since)
+        if state != "all":
+            rows = [i for i in rows if i.state == state]
+        wanted = set(request.args("labels"))
+        if wanted:
+            rows = [i for i in rows if wanted <= set(i.labels)]
+        if sort == "created":
+            rows = sorted(rows, key=lambda i: (i.created_at, i.number))
+        elif sort == "comments":
+            rows = sorted(rows, key=lambda i: (len(i.comments), i.number))
+        if direction == "desc":
+            rows.reverse()
+        last = max(1, -(-len(rows) // per_page))
+        body = [payloads.issue(self.base_url, self.world, i) for i in rows[(page - 1) * per_page : page * per_page]]
+        headers = {"Link": self._links(request, page, last)} if last > 1 else {}
+        return self._conditional(request, Response(200, body, headers))
+
+    def _links(self, request: Request, page: int, last: int) -> str:
+        def url(number: int) -> str:
+            query = {k: v[0] for k, v in request.query.items()} | {"page": str(number)}
+            return f"<{self.base_url}{request.path}?{urlencode(query)}>"
+
+        rels = []
+        if page < last:
+            rels += [f'{url(page + 1)}; rel="next"', f'{url(last)}; rel="last"']
+        if page > 1:
+            rels += [f'{url(1)}; rel="first"', f'{url(page - 1)}; rel="prev"']
+        return ", ".join(rels)
+
+    def _conditional(self, request: Request, response: Response) -> Response:
+        digest = hashlib.sha256(response.encoded() + response.headers.get("Link", "").encode()).hexdigest()
+        etag = f'W/"{digest[:40]}"'
+        response.headers["ETag"] = etag
+        asked = {t.strip() for t in request.headers.get("if-none-match", "").split(",") if t.strip()}
+        if etag in asked or etag.removeprefix("W/") in asked:
+            return Response(304, None, {"ETag": etag})
+        return response
+
+    @route("GET", "/repos/{owner}/{repo}/issues/{number}")
+    def get_issue(self, request: Request) -> Response:
+        issue = self._issue(request)
+        return self._conditional(request, Response(200, payloads.issue(self.base_url, self.world, issue)))
+
+    @route("PATCH", "/repos/{owner}/{repo}/issues/{number}")
+    def update_issue(self, request: Request) -> Response:
+        issue = self._issue(request)
+        data = request.json() or {}
+        repo = self.world.repos[issue.repo]
+        if "state" in data and data["state"] not in ("open", "closed"):
+            raise self._invalid("Issue", "state")
+        if data.get("state_reason") is not None and data["state_reason"] not in REASONS:
+            raise self._invalid("Issue", "state_reason")
+        if "milestone" in data and data["milestone"] is not None and int(data["milestone"]) not in repo.milestones:
+            raise self._invalid("Issue", "milestone")
+        if "title" in data:
+            issue.title = str(data["title"])
+        if "body" in data:
+            issue.body = data["body"] or ""
+        if "labels" in data:
+            issue.labels = self._label_names(repo, data["labels"])
+        if "milestone" in data:
+            issue.milestone = None if data["milestone"] is None else int(data["milestone"])
+        if "assignees" in data:
+            issue.assignees = list(data["assignees"])
+        if "state" in data and data["state"] != issue.state:
+            self._set_state(issue, data["state"], data.get("state_reason"))
+        self.world.touch(issue)
+        return Response(200, payloads.issue(self.base_url, self.world, issue), mutated=True)
+
+    def _set_state(self, issue: Issue, state: str, reason: str | None) -> None:
+        issue.state = state
+        if state == "closed":
+            issue.state_reason = reason if reason in ("completed", "not_planned", "duplicate") else "completed"
+            issue.closed_at = self.world.now()
+        else:
+            issue.state_reason = "reopened"
+            issue.closed_at = None
+
+    def _label_names(self, repo: Repo, given: list[Any]) -> list[str]:
+        names = [g["name"] if isinstance(g, dict) else str(g) for g in given]
+        for name in names:
+            if name not in repo.labels:
+                new_id = self.world.new_id()
+                repo.labels[name] = generate.make_label(new_id, name)
+        return list(dict.fromkeys(names))
+
+    @route("GET", "/repos/{owner}/{repo}/issues/{number}/labels")
+    def issue_labels(self, request: Request) -> Response:
+        issue = self._issue(request)
+        repo = self.world.repos[issue.repo]
+        return Response(200, [payloads.label(self.base_url, repo, repo.labels[n]) for n in issue.labels])
+
+    @route("POST", "/repos/{owner}/{repo}/issues/{number}/labels")
+    def add_labels(self, request: Request) -> Response:
+        issue = self._issue(request)
+        repo = self.world.repos[issue.repo]
+        data = request.json()
+        given = data.get("labels", []) if isinstance(data, dict) else data or []
+        issue.labels = list(dict.fromkeys(issue.labels + self._label_names(repo, given)))
+        self.world.touch(issue)
+        body = [payloads.label(self.base_url, repo, repo.labels[n]) for n in issue.labels]
+        return Response(200, body, mutated=True)
+
+    @route("GET", "/repos/{owner}/{repo}/issues/{number}/comments")
+    def list_comments(self, request: Request) -> Response:
+        issue = self._issue(request)
+        return Response(200, [payloads.comment(self.base_url, self.world, issue, c) for c in issue.comments])
+
+    @route("POST", "/repos/{owner}/{repo}/issues/{number}/comments")
+    def add_comment(self, request: Request) -> Response:
+        issue = self._issue(request)
+        body = (request.json() or {}).get("body")
+        if not isinstance(body, str) or not body:
+            raise self._invalid("IssueComment", "body")
+        data = {"id": self.world.new_id(), "body": body, "created_at": self.world.now()}
+        issue.comments.append(data)
+        self.world.touch(issue)
+        return Response(201, payloads.comment(self.base_url, self.world, issue, data), mutated=True)
+
+    @route("GET", "/repos/{owner}/{repo}/labels")
+    def list_labels(self, request: Request) -> Response:
+        repo = self._repo(request)
+        return Response(200, [payloads.label(self.base_url, repo, lab) for lab in repo.labels.values()])
+
+    @route("GET", "/repos/{owner}/{repo}/milestones")
+    def list_milestones(self, request: Request) -> Response:
+        repo = self._repo(request)
+        state = request.arg("state", "open")
+        rows = [m for m in repo.milestones.values() if state == "all" or m.state == state]
+        return Response(200, [payloads.milestone(self.base_url, self.world, repo, m) for m in rows])
+
+    @route("GET", "/rate_limit")
+    def rate_limit(self, request: Request) -> Response:
+        return Response(200, {"resources": {"core": self._rate(), "graphql": self._rate()}, "rate": self._rate()})
+
+    def _rate(self) -> dict[str, int]:
+        b = self.budget
+        return {"limit": b.limit, "remaining": max(0, b.limit - b.used), "used": b.used,
+                "reset": int(b.window_start + b.window)}
+
+    # --- GraphQL -------------------------------------------------------------------------------------
+    @route("POST", "/graphql")
+    def graphql(self, request: Request) -> Response:
+        data = request.json() or {}
+        query, operation = data.get("query"), data.get("operationName")
+        if not isinstance(query, str):
+            return Response(200, {"errors": [{"message": "A query attribute must be specified and must be a "
+                                                         "string."}]})
+        request.operation = graphql_operation(query, operation)
+        changed: list[bool] = []
+        rate = self._rate()
+        body = graphql.execute(self.world, query, data.get("variables") or {}, operation,
+                               lambda: changed.append(True),
+                               {"limit": rate["limit"], "remaining": rate["remaining"], "used": rate["used"],
+                                "resetAt": iso(rate["reset"])})
+        return Response(200, body, {"x-ratelimit-resource": "graphql"}, mutated=bool(changed))
+
+    # --- /_sandbox/ ----------------------------------------------------------------------------------
+    def state(self) -> Any:
+        with self.lock:
+            p = self.world.project
+            positions = p.positions() if p else {}
+            items = [self._state_of(i, positions) for i in self.world.issues.values() if not i.is_pull]
+            items.sort(key=lambda e: (e["key"].split("#")[0], int(e["key"].split("#")[1])))
+            return {"items": items, "project": None if p is None else {
+                "id": p.id, "owner": p.owner, "number": p.number, "updated": iso(p.updated_at),
+                "order": [self.world.by_node[i.content_id].key for i in p.items
+                          if i.content_id in self.world.by_node]}}
+
+    def _state_of(self, issue: Issue, positions: dict[str, int]) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        p = self.world.project
+        item = p.item_for(issue.node_id) if p else None
+        if p is not None and item is not None:
+            fields["project_item_id"] = item.id
+            for f in p.fields:
+                value = item.values.get(f.id)
+                if value is not None:
+                    fields[f.name] = f.option_name(value) if f.data_type == "SINGLE_SELECT" else value
+        return {"key": issue.key, "native_id": issue.key, "title": issue.title, "status": issue.state,
+                "status_category": generate.category(issue), "order": positions.get(issue.node_id),
+                "labels": list(issue.labels), "fields": fields, "updated": iso(issue.updated_at)}
+
+    def edit(self, change: dict[str, Any]) -> Any:
+        with self.lock:
+            issue = self.world.issue_by_key(str(change["key"]))
+            if change.get("delete"):
+                self.world.delete(issue)
+                return {"deleted": issue.key}
+            if "raw" in change:
+                issue.raw.update(change["raw"])
+                self.world.touch(issue)
+            if "move" in change:
+                self._edit_move(issue, change["move"].get("after"))
+            for name, value in (change.get("set") or {}).items():
+                self._edit_set(issue, name, value)
+            p = self.world.project
+            return self._state_of(issue, p.positions() if p else {})
+
+    def _edit_move(self, issue: Issue, after_key: str | None) -> None:
+        p = self.world.project
+        item = p.item_for(issue.node_id) if p else None
+        if p is None or item is None:
+            raise KeyError(f"{issue.key} is not in the project")
+        after = None
+        if after_key is not None:
+            after = p.item_for(self.world.issue_by_key(after_key).node_id)
+            if after is None:
+                raise KeyError(f"{after_key} is not in the project")
+        p.move(item, after)
+        self.world.touch_item(item)
+
+    def _edit_set(self, issue: Issue, name: str, value: Any) -> None:
+        if name in ("title", "body"):
+            setattr(issue, name, str(value))
+        elif name == "labels":
+            issue.labels = self._label_names(self.world.repos[issue.repo], list(value))
+        elif name == "status_category":
+            if value in ("done", "canceled"):
+                reason = "completed" if value == "done" else "not_planned"
+                if issue.state == "closed":
+                    issue.state_reason = reason
+                else:
+                    self._set_state(issue, "closed", reason)
+            elif issue.state == "closed":
+                self._set_state(issue, "open", None)
+        else:
+            self._edit_field(issue, name, value)
+            return
+        self.world.touch(issue)
+
+    def _edit_field(self, issue: Issue, name: str, value: Any) -> None:
+        p = self.world.project
+        f = p.field_named(name) if p else None
+        item = p.item_for(issue.node_id) if p else None
+        if p is None or f is None or item is None:
+            raise KeyError(f"no project field {name!r} for {issue.key}")
+        if value is None:
+            item.values.pop(f.id, None)
+        elif f.data_type == "SINGLE_SELECT":
+            option = next((oid for oid, label in f.options if label == value), None)
+            if option is None:
+                raise ValueError(f"{name} has no option {value!r}")
+            item.values[f.id] = option
+        else:
+            item.values[f.id] = float(value) if f.data_type == "NUMBER" else str(value)
+        self.world.touch_item(item)
+
+    def generate(self, items: int, seed: int, references: list[dict[str, str]]) -> None:
+        with self.lock:
+            self.world = World()
+            generate.populate(self.world, items, seed, references)
+
+    def references(self) -> list[dict[str, str]]:
+        return [{"service": "github", "key": i.key, "url": i.html_url, "native_id": i.key}
+                for i in self.world.issues.values() if not i.is_pull]
+
+    def connection_config(self) -> dict[str, Any]:
+        p = self.world.project
+        config: dict[str, Any] = {
+            "type": "github", "url": self.base_url, "token": "${RANKBRIDGE_SANDBOX_TOKEN}",
+            "repos": sorted(self.world.repos), "score_field": generate.SCORE_FIELD, "add_missing": True,
+            "policy": {"min_write_interval": 0.0, "base_wait": 0.01, "max_wait": 5.0, "timeout": 10.0},
+        }
+        if p is not None:
+            config["project"] = {"owner": p.owner, "number": p.number, "owner_type": p.owner_type}
+        return config
+

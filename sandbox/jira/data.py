@@ -1,0 +1,207 @@
+"""The Jira emulator's in-memory model: issues indexed by id and key, a small workflow, the field catalogue,
+a global Rank kept as LexoRank-like strings, and the JSON rendering of issues (REST v3 ADF or v2 text)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+
+class Status(NamedTuple):
+    id: str
+    name: str
+    category: str  # statusCategory.key
+
+
+# statusCategory.key -> (id, name, colorName), as Jira reports them
+CATEGORIES: dict[str, tuple[int, str, str]] = {
+    "new": (2, "To Do", "blue-gray"),
+    "indeterminate": (4, "In Progress", "yellow"),
+    "done": (3, "Done", "green"),
+}
+STATUSES: dict[str, Status] = {
+    s.name: s
+    for s in (
+        Status("10100", "Backlog", "new"),
+        Status("10000", "To Do", "new"),
+        Status("3", "In Progress", "indeterminate"),
+        Status("10001", "Done", "done"),
+        Status("10002", "Won't Do", "done"),
+    )
+}
+
+
+class Transition(NamedTuple):
+    id: str
+    name: str
+    sources: frozenset[str]
+    target: str
+
+
+TRANSITIONS = (
+    Transition("11", "Select for development", frozenset({"Backlog"}), "To Do"),
+    Transition("21", "Start progress", frozenset({"To Do"}), "In Progress"),
+    Transition("31", "Done", frozenset({"In Progress"}), "Done"),
+    Transition("41", "Stop progress", frozenset({"In Progress"}), "To Do"),
+    Transition("51", "Reopen", frozenset({"Done", "Won't Do"}), "To Do"),
+    Transition("61", "Won't do", frozenset({"Backlog", "To Do", "In Progress"}), "Won't Do"),
+)
+RESOLUTION_OF = {"Done": "Done", "Won't Do": "Won't Do"}
+RESOLUTION_IDS = {"Done": "10000", "Won't Do": "10001", "Duplicate": "10002", "Cannot Reproduce": "10003"}
+PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
+ISSUE_TYPES = {"Epic": ("10000", 1), "Story": ("10001", 0), "Bug": ("10002", 0), "Task": ("10003", 0)}
+
+STORY_POINTS, RANK, SCORE, TEAM = "customfield_10016", "customfield_10019", "customfield_10050", "customfield_10061"
+NUMBER = "com.atlassian.jira.plugin.system.customfieldtypes:float"
+CUSTOM_FIELDS: dict[str, tuple[str, str, str]] = {  # id -> (name, schema type, custom type)
+    STORY_POINTS: ("Story Points", "number", NUMBER),
+    RANK: ("Rank", "any", "com.pyxis.greenhopper.jira:gh-lexo-rank"),
+    SCORE: ("Priority score", "number", NUMBER),
+    TEAM: ("Team", "option", "com.atlassian.jira.plugin.system.customfieldtypes:select"),
+}
+SYSTEM_FIELDS: dict[str, tuple[str, str]] = {  # id -> (name, schema type)
+    "summary": ("Summary", "string"), "description": ("Description", "string"),
+    "status": ("Status", "status"), "resolution": ("Resolution", "resolution"),
+    "issuetype": ("Issue Type", "issuetype"), "parent": ("Parent", "issuelink"),
+    "priority": ("Priority", "priority"), "labels": ("Labels", "array"), "project": ("Project", "project"),
+    "assignee": ("Assignee", "user"), "reporter": ("Reporter", "user"), "created": ("Created", "datetime"),
+    "updated": ("Updated", "datetime"), "duedate": ("Due date", "date"), "issuelinks": ("Linked Issues", "array"),
+    "comment": ("Comment", "comments-page"),
+}  # fmt: skip
+TEAMS = {"Payments": "10200", "Platform": "10201", "Growth": "10202", "Mobile": "10203"}
+PROJECTS = {"ENG": ("10000", "Engineering"), "OPS": ("10001", "Operations")}
+
+Segment = tuple[str, str]  # ("text", words) or ("url", address)
+
+
+@dataclass
+class Issue:
+    id: int
+    key: str
+    project: str
+    number: int
+    issuetype: str
+    summary: str
+    status: str
+    priority: str
+    created: float
+    updated: float
+    rank: str
+    reporter: str
+    description: list[list[Segment]] = field(default_factory=list)  # paragraphs of segments
+    resolution: str | None = None
+    labels: list[str] = field(default_factory=list)
+    parent: str | None = None  # parent's key
+    assignee: str | None = None
+    duedate: str | None = None
+    custom: dict[str, Any] = field(default_factory=dict)  # number and option custom fields by id
+    links: list[tuple[str, str]] = field(default_factory=list)  # (link type name, other key), outward
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)  # merged over the rendering (malformed payloads)
+
+
+# --- time ----------------------------------------------------------------------------------------------
+def jira_time(epoch: float) -> str:
+    """Jira's timestamp format: ``2024-01-31T09:05:00.000+0000``."""
+    moment = datetime.fromtimestamp(epoch, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def iso_utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def now_after(previous: float) -> float:
+    """Now, but strictly after ``previous`` (``updated`` moves on every write)."""
+    return max(time.time(), previous + 0.001)
+
+
+# --- rank: LexoRank-like strings "0|hzzzzz:suffix" whose string order is the rank order ----------------------
+DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def rank_string(body: str) -> str:
+    return f"0|{body[:6].ljust(6, '0')}:{body[6:]}"
+
+
+def rank_body(rank: str) -> str:
+    return (rank[2:8] + rank[9:]).rstrip("0")
+
+
+def initial_ranks(count: int) -> list[str]:
+    step = 36**6 // (count + 1)
+    out = []
+    for index in range(1, count + 1):
+        value, digits = step * index, []
+        for _ in range(6):
+            value, digit = divmod(value, 36)
+            digits.append(DIGITS[digit])
+        out.append(rank_string("".join(reversed(digits)).rstrip("0") or "1"))
+    return out
+
+
+def between(lo: str | None, hi: str | None) -> str:
+    """A rank strictly between two ranks (None: open end)."""
+    low, high = rank_body(lo) if lo else "", rank_body(hi) if hi else None
+    result, index = "", 0
+    while True:
+        d_lo = DIGITS.index(low[index]) if index < len(low) else 0
+        d_hi = DIGITS.index(high[index]) if high is not None and index < len(high) else 36
+        if d_lo == d_hi:
+            result += DIGITS[d_lo]
+        elif (mid := (d_lo + d_hi) // 2) > d_lo:
+            return rank_string(result + DIGITS[mid])
+        else:
+            result, high = result + DIGITS[d_lo], None
+        index += 1
+
+
+def spread(lo: str | None, hi: str | None, count: int) -> list[str]:
+    """``count`` increasing ranks between ``lo`` and ``hi``, splitting the gap evenly (short strings)."""
+    if count <= 0:
+        return []
+    middle = between(lo, hi)
+    left = count // 2
+    return [*spread(lo, middle, left), middle, *spread(middle, hi, count - left - 1)]
+
+
+# --- rendering ---------------------------------------------------------------------------------------------
+def status_json(name: str, base: str) -> dict[str, Any]:
+    status = STATUSES[name]
+    number, category_name, color = CATEGORIES[status.category]
+    return {
+        "self": f"{base}/rest/api/2/status/{status.id}", "id": status.id, "name": status.name,
+        "description": "", "iconUrl": f"{base}/images/icons/statuses/generic.png",
+        "statusCategory": {"self": f"{base}/rest/api/2/statuscategory/{number}", "id": number,
+                           "key": status.category, "colorName": color, "name": category_name},
+    }  # fmt: skip
+
+
+def adf(paragraphs: list[list[Segment]]) -> dict[str, Any] | None:
+    if not paragraphs:
+        return None
+    content = []
+    for paragraph in paragraphs:
+        nodes = [
+            {"type": "inlineCard", "attrs": {"url": value}} if kind == "url" else {"type": "text", "text": value}
+            for kind, value in paragraph
+        ]
+        content.append({"type": "paragraph", "content": nodes})
+    return {"type": "doc", "version": 1, "content": content}
+
+
+def plain(paragraphs: list[list[Segment]]) -> str | None:
+    if not paragraphs:
+        return None
+    return "\n\n".join("".join(value for _, value in paragraph) for paragraph in paragraphs)
+
+
+def deep_merge(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            deep_merge(target[key], value)
+        else:
+            target[key] = value
+    return target

@@ -1,0 +1,156 @@
+"""The Linear emulator's in-memory data: entities as dicts keyed by id, issues indexed by update time.
+
+Scalars are stored under their GraphQL names; references to other entities as ``_team``, ``_state``, …
+(resolved by :mod:`sandbox.linear.resolvers`). Every write moves ``updatedAt`` strictly forward.
+"""
+
+from __future__ import annotations
+
+import bisect
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+CATEGORY_OF_TYPE = {
+    "triage": "triage",
+    "backlog": "backlog",
+    "unstarted": "todo",
+    "started": "in_progress",
+    "completed": "done",
+    "canceled": "canceled",
+    "duplicate": "canceled",
+}
+TYPE_OF_CATEGORY = {
+    "triage": "triage",
+    "backlog": "backlog",
+    "todo": "unstarted",
+    "in_progress": "started",
+    "done": "completed",
+    "canceled": "canceled",
+}
+OPEN_TYPES = {"triage", "backlog", "unstarted", "started"}
+PRIORITY_LABELS = {0: "No priority", 1: "Urgent", 2: "High", 3: "Medium", 4: "Low"}
+
+
+class GraphQLFailure(Exception):
+    """An error a resolver reports the way Linear does (``extensions.code``)."""
+
+    def __init__(self, message: str, code: str = "INVALID_INPUT") -> None:
+        super().__init__(message)
+        self.extensions = {
+            "code": code,
+            "type": code.lower().replace("_", " "),
+            "userPresentableMessage": message,
+        }
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def new_id(rng_bits: int) -> str:
+    return str(uuid.UUID(int=rng_bits, version=4))
+
+
+@dataclass
+class LinearData:
+    workspace: str = "sandbox"
+    teams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)  # project statuses
+    projects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cycles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tiers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    needs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    issues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_identifier: dict[str, str] = field(default_factory=dict)
+    by_updated: list[tuple[str, str]] = field(default_factory=list)  # sorted (updatedAt, id) of issues
+    by_created: list[tuple[str, str]] = field(default_factory=list)  # sorted (createdAt, id) of issues
+    viewer_id: str = ""
+    sync_id: int = 1000
+    last_tick: datetime = field(default_factory=lambda: datetime(2000, 1, 1, tzinfo=UTC))
+
+    # --- time -------------------------------------------------------------------------------------------
+    def tick(self) -> str:
+        """Now, strictly after every timestamp handed out before (so updates are never lost in a tie)."""
+        now = datetime.now(UTC)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        self.last_tick = max(now, self.last_tick + timedelta(milliseconds=1))
+        return iso(self.last_tick)
+
+    # --- issues -----------------------------------------------------------------------------------------
+    def add_issue(self, issue: dict[str, Any]) -> None:
+        self.issues[issue["id"]] = issue
+        self.by_identifier[issue["identifier"]] = issue["id"]
+        bisect.insort(self.by_updated, (issue["updatedAt"], issue["id"]))
+        bisect.insort(self.by_created, (issue["createdAt"], issue["id"]))
+
+    def issue(self, ref: str) -> dict[str, Any]:
+        """An issue by id or identifier (``ENG-12``), as Linear's ``issue(id:)`` accepts both."""
+        issue_id = self.by_identifier.get(ref, ref)
+        if issue_id not in self.issues:
+            raise GraphQLFailure(f"Entity not found: Issue - Could not find referenced Issue {ref}.")
+        return self.issues[issue_id]
+
+    def touch(self, issue: dict[str, Any]) -> None:
+        """Move ``updatedAt`` to now and keep the update index sorted."""
+        old = (issue["updatedAt"], issue["id"])
+        at = bisect.bisect_left(self.by_updated, old)
+        if at < len(self.by_updated) and self.by_updated[at] == old:
+            del self.by_updated[at]
+        issue["updatedAt"] = self.tick()
+        bisect.insort(self.by_updated, (issue["updatedAt"], issue["id"]))
+        self.sync_id += 1
+
+    def update_issue(self, issue: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        for name, value in changes.items():
+            if name == "stateId":
+                state = self.states.get(str(value))
+                if state is None or state["_team"] != issue["_team"]:
+                    raise GraphQLFailure(f"Invalid stateId {value}: not a workflow state of the issue's team")
+                issue["_state"] = state["id"]
+                issue["completedAt"] = self.last_tick_iso() if state["type"] == "completed" else None
+            elif name == "priority":
+                if int(value) not in PRIORITY_LABELS:
+                    raise GraphQLFailure(f"Invalid priority {value}: expected 0–4")
+                issue["priority"] = float(value)
+            elif name == "sortOrder":
+                issue["sortOrder"] = float(value)
+            elif name in ("title", "description", "estimate", "dueDate"):
+                issue[name] = value
+            else:
+                raise GraphQLFailure(f"Field {name} cannot be updated here")
+        self.touch(issue)
+        return issue
+
+    def last_tick_iso(self) -> str:
+        return iso(self.last_tick)
+
+    def state_of_type(self, team_id: str, state_type: str) -> dict[str, Any]:
+        matching = [s for s in self.states.values() if s["_team"] == team_id and s["type"] == state_type]
+        if not matching:
+            raise KeyError(f"team {self.teams[team_id]['key']} has no {state_type} state")
+        return min(matching, key=lambda s: s["position"])
+
+    def is_open(self, issue: dict[str, Any]) -> bool:
+        return issue.get("archivedAt") is None and self.states[issue["_state"]]["type"] in OPEN_TYPES
+
+    def team_order(self, team_id: str) -> list[dict[str, Any]]:
+        """The open, unarchived issues of a team by sortOrder: the rank scope."""
+        open_issues = [i for i in self.issues.values() if i["_team"] == team_id and self.is_open(i)]
+        return sorted(open_issues, key=lambda i: (i["sortOrder"], i["id"]))
+
+    def team_by_key(self, key: str) -> dict[str, Any]:
+        for team in self.teams.values():
+            if team["key"] == key:
+                return team
+        raise KeyError(f"no team {key}")

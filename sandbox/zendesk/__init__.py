@@ -1,0 +1,5 @@
+"""Zendesk Support emulator (tickets, exports, organisations, users, Jira links, bulk jobs)."""
+
+from sandbox.zendesk.emulator import ZendeskEmulator
+
+__all__ = ["ZendeskEmulator"]

@@ -1,0 +1,174 @@
+"""Rich renderings of reports for people; ``--json`` output for scripts is built next to them."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from sync.model import Item
+from sync.outbox import PushReport
+from sync.planner import Plan
+from sync.pull import PullReport
+from sync.store import Store
+
+
+def pull_table(report: PullReport) -> Table:
+    table = Table(title="Pull")
+    for column in (
+        "connection",
+        "stream",
+        "requests",
+        "pages",
+        "changed",
+        "unchanged",
+        "quarantined",
+        "error",
+    ):
+        table.add_column(column, justify="right" if column in ("requests", "pages", "changed") else "left")
+    for s in report.streams:
+        table.add_row(
+            s.connection,
+            s.stream,
+            str(s.requests),
+            str(s.pages),
+            str(s.changed),
+            str(s.unchanged),
+            str(s.quarantined),
+            s.error or "",
+        )
+    return table
+
+
+def ranking_rows(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
+    rows = []
+    evidence_of = {}
+    for score in store.scores()[: limit or None]:
+        item = store.item(score["uid"])
+        if item is None:
+            continue
+        components = json.loads(score["components"] or "{}")
+        evidence_of[item.uid] = components.get("evidence", {})
+        rows.append(
+            {
+                "rank": score["rank"],
+                "score": score["score"],
+                "key": item.key,
+                "title": item.title,
+                "source": item.source,
+                "connection": item.connection,
+                "status": item.status,
+                "status_category": item.status_category,
+                "uid": item.uid,
+                "feedback": evidence_of[item.uid].get("feedback_count", 0),
+                "organisations": evidence_of[item.uid].get("feedback_orgs", 0),
+                "arr": evidence_of[item.uid].get("feedback_arr", 0.0),
+                "components": components,
+            }
+        )
+    return rows
+
+
+def ranking_table(rows: list[dict[str, Any]], title: str = "Unified ranking") -> Table:
+    table = Table(title=title)
+    for column in ("rank", "score", "key", "title", "source", "status", "feedback", "ARR"):
+        table.add_column(
+            column,
+            justify="right" if column in ("rank", "score", "feedback", "ARR") else "left",
+            overflow="ellipsis",
+            max_width=48 if column == "title" else None,
+        )
+    for r in rows:
+        feedback = f"{r['feedback']} / {r['organisations']} orgs" if r["feedback"] else ""
+        arr = f"${r['arr']:,.0f}" if r["arr"] else ""
+        table.add_row(
+            str(r["rank"]), f"{r['score']:.2f}", r["key"], r["title"], r["source"], r["status"], feedback, arr
+        )
+    return table
+
+
+def plan_table(plan: Plan, store: Store) -> Table:
+    table = Table(title=f"Plan: {len(plan.ops)} write(s)")
+    for column in ("tracker", "kind", "scope", "what"):
+        table.add_column(column)
+    for connection, ops in sorted(plan.by_connection().items()):
+        for op in ops:
+            table.add_row(connection, op.kind, op.scope, op.reason)
+    return table
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "ops": [
+            {
+                "connection": o.connection,
+                "kind": o.kind,
+                "scope": o.scope,
+                "payload": o.payload,
+                "before": o.before,
+                "reason": o.reason,
+                "key": o.key,
+            }
+            for o in plan.ops
+        ],
+        "kept": plan.kept,
+        "naive_rank_writes": plan.naive_rank_writes,
+    }
+
+
+def push_table(report: PushReport) -> Table:
+    table = Table(title="Push")
+    for column in ("tracker", "applied", "already there", "failed"):
+        table.add_column(column)
+    for connection, stats in sorted(report.by_connection.items()):
+        table.add_row(
+            connection,
+            str(stats.get("applied", 0)),
+            str(stats.get("already", 0)),
+            str(stats.get("failed", 0)),
+        )
+    return table
+
+
+def writes_table(store: Store, run_id: int) -> Table:
+    table = Table(title="Written to the trackers")
+    for column in ("tracker", "kind", "result", "what"):
+        table.add_column(column)
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in store.journal_entries(run_id):
+        grouped[entry["connection"]].append(entry)
+    for connection, entries in sorted(grouped.items()):
+        for entry in entries:
+            payload = json.loads(entry["payload"])
+            table.add_row(connection, entry["kind"], entry["result"], _describe(payload, store, connection))
+    return table
+
+
+def _describe(payload: dict[str, Any], store: Store, connection: str) -> str:
+    def key(native_id: str | None) -> str:
+        item = store.item(f"{connection}:{native_id}") if native_id else None
+        return item.key if item else str(native_id)
+
+    if "items" in payload and "after" in payload:
+        anchor = f"after {key(payload['after'])}" if payload["after"] else f"before {key(payload['before'])}"
+        return f"move {', '.join(key(i) for i in payload['items'][:6])} {anchor}"
+    if "field" in payload:
+        return f"{key(payload['item'])}: {payload['field']} = {payload['value']}"
+    if "category" in payload:
+        return f"{key(payload['item'])}: status → {payload['category']}"
+    if "body" in payload:
+        return f"{key(payload['item'])}: note “{payload['body'][:60]}”"
+    if "tags" in payload:
+        return f"tag {', '.join(payload['tags'])} on {len(payload['items'])} item(s)"
+    return json.dumps(payload)[:80]
+
+
+def item_line(item: Item) -> str:
+    return f"{item.key} [{item.source}] {item.title} ({item.status})"
+
+
+def print_json(console: Console, data: Any) -> None:
+    console.print_json(json.dumps(data, default=str))
