@@ -25,7 +25,7 @@ from sync.logs import setup_logging
 from sync.starter import STARTER_CONFIG
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class Context:

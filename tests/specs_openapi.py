@@ -40,6 +40,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 
 
 def openapi_docs(service: str, which: str) -> list[tuple[Path, dict[str, Any]]]:
+    """(file, parsed document) for each file of a description, skipping/failing when one is absent."""
     try:
         files = OPENAPI_FILES[service][which]
     except KeyError:
@@ -76,6 +77,7 @@ def openapi(service: str, which: str = "subset") -> dict[str, Any]:
 
 
 def deref(doc: dict[str, Any], node: Any) -> Any:
+    """Follow local ``$ref``s (``#/components/...``) until a node that is not a reference."""
     while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
         node = _pointer(doc, node["$ref"][1:])
     return node

@@ -62,6 +62,13 @@ class LinearConnector(Connector):
         return self.writer.read_order(scope).ordered()
 
     # writing
+    def writable_fields(self) -> set[str]:
+        """``priority`` (0–4, from the score through ``priority_bands``) when bands are configured."""
+        return {"priority"} if self.config.priority_bands else set()
+
+    def priority_for(self, score: float) -> int:
+        return self.config.priority_for(score)
+
     def apply(self, op: Op) -> OpResult:
         return self.writer.apply(op)
 

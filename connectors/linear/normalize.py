@@ -118,7 +118,7 @@ def issue(ctx: Context, p: Mapping[str, Any]) -> Records:
     uid = ctx.uid(str(p["id"]))
     state, team = p["state"], p["team"]
     project, cycle, parent = p.get("project"), p.get("cycle"), p.get("parent")
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = {"priority": int(p["priority"])}
     if project:
         fields["project"] = project["name"]
         fields["project_id"] = project["id"]

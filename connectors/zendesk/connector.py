@@ -15,6 +15,9 @@ from connectors.zendesk.streams import STREAMS, ZendeskStreams
 from connectors.zendesk.write import ZendeskWriter
 from sync.model import Op, OpResult, Records
 
+WRITABLE = ("score", "rank", "linked_status")
+COLLECTIONS = {"tickets": "tickets", "organizations": "organizations", "links": "jira_links"}
+
 
 class ZendeskConnector(Connector):
     source: ClassVar[str] = "zendesk"
@@ -54,11 +57,31 @@ class ZendeskConnector(Connector):
         raise ValueError(f"zendesk has no stream {stream!r}")
 
     # writing (Zendesk has no order: no rank scopes)
+    def writable_fields(self) -> set[str]:
+        """``score``, ``rank`` and ``linked_status`` where a custom ticket field is configured for them."""
+        names = {name for name in WRITABLE if name in self.zendesk.fields}
+        if self.zendesk.score_field and self.zendesk.score_field in self.zendesk.fields:
+            names.add("score")
+        return names
+
     def apply(self, op: Op) -> OpResult:
         return self.writer.apply(op)
 
     def verify(self, ops: list[Op]) -> dict[str, bool]:
         return self.writer.verify(ops)
+
+    def replay(self, document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Payloads of a saved export, organisation export or Jira links response (or a bare ticket list)."""
+        if isinstance(document, Mapping):
+            for collection, stream in COLLECTIONS.items():
+                rows = document.get(collection)
+                if isinstance(rows, list):
+                    yield from ((stream, row) for row in rows if isinstance(row, dict))
+                    return
+            if isinstance(document.get("ticket"), dict):
+                yield "tickets", document["ticket"]
+                return
+        yield from super().replay(document)
 
     # operations
     def check(self) -> dict[str, Any]:

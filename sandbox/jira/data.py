@@ -53,7 +53,12 @@ RESOLUTION_IDS = {"Done": "10000", "Won't Do": "10001", "Duplicate": "10002", "C
 PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
 ISSUE_TYPES = {"Epic": ("10000", 1), "Story": ("10001", 0), "Bug": ("10002", 0), "Task": ("10003", 0)}
 
-STORY_POINTS, RANK, SCORE, TEAM = "customfield_10016", "customfield_10019", "customfield_10050", "customfield_10061"
+STORY_POINTS, RANK, SCORE, TEAM = (
+    "customfield_10016",
+    "customfield_10019",
+    "customfield_10050",
+    "customfield_10061",
+)
 NUMBER = "com.atlassian.jira.plugin.system.customfieldtypes:float"
 CUSTOM_FIELDS: dict[str, tuple[str, str, str]] = {  # id -> (name, schema type, custom type)
     STORY_POINTS: ("Story Points", "number", NUMBER),
@@ -118,7 +123,7 @@ def now_after(previous: float) -> float:
     return max(time.time(), previous + 0.001)
 
 
-# --- rank: LexoRank-like strings "0|hzzzzz:suffix" whose string order is the rank order ----------------------
+# --- rank: LexoRank-like strings "0|hzzzzz:suffix" whose string order is the rank order --------------
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -185,7 +190,9 @@ def adf(paragraphs: list[list[Segment]]) -> dict[str, Any] | None:
     content = []
     for paragraph in paragraphs:
         nodes = [
-            {"type": "inlineCard", "attrs": {"url": value}} if kind == "url" else {"type": "text", "text": value}
+            {"type": "inlineCard", "attrs": {"url": value}}
+            if kind == "url"
+            else {"type": "text", "text": value}
             for kind, value in paragraph
         ]
         content.append({"type": "paragraph", "content": nodes})
@@ -205,3 +212,56 @@ def deep_merge(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         else:
             target[key] = value
     return target
+
+
+# --- the store ---------------------------------------------------------------------------------------------
+class IssueStore:
+    """Issues by id and by key; ``version`` moves on every change (search result caches key on it)."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, Issue] = {}
+        self.by_key: dict[str, Issue] = {}
+        self.version = 0
+
+    def add(self, issue: Issue) -> None:
+        self.by_id[issue.id] = issue
+        self.by_key[issue.key] = issue
+        self.version += 1
+
+    def remove(self, issue: Issue) -> None:
+        del self.by_id[issue.id]
+        del self.by_key[issue.key]
+        self.version += 1
+
+    def find(self, ref: str) -> Issue | None:
+        """An issue by key (any case) or by numeric id, as ``issueIdOrKey`` allows."""
+        if ref.isdigit():
+            return self.by_id.get(int(ref))
+        return self.by_key.get(ref.upper())
+
+    def all(self) -> list[Issue]:
+        return list(self.by_id.values())
+
+    def touch(self, issue: Issue) -> None:
+        issue.updated = now_after(issue.updated)
+        self.version += 1
+
+    def ordered(self) -> list[Issue]:
+        return sorted(self.by_id.values(), key=lambda i: i.rank)
+
+    def move(self, moving: list[Issue], after: Issue | None, before: Issue | None) -> None:
+        """Place ``moving`` (in this order) right after ``after`` or right before ``before`` (both None:
+        at the top); only the moved issues get new ranks, and their ``updated`` moves."""
+        ids = {i.id for i in moving}
+        others = [i for i in self.ordered() if i.id not in ids]
+        if after is not None:
+            position = others.index(after) + 1
+        elif before is not None:
+            position = others.index(before)
+        else:
+            position = 0
+        lo = others[position - 1].rank if position > 0 else None
+        hi = others[position].rank if position < len(others) else None
+        for issue, rank in zip(moving, spread(lo, hi, len(moving)), strict=True):
+            issue.rank = rank
+            self.touch(issue)

@@ -56,6 +56,7 @@ def _item(data: LinearData, issue: dict[str, Any], order: int | None) -> dict[st
             "archived": issue.get("archivedAt") is not None,
         },
         "updated": issue["updatedAt"],
+        "deleted": issue.get("archivedAt") is not None,
     }
 
 

@@ -5,9 +5,17 @@ bare key in the subject). The ground truth of who references what is kept in ``d
 from __future__ import annotations
 
 import random
-from typing import Any
 
-from sandbox.zendesk.data import Comment, Group, JiraLink, Organization, Ticket, TicketField, User, ZendeskData
+from sandbox.zendesk.data import (
+    Comment,
+    Group,
+    JiraLink,
+    Organization,
+    Ticket,
+    TicketField,
+    User,
+    ZendeskData,
+)
 
 ANCHOR = 1_780_000_000.0  # 2026-05-28: generated history ends here, so it is never "the last minute"
 DAY = 86_400.0
@@ -21,8 +29,11 @@ FIELDS = {
     "product_area": ("Product area", "text"),
 }
 FIELD_BASE = 360_000_100
-TIERS = (("enterprise", 0.2, 200_000, 2_000_000, 1_000, 20_000), ("business", 0.35, 30_000, 200_000, 100, 1_000),
-         ("starter", 0.45, 2_000, 30_000, 5, 100))
+TIERS = (  # tier, share, ARR range, size range
+    ("enterprise", 0.2, 200_000, 2_000_000, 1_000, 20_000),
+    ("business", 0.35, 30_000, 200_000, 100, 1_000),
+    ("starter", 0.45, 2_000, 30_000, 5, 100),
+)
 COMPANIES = ("Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Cyberdyne",
              "Soylent", "Wonka", "Gringotts", "Aperture", "Vandelay", "Dunder", "Pied Piper", "Massive",
              "Oscorp", "Nakatomi", "Monarch")
@@ -38,10 +49,11 @@ GROUPS = ("Support", "Escalations", "Billing", "Product feedback")
 STATUSES = (("new", 20), ("open", 35), ("pending", 10), ("hold", 10), ("solved", 20), ("closed", 5))
 TAGS = ("bug", "feature_request", "billing", "api", "ui", "performance", "integration", "mobile")
 PRIORITIES = ("urgent", "high", "normal", "normal", "low", None)
+_TEXT_AND_FIELD = (("field_key", 1), ("field_url", 1), ("url_in_description", 2), ("key_in_subject", 2))
 HOW = {  # how a ticket points at an issue of each service, and the weight of each way
-    "jira": (("jira_link", 3), ("field_key", 1), ("field_url", 1), ("url_in_description", 2), ("key_in_subject", 2)),
-    "github": (("field_key", 1), ("field_url", 1), ("url_in_description", 2), ("key_in_subject", 2)),
-    "linear": (("field_key", 1), ("field_url", 1), ("url_in_description", 2), ("key_in_subject", 2)),
+    "jira": (("jira_link", 3), *_TEXT_AND_FIELD),
+    "github": _TEXT_AND_FIELD,
+    "linear": _TEXT_AND_FIELD,
 }
 EXPLICIT = ("jira_link", "field_key", "field_url")
 
@@ -125,7 +137,8 @@ def _ticket(data: ZendeskData, rng: random.Random, ticket_id: int, customers: li
 def _reference(data: ZendeskData, ticket: Ticket, ref: dict[str, str], how: str, link_id: int) -> None:
     key, url = ref["key"], ref.get("url") or ""
     if how == "jira_link":
-        data.links[link_id] = JiraLink(link_id, ticket.id, str(ref.get("native_id") or key), key, ticket.created)
+        issue_id = str(ref.get("native_id") or key)
+        data.links[link_id] = JiraLink(link_id, ticket.id, issue_id, key, ticket.created)
     elif how == "field_key":
         ticket.custom[field_id("linked_issue")] = key
     elif how == "field_url" and url:

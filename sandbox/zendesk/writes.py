@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from sandbox.framework import HttpError, Request, Response
-from sandbox.zendesk.data import Comment, Job, JiraLink, Ticket, ZendeskData, iso
+from sandbox.zendesk.data import Comment, JiraLink, Job, Ticket, ZendeskData, iso
 from sandbox.zendesk.generate import FIELDS, field_id
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")

@@ -1,0 +1,210 @@
+"""JSON shapes of the Jira emulator: issues (v3 with ADF descriptions, v2 with text), users, fields."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from sandbox.jira.data import (
+    CUSTOM_FIELDS,
+    ISSUE_TYPES,
+    PRIORITIES,
+    PROJECTS,
+    RESOLUTION_IDS,
+    SYSTEM_FIELDS,
+    TEAM,
+    TEAMS,
+    Issue,
+    IssueStore,
+    adf,
+    deep_merge,
+    jira_time,
+    plain,
+    status_json,
+)
+
+ALL_FIELDS = [*SYSTEM_FIELDS, *CUSTOM_FIELDS]
+
+
+def selected_fields(requested: list[str], default: list[str]) -> list[str]:
+    """Jira's ``fields`` parameter: ids, ``*all``/``*navigable``, ``-id`` exclusions; unknown ids ignored."""
+    names = requested or default
+    chosen: list[str] = []
+    for name in names:
+        if name in ("*all", "*navigable"):
+            chosen.extend(ALL_FIELDS)
+        elif name in ALL_FIELDS:
+            chosen.append(name)
+    excluded = {n[1:] for n in names if n.startswith("-")}
+    return [n for n in dict.fromkeys(chosen) if n not in excluded]
+
+
+class Renderer:
+    def __init__(self, store: IssueStore, base: str, cloud: bool) -> None:
+        self.store = store
+        self.base = base
+        self.cloud = cloud
+
+    def issue(self, issue: Issue, fields: list[str], version: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"expand": "", "id": str(issue.id), "key": issue.key,
+                                "self": f"{self.base}/rest/api/{version}/issue/{issue.id}"}  # fmt: skip
+        if fields:
+            body["fields"] = {name: self.field(issue, name, version) for name in fields}
+        return deep_merge(body, issue.raw) if issue.raw else body
+
+    def field(self, issue: Issue, name: str, version: str) -> Any:
+        custom = CUSTOM_FIELDS.get(name)
+        if custom is not None:
+            return self._custom(issue, name)
+        renderers = {
+            "summary": lambda: issue.summary,
+            "description": lambda: adf(issue.description) if version == "3" else plain(issue.description),
+            "status": lambda: status_json(issue.status, self.base),
+            "resolution": lambda: self._resolution(issue.resolution),
+            "issuetype": lambda: self._issuetype(issue.issuetype),
+            "parent": lambda: self._parent(issue.parent, version),
+            "priority": lambda: {"self": f"{self.base}/rest/api/2/priority/{PRIORITIES[issue.priority]}",
+                                 "id": PRIORITIES[issue.priority], "name": issue.priority},
+            "labels": lambda: list(issue.labels),
+            "project": lambda: self._project(issue.project),
+            "assignee": lambda: self.user(issue.assignee, version) if issue.assignee else None,
+            "reporter": lambda: self.user(issue.reporter, version),
+            "created": lambda: jira_time(issue.created),
+            "updated": lambda: jira_time(issue.updated),
+            "duedate": lambda: issue.duedate,
+            "issuelinks": lambda: self._links(issue, version),
+            "comment": lambda: self._comments(issue),
+        }  # fmt: skip
+        return renderers[name]()
+
+    def user(self, name: str, version: str) -> dict[str, Any]:
+        handle = name.lower().replace(" ", ".")
+        if self.cloud:
+            account = f"5b10a2844c2016{zlib.crc32(handle.encode()):010d}"
+            return {
+                "self": f"{self.base}/rest/api/{version}/user?accountId={account}",
+                "accountId": account,
+                "accountType": "atlassian",
+                "displayName": name,
+                "active": True,
+            }
+        return {
+            "self": f"{self.base}/rest/api/2/user?username={handle}",
+            "name": handle,
+            "key": handle,
+            "displayName": name,
+            "active": True,
+        }
+
+    def field_catalogue(self) -> list[dict[str, Any]]:
+        out = []
+        for field_id, (name, type_) in SYSTEM_FIELDS.items():
+            out.append(
+                {
+                    "id": field_id,
+                    "key": field_id,
+                    "name": name,
+                    "custom": False,
+                    "orderable": True,
+                    "navigable": True,
+                    "searchable": True,
+                    "clauseNames": [field_id],
+                    "schema": {"type": type_, "system": field_id},
+                }
+            )
+        for field_id, (name, type_, custom) in CUSTOM_FIELDS.items():
+            number = int(field_id.removeprefix("customfield_"))
+            out.append(
+                {
+                    "id": field_id,
+                    "key": field_id,
+                    "name": name,
+                    "custom": True,
+                    "orderable": True,
+                    "navigable": True,
+                    "searchable": True,
+                    "clauseNames": [f"cf[{number}]", name],
+                    "schema": {"type": type_, "custom": custom, "customId": number},
+                }
+            )
+        return out
+
+    def _custom(self, issue: Issue, name: str) -> Any:
+        if name == "customfield_10019":
+            return issue.rank
+        value = issue.custom.get(name)
+        if name == TEAM and value is not None:
+            return {
+                "self": f"{self.base}/rest/api/2/customFieldOption/{TEAMS[value]}",
+                "value": value,
+                "id": TEAMS[value],
+            }
+        return value
+
+    def _comments(self, issue: Issue) -> dict[str, Any]:
+        count = len(issue.comments)
+        return {"comments": list(issue.comments), "startAt": 0, "maxResults": count, "total": count}
+
+    def _resolution(self, name: str | None) -> dict[str, Any] | None:
+        if name is None:
+            return None
+        number = RESOLUTION_IDS[name]
+        return {
+            "self": f"{self.base}/rest/api/2/resolution/{number}",
+            "id": number,
+            "name": name,
+            "description": "",
+        }
+
+    def _issuetype(self, name: str) -> dict[str, Any]:
+        number, level = ISSUE_TYPES[name]
+        return {
+            "self": f"{self.base}/rest/api/2/issuetype/{number}",
+            "id": number,
+            "name": name,
+            "subtask": False,
+            "hierarchyLevel": level,
+        }
+
+    def _project(self, key: str) -> dict[str, Any]:
+        number, name = PROJECTS[key]
+        return {
+            "self": f"{self.base}/rest/api/2/project/{number}",
+            "id": number,
+            "key": key,
+            "name": name,
+            "projectTypeKey": "software",
+            "simplified": False,
+        }
+
+    def _brief(self, issue: Issue, version: str) -> dict[str, Any]:
+        return {
+            "id": str(issue.id),
+            "key": issue.key,
+            "self": f"{self.base}/rest/api/{version}/issue/{issue.id}",
+            "fields": {
+                "summary": issue.summary,
+                "status": status_json(issue.status, self.base),
+                "issuetype": self._issuetype(issue.issuetype),
+            },
+        }
+
+    def _parent(self, key: str | None, version: str) -> dict[str, Any] | None:
+        parent = self.store.find(key) if key else None
+        return self._brief(parent, version) if parent is not None else None
+
+    def _links(self, issue: Issue, version: str) -> list[dict[str, Any]]:
+        out = []
+        for number, (type_name, other_key) in enumerate(issue.links, start=1):
+            other = self.store.find(other_key)
+            if other is None:
+                continue
+            outward = "duplicates" if type_name == "Duplicate" else "relates to"
+            out.append(
+                {
+                    "id": f"{issue.id}{number:02d}",
+                    "outwardIssue": self._brief(other, version),
+                    "type": {"id": "10000", "name": type_name, "inward": outward, "outward": outward},
+                }
+            )
+        return out
