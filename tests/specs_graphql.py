@@ -80,8 +80,8 @@ def assert_valid_document(service: str, document: str) -> None:
         )
 
 
-# A type reduced to what assert_schema_subset compares: kind, fields {name: (type, {arg: type})},
-# input fields / enum values / union members / interfaces as {name: type-or-empty}.
+# A type reduced to what assert_schema_subset compares: "kind"; "fields" {name: (type, {arg: type})};
+# "inputs" {name: type}; "values", "members", "interfaces" as sets of names. Types print as ``[Issue!]!``.
 TypeShape = dict[str, Any]
 _BUILTIN = set(specified_scalar_types) | set(introspection_types)
 _AST_KINDS: dict[type, str] = {
@@ -151,7 +151,7 @@ def _official_type(schema: GraphQLSchema, name: str) -> GraphQLNamedType | None:
 
 def _shape_differences(name: str, ours: TypeShape, theirs: TypeShape) -> Iterator[str]:
     if ours["kind"] != theirs["kind"]:
-        yield f"{name}: we declare a {ours['kind']}, the official schema has a {theirs['kind']}"
+        yield f"{name}: we declare kind {ours['kind']}, the official schema has kind {theirs['kind']}"
         return
     for field, (type_, args) in ours["fields"].items():
         if field not in theirs["fields"]:

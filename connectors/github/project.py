@@ -4,7 +4,7 @@ name, the order), which the writer keeps in step with its own moves."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,7 @@ class ProjectPage:
     fields: dict[str, FieldInfo]
     nodes: list[dict[str, Any]]
     start: int  # position of the first node
+    has_next: bool
 
 
 def read_pages(client: GithubClient, ref: ProjectRef) -> Iterator[ProjectPage]:
@@ -56,11 +57,12 @@ def read_pages(client: GithubClient, ref: ProjectRef) -> Iterator[ProjectPage]:
         if not project:
             raise FatalError(f"project {ref.owner}/{ref.number} not found")
         nodes = [n for n in project["items"]["nodes"] or [] if n]
-        yield ProjectPage(project["id"], project["updatedAt"], fields_of(project), nodes, start)
-        start += len(nodes)
         info = project["items"]["pageInfo"]
-        if not info.get("hasNextPage"):
+        has_next = bool(info.get("hasNextPage"))
+        yield ProjectPage(project["id"], project["updatedAt"], fields_of(project), nodes, start, has_next)
+        if not has_next:
             return
+        start += len(nodes)
         after = info["endCursor"]
 
 
@@ -116,13 +118,15 @@ class ProjectSnapshot:
     def order(self) -> list[str]:
         return [e.native_id for e in self.entries if e.native_id]
 
-    def predecessor(self, native_id: str) -> str | None:
-        """Item id of the entry just above ``native_id`` (None when it is first or unknown)."""
+    def predecessor(self, native_id: str, skip: Collection[str] = ()) -> str | None:
+        """Item id of the nearest entry above ``native_id`` that is not in ``skip`` (None: at the top)."""
         entry = self.by_native.get(native_id)
         if entry is None:
             return None
-        index = self.entries.index(entry)
-        return self.entries[index - 1].item_id if index > 0 else None
+        for above in reversed(self.entries[: self.entries.index(entry)]):
+            if above.item_id not in skip:
+                return above.item_id
+        return None
 
     def move(self, entry: Entry, after_item_id: str | None) -> None:
         self.entries.remove(entry)

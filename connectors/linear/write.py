@@ -176,11 +176,11 @@ class LinearWriter:
     def verify(self, ops: list[Op]) -> dict[str, bool]:
         ids = {str(op.payload["item"]) for op in ops if op.kind in (OpKind.FIELD.value, OpKind.STATUS.value)}
         issues = self._issues(ids) if ids else {}
-        fresh = {op.scope: self.read_order(op.scope) for op in ops if op.kind == OpKind.RANK.value}
+        fresh = self._fresh_orders([op for op in ops if op.kind == OpKind.RANK.value])
         result: dict[str, bool] = {}
         for op in ops:
             if op.kind == OpKind.RANK.value:
-                result[op.key] = rank_holds(fresh[op.scope].ordered(), op.payload)
+                result[op.key] = rank_holds(fresh[op.scope], op.payload)
             elif op.kind == OpKind.FIELD.value:
                 issue = issues.get(str(op.payload["item"]))
                 result[op.key] = (
@@ -196,6 +196,23 @@ class LinearWriter:
             else:
                 result[op.key] = False
         return result
+
+    def _fresh_orders(self, rank_ops: list[Op]) -> dict[str, list[str]]:
+        """Each team's live order, with anchors that have left it since (e.g. just closed) put back by
+        their sortOrder, so that "directly after the anchor" can still be judged."""
+        ranks = {scope: dict(self.read_order(scope).ranks) for scope in {op.scope for op in rank_ops}}
+        missing = {
+            str(anchor)
+            for op in rank_ops
+            for anchor in (op.payload.get("after"), op.payload.get("before"))
+            if anchor is not None and str(anchor) not in ranks[op.scope]
+        }
+        found = self._issues(missing) if missing else {}
+        for op in rank_ops:
+            for anchor in (op.payload.get("after"), op.payload.get("before")):
+                if anchor is not None and str(anchor) in found:
+                    ranks[op.scope].setdefault(str(anchor), float(found[str(anchor)]["sortOrder"]))
+        return {scope: TeamOrder(values).ordered() for scope, values in ranks.items()}
 
     def _issues(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = sorted(set(ids))

@@ -1,9 +1,11 @@
 """Zendesk Support emulator: the endpoints rankbridge uses, as Zendesk documents them.
 
 Basic auth as ``<email>/token:<api token>``; a ``.json`` suffix is accepted on every path. The incremental
-exports have their own budget (10 requests per minute unless configured) on top of the account's, and leave
-out what changed in the last minute (``export_exclusion``); both are set through the constructor or
-``POST /_sandbox/faults`` (``export_per_minute``, ``export_window``, ``export_exclusion``).
+exports have their own budget (10 requests per minute, as Zendesk's) on top of the account's, and can leave
+out what changed in the last ``export_exclusion`` seconds (Zendesk: 60; here 0 by default, so that an edit
+made in the sandbox shows in the next sync). All three are set through the constructor or
+``POST /_sandbox/faults`` (``export_per_minute``, ``export_window``, ``export_exclusion``); ``job_polls``
+says how many polls a bulk job stays ``queued``.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class ZendeskEmulator(TicketWrites, Emulator):
     name = "zendesk"
 
     def __init__(self, token: str, export_per_minute: int = 10, export_window: float = 60.0,
-                 export_exclusion: float = 60.0, email: str = ADMIN_EMAIL) -> None:
+                 export_exclusion: float = 0.0, email: str = ADMIN_EMAIL) -> None:
         super().__init__(token)
         self.email = email
         self.data = ZendeskData()

@@ -124,6 +124,7 @@ class TicketWrites:
             "status_category": CATEGORY_OF[t.status], "order": None, "labels": list(t.tags),
             "fields": {names[f]: v for f, v in t.custom.items() if f in names}, "updated": iso(t.updated),
             "organization": t.organization_id, "comments": [c.body for c in t.comments],
+            "deleted": t.status == "deleted",
         } for t in sorted(self.data.tickets.values(), key=lambda t: t.id)]
         organizations = [{"native_id": str(o.id), "name": o.name, **o.fields, "updated": iso(o.updated)}
                          for o in sorted(self.data.organizations.values(), key=lambda o: o.id)]

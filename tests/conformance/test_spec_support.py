@@ -217,7 +217,7 @@ def test_built_schema_subset_passes() -> None:
         (("sortOrder: Float!\n", "sortOrder: Float!\n      rank: Float\n"), "Issue.rank: no such field"),
         (
             ("input IssueUpdateInput", "type IssueUpdateInput"),
-            "we declare a object, the official schema has a input",
+            "we declare kind object, the official schema has kind input",
         ),
         (("scalar DateTime", "scalar DateTime  type Ranking { id: ID! }"), "Ranking: no such type"),
     ],

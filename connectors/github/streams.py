@@ -1,0 +1,103 @@
+"""Pulling: one ``issues:<owner>/<repo>`` stream per repository and, with a project configured, the
+``project`` stream.
+
+Issues: ``GET /repos/{o}/{r}/issues?state=all&sort=updated&direction=asc&since=…&per_page=100`` following
+``Link`` headers. The cursor is JSON ``{"since", "etag"}``: ``since`` is the newest ``updated_at`` seen
+(a closed start: the next pull re-reads items updated exactly then, and the store de-duplicates them), never
+past the run's start; ``etag`` is kept only when it belongs to the very request the next pull will send, so
+an unchanged repository answers 304 (no body, no rate-limit cost).
+
+Project: the board is read whole in position order (positions are relative, so a partial read means
+nothing). Its cursor is JSON ``{"updated_at"}`` of the board; when the first page shows the same
+``updatedAt`` nothing on the board changed and the pull stops after that one request. Only the last page
+carries the new cursor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.base import Page
+from connectors.github.client import GithubClient, LinkPages, next_link
+from connectors.github.config import ProjectRef
+from connectors.github.normalize import is_pull_request
+from connectors.github.project import read_pages
+
+ISSUES = "issues:"
+PROJECT = "project"
+SINCE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass(frozen=True)
+class IssueCursor:
+    since: str | None = None
+    etag: str | None = None
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> IssueCursor:
+        if not cursor:
+            return cls()
+        try:
+            data = json.loads(cursor)
+        except ValueError:
+            return cls(since=cursor)  # a bare timestamp
+        return cls(since=data.get("since"), etag=data.get("etag"))
+
+    def dump(self) -> str:
+        return json.dumps({"since": self.since, "etag": self.etag}, sort_keys=True)
+
+
+def since_text(moment: datetime) -> str:
+    """GitHub's ``since`` in UTC (PyGithub formats without converting, so we always pass UTC)."""
+    return moment.astimezone(UTC).strftime(SINCE_FORMAT)
+
+
+def _updated(payload: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(payload["updated_at"]).replace("Z", "+00:00")).astimezone(UTC)
+    except (KeyError, ValueError, TypeError):
+        return None  # malformed: normalize() quarantines it; it does not move the cursor
+
+
+def pull_issues(client: GithubClient, repo: str, cursor: str | None, run_started: datetime,
+                conditional: bool = True) -> Iterator[Page]:
+    start = IssueCursor.parse(cursor)
+    params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc", "per_page": 100}
+    if start.since:
+        params["since"] = start.since
+    ceiling = run_started.astimezone(UTC).replace(microsecond=0)
+    newest = datetime.strptime(start.since, SINCE_FORMAT).replace(tzinfo=UTC) if start.since else None
+    first_etag: str | None = None
+    etag = start.etag if conditional else None
+    for index, response in enumerate(LinkPages(client, f"/repos/{repo}/issues", params, etag)):
+        if response.status == 304:
+            yield Page([], start.dump())
+            return
+        if index == 0:
+            first_etag = response.headers.get("etag")
+        rows = [p for p in response.data or [] if isinstance(p, dict)]
+        for payload in rows:
+            updated = _updated(payload)
+            if updated is not None and (newest is None or updated > newest):
+                newest = updated
+        since = since_text(min(newest, ceiling)) if newest else None
+        last = next_link(response.headers.get("link", "")) is None
+        keep_etag = first_etag if last and conditional and since == start.since else None
+        yield Page([p for p in rows if not is_pull_request(p)], IssueCursor(since, keep_etag).dump())
+
+
+def pull_project(client: GithubClient, ref: ProjectRef, cursor: str | None) -> Iterator[Page]:
+    known = json.loads(cursor).get("updated_at") if cursor else None
+    for page in read_pages(client, ref):
+        if page.start == 0 and known is not None and page.updated_at == known:
+            yield Page([], cursor)
+            return
+        if page.start == 0:
+            known = page.updated_at
+        payloads = [{"position": page.start + offset, "item": node} for offset, node in enumerate(page.nodes)
+                    if (node.get("content") or {}).get("__typename") == "Issue"]
+        yield Page(payloads, None if page.has_next else json.dumps({"updated_at": known}))
