@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-Handler = Callable[["Request"], "Response"]
+Handler = Callable[..., "Response"]
 DROP = object()  # a fault that closes the connection without an answer
 
 

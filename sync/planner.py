@@ -99,7 +99,7 @@ class Planner:
         requested = _requested(links)
         precision = connector.config.score_precision
         for item in items:
-            wanted = self._wanted_fields(item, requested.get(item.uid, []), by_uid)
+            wanted = self._wanted_fields(connector, item, requested.get(item.uid, []), by_uid)
             for name in sorted(writable & wanted.keys()):
                 value, current = wanted[name], item.fields.get(name)
                 if _same(value, current, precision):
@@ -121,10 +121,12 @@ class Planner:
                     make_op(connector.name, OpKind.FIELD, item.uid, payload, {name: current}, reason)
                 )
 
-    def _wanted_fields(self, item: Item, requested: list[str], by_uid: dict[str, Item]) -> dict[str, Any]:
+    def _wanted_fields(
+        self, connector: Connector, item: Item, requested: list[str], by_uid: dict[str, Item]
+    ) -> dict[str, Any]:
         own = self.scores.get(item.uid)
         if own is not None:
-            return {"score": round(own["score"], 2), "rank": own["rank"]}
+            return connector.derived_fields(own["score"], own["rank"])
         targets = [by_uid[u] for u in requested if u in by_uid]
         ranked = [self.scores[t.uid] for t in targets if t.uid in self.scores]
         wanted: dict[str, Any] = {}

@@ -8,6 +8,8 @@ from pydantic import Field, SecretStr
 
 from connectors.base import ConnectionConfig
 
+MAX_PAGE_SIZE = 200  # the issues selection costs ~46 points per issue: 200 stay under 10,000 per query
+
 
 class LinearConfig(ConnectionConfig):
     """A Linear workspace reached through its GraphQL API with a personal API key."""
@@ -16,7 +18,7 @@ class LinearConfig(ConnectionConfig):
     url: str = Field("https://api.linear.app/graphql", description="the GraphQL endpoint (or its base)")
     api_key: SecretStr = Field(description="personal API key, sent as `Authorization: <key>` (no Bearer)")
     teams: list[str] = Field(default_factory=list, description="team keys to read and rank; empty: all")
-    page_size: int = Field(100, ge=1, le=250, description="issues per request (complexity stays < 10k)")
+    page_size: int = Field(100, ge=1, le=MAX_PAGE_SIZE, description="issues per request")
     small_page_size: int = Field(50, ge=1, le=250, description="page size of teams, projects, cycles…")
     overlap_ms: int = Field(1000, ge=1, description="re-read this much before the cursor (gt is open)")
     rank_spacing: float = Field(1.0, gt=0, description="sortOrder step used above the top/below the bottom")

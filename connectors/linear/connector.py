@@ -69,6 +69,9 @@ class LinearConnector(Connector):
     def priority_for(self, score: float) -> int:
         return self.config.priority_for(score)
 
+    def derived_fields(self, score: float, rank: int) -> dict[str, Any]:
+        return {**super().derived_fields(score, rank), "priority": self.priority_for(score)}
+
     def apply(self, op: Op) -> OpResult:
         return self.writer.apply(op)
 

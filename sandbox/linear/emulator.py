@@ -106,8 +106,8 @@ class LinearEmulator(Emulator):
         }
 
     # --- the API -----------------------------------------------------------------------------------------
-    @route("POST", "/graphql")  # type: ignore[arg-type]
-    def graphql(self, request: Request) -> Response:  # type: ignore[misc]
+    @route("POST", "/graphql")
+    def graphql(self, request: Request) -> Response:
         body = request.json()
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             raise HttpError(400, "Must provide query string.")

@@ -229,6 +229,7 @@ def _issues(
     projects, cycles, users = list(data.projects), list(data.cycles), list(data.users)
     labels, customers = list(data.labels), list(data.customers)
     links = [r for r in references if r.get("service") in ("jira", "github") and r.get("url")]
+    recent: list[dict[str, Any]] = []  # the last issues made: candidate parents
     for number in range(count):
         team = data.teams[teams[number % len(teams)]]
         team["_issues"] += 1
@@ -270,8 +271,9 @@ def _issues(
             "_attachments": [],
             "_needs": [],
         }
-        _relations(data, ids, rng, issue, links, customers, number)
+        _relations(data, ids, rng, issue, links, customers, number, recent)
         data.add_issue(issue)
+        recent = [*recent[-19:], issue]
 
 
 def _relations(
@@ -282,10 +284,9 @@ def _relations(
     links: list[dict[str, str]],
     customers: list[str],
     number: int,
+    recent: list[dict[str, Any]],
 ) -> None:
-    earlier = [
-        i for i in list(data.issues.values())[-20:] if i["_team"] == issue["_team"] and not i["_parent"]
-    ]
+    earlier = [i for i in recent if i["_team"] == issue["_team"] and not i["_parent"]]
     if earlier and rng.random() < 0.1:
         issue["_parent"] = rng.choice(earlier)["id"]
     roll = rng.random()

@@ -183,12 +183,12 @@ class Resolvers:
         for key in index[start:]:
             yield key, self.data.issues[key[1]]
 
-    def root_connection(self, name: str, source: dict[str, Entity]) -> Callable[..., Entity]:
+    def root_connection(self, table: str) -> Callable[..., Entity]:
         def resolve(_root: Any, _info: Any, **args: Any) -> Entity:
+            source: dict[str, Entity] = getattr(self.data, table)
             keyed = ordered(source.values(), args.get("orderBy"))
             return connection(keyed, args, lambda e: self.filters.match(e, args.get("filter")))
 
-        resolve.__name__ = name
         return resolve
 
     def issues(self, _root: Any, _info: Any, **args: Any) -> Entity:
@@ -206,26 +206,26 @@ class Resolvers:
         _set(query, "viewer", lambda *_: d.users[d.viewer_id])
         _set(query, "issue", lambda _r, _i, id: d.issue(id))
         _set(query, "issues", self.issues)
-        for name, source in (
-            ("teams", d.teams),
-            ("projects", d.projects),
-            ("cycles", d.cycles),
-            ("customers", d.customers),
-            ("customerNeeds", d.needs),
+        for name, table in (
+            ("teams", "teams"),
+            ("projects", "projects"),
+            ("cycles", "cycles"),
+            ("customers", "customers"),
+            ("customerNeeds", "needs"),
         ):
-            _set(query, name, self.root_connection(name, source))
+            _set(query, name, self.root_connection(table))
         _set(mutation, "issueUpdate", self.issue_update)
         _bind_type(
             schema,
             "Issue",
             {
-                "state": ref(d.states, "_state"),
-                "team": ref(d.teams, "_team"),
-                "project": ref(d.projects, "_project"),
-                "parent": ref(d.issues, "_parent"),
-                "cycle": ref(d.cycles, "_cycle"),
-                "assignee": ref(d.users, "_assignee"),
-                "creator": ref(d.users, "_creator"),
+                "state": ref(d, "states", "_state"),
+                "team": ref(d, "teams", "_team"),
+                "project": ref(d, "projects", "_project"),
+                "parent": ref(d, "issues", "_parent"),
+                "cycle": ref(d, "cycles", "_cycle"),
+                "assignee": ref(d, "users", "_assignee"),
+                "creator": ref(d, "users", "_creator"),
                 "priorityLabel": lambda e, _i: PRIORITY_LABELS[int(e["priority"])],
                 "labels": lambda e, _i, **a: nested([d.labels[x] for x in e["_labels"]], a),
                 "attachments": lambda e, _i, **a: nested(e["_attachments"], a),
@@ -244,31 +244,32 @@ class Resolvers:
                 )
             },
         )
-        _bind_type(schema, "WorkflowState", {"team": ref(d.teams, "_team")})
-        _bind_type(schema, "Cycle", {"team": ref(d.teams, "_team")})
+        _bind_type(schema, "WorkflowState", {"team": ref(d, "teams", "_team")})
+        _bind_type(schema, "Cycle", {"team": ref(d, "teams", "_team")})
         _bind_type(
             schema,
             "Project",
             {
-                "status": ref(d.statuses, "_status"),
+                "status": ref(d, "statuses", "_status"),
                 "teams": lambda e, _i, **a: nested([d.teams[t] for t in e["_teams"]], a),
             },
         )
-        _bind_type(schema, "Customer", {"tier": ref(d.tiers, "_tier")})
+        _bind_type(schema, "Customer", {"tier": ref(d, "tiers", "_tier")})
         _bind_type(
             schema,
             "CustomerNeed",
             {
-                "customer": ref(d.customers, "_customer"),
-                "issue": ref(d.issues, "_issue"),
-                "creator": ref(d.users, "_creator"),
+                "customer": ref(d, "customers", "_customer"),
+                "issue": ref(d, "issues", "_issue"),
+                "creator": ref(d, "users", "_creator"),
             },
         )
         return schema
 
 
-def _ref(table: dict[str, Entity], key: str) -> Callable[..., Entity | None]:
-    return lambda entity, _info: table.get(entity.get(key) or "")
+def _ref(data: LinearData, table: str, key: str) -> Callable[..., Entity | None]:
+    """Resolve the id in ``entity[key]`` through ``data.<table>`` (looked up per call: data may be reset)."""
+    return lambda entity, _info: getattr(data, table).get(entity.get(key) or "")
 
 
 def _set(owner: GraphQLObjectType, field: str, resolver: Callable[..., Any]) -> None:

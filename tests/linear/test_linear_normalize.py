@@ -1,0 +1,247 @@
+"""The Linear normaliser on payloads shaped like connectors/linear/*.graphql selections (pure, no I/O)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from connectors.errors import SkippableError
+from connectors.linear import LinearConfig, LinearConnector
+from sync.model import Item
+
+ISSUE: dict[str, Any] = {
+    "id": "9cfb482a-81e3-4154-b5b9-2c805e70a02d",
+    "identifier": "ENG-42",
+    "title": "Fix login flow",
+    "description": "Reported in https://acme.zendesk.com/agent/tickets/123 and on Jira.",
+    "url": "https://linear.app/acme/issue/ENG-42",
+    "priority": 2,
+    "priorityLabel": "High",
+    "estimate": 3,
+    "dueDate": "2025-09-30",
+    "sortOrder": -1234.5678,
+    "createdAt": "2025-06-01T10:00:00.000Z",
+    "updatedAt": "2025-06-03T12:30:00.250+02:00",
+    "archivedAt": None,
+    "trashed": None,
+    "state": {"id": "st-1", "name": "In Progress", "type": "started"},
+    "team": {"id": "t-1", "key": "ENG"},
+    "project": {"id": "p-1", "name": "Q3 auth"},
+    "parent": {"id": "parent-1"},
+    "cycle": {
+        "id": "c-1",
+        "number": 7,
+        "name": "Cycle 7",
+        "startsAt": "2025-06-01T00:00:00.000Z",
+        "endsAt": "2025-06-15T00:00:00.000Z",
+    },
+    "assignee": {"email": "ada@example.com"},
+    "creator": {"email": "grace@example.com"},
+    "labels": {"nodes": [{"name": "Security"}, {"name": "Bug"}]},
+    "attachments": {
+        "nodes": [
+            {
+                "id": "a-1",
+                "url": "https://acme.atlassian.net/browse/PROJ-7",
+                "title": "PROJ-7",
+                "sourceType": "jira",
+            },
+            {
+                "id": "a-2",
+                "url": "https://github.com/acme/app/issues/12",
+                "title": "#12",
+                "sourceType": "github",
+            },
+            {
+                "id": "a-3",
+                "url": "https://acme.zendesk.com/agent/tickets/123",
+                "title": "t",
+                "sourceType": "zendesk",
+            },
+            {"id": "a-4", "url": "https://figma.com/file/abc", "title": "design", "sourceType": "figma"},
+        ]
+    },
+}
+
+
+def connector(**overrides: Any) -> LinearConnector:
+    return LinearConnector("lin", LinearConfig(api_key="k", teams=["ENG"], **overrides))
+
+
+def one_item(payload: dict[str, Any], stream: str = "issues", **overrides: Any) -> Item:
+    records = connector(**overrides).normalize(stream, payload)
+    return records.items[0]
+
+
+def test_issue_maps_every_field() -> None:
+    records = connector().normalize("issues", ISSUE)
+    item = records.items[0]
+    assert item.uid == "lin:9cfb482a-81e3-4154-b5b9-2c805e70a02d" and item.key == "ENG-42"
+    assert (item.kind, item.source, item.container) == ("issue", "linear", "ENG")
+    assert (item.status, item.status_id, item.status_category) == ("In Progress", "st-1", "in_progress")
+    assert (item.priority, item.priority_level) == ("High", 2)
+    assert item.labels == ["Bug", "Security"]
+    assert item.parent_uid == "lin:parent-1"
+    assert (item.estimate, item.due_date) == (3.0, "2025-09-30")
+    assert item.updated_at == "2025-06-03T10:30:00.250Z"  # converted to UTC
+    assert item.native_rank == repr(-1234.5678)
+    assert connector().order_key(item) == -1234.5678
+    assert item.fields["project"] == "Q3 auth" and item.fields["cycle"]["number"] == 7
+    assert item.fields["priority"] == 2
+    assert (item.assignee, item.requester, item.deleted) == ("ada@example.com", "grace@example.com", False)
+
+
+def test_issue_links_project_and_other_trackers() -> None:
+    links = {
+        (link.type, link.origin, link.dst_uid or link.dst_ref)
+        for link in connector().normalize("issues", ISSUE).links
+    }
+    assert ("parent", "api", "lin:p-1") in links
+    assert ("relates", "api", "url:https://acme.atlassian.net/browse/PROJ-7") in links
+    assert ("relates", "api", "url:https://github.com/acme/app/issues/12") in links
+    assert ("relates", "api", "url:https://acme.zendesk.com/agent/tickets/123") in links
+    assert not any("figma" in str(target) for _, _, target in links)
+    assert len(links) == 4  # the description's Zendesk URL is the attachment's: one link
+
+
+@pytest.mark.parametrize(
+    ("state_type", "category"),
+    [
+        ("triage", "triage"),
+        ("backlog", "backlog"),
+        ("unstarted", "todo"),
+        ("started", "in_progress"),
+        ("completed", "done"),
+        ("canceled", "canceled"),
+        ("duplicate", "canceled"),
+    ],
+)
+def test_state_types_map_to_categories(state_type: str, category: str) -> None:
+    payload = copy.deepcopy(ISSUE)
+    payload["state"]["type"] = state_type
+    assert one_item(payload).status_category == category
+
+
+def test_status_map_by_state_name_overrides() -> None:
+    assert one_item(ISSUE, status_map={"In Progress": "todo"}).status_category == "todo"
+
+
+@pytest.mark.parametrize("change", [{"archivedAt": "2025-07-01T00:00:00.000Z"}, {"trashed": True}])
+def test_archived_and_trashed_issues_are_deleted(change: dict[str, Any]) -> None:
+    assert one_item({**ISSUE, **change}).deleted
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"state": None},
+        {"priority": 7},
+        {"dueDate": "soon"},
+        {"createdAt": "garbage"},
+        {"sortOrder": "x"},
+        {"team": {}},
+    ],
+)
+def test_malformed_issue_is_skippable(change: dict[str, Any]) -> None:
+    with pytest.raises(SkippableError, match="ENG-42"):
+        connector().normalize("issues", {**ISSUE, **change})
+
+
+def test_project_is_an_epic() -> None:
+    payload = {
+        "id": "p-1",
+        "name": "Q3 auth",
+        "slugId": "q3-auth-1a2b",
+        "url": "https://linear.app/acme/project/q3",
+        "description": "",
+        "priority": 1,
+        "sortOrder": 10.0,
+        "startDate": "2025-06-01",
+        "targetDate": "2025-09-30",
+        "createdAt": "2025-05-01T00:00:00.000Z",
+        "updatedAt": "2025-05-02T00:00:00.000Z",
+        "archivedAt": None,
+        "status": {"name": "Planned", "type": "planned"},
+        "teams": {"nodes": [{"key": "ENG"}]},
+    }
+    item = one_item(payload, "projects")
+    assert (item.uid, item.kind, item.key, item.status_category) == (
+        "lin:p-1",
+        "epic",
+        "q3-auth-1a2b",
+        "todo",
+    )
+    assert (item.container, item.due_date, item.priority_level) == ("ENG", "2025-09-30", 1)
+
+
+def test_customer_record() -> None:
+    payload = {
+        "id": "cu-1",
+        "name": "Acme",
+        "revenue": 120000,
+        "size": 250.0,
+        "updatedAt": "2025-05-02T00:00:00Z",
+        "archivedAt": None,
+        "tier": {"name": "enterprise"},
+    }
+    customer = connector().normalize("customers", payload).customers[0]
+    assert (customer.uid, customer.name, customer.tier, customer.arr, customer.size) == (
+        "lin:cu-1",
+        "Acme",
+        "enterprise",
+        120000.0,
+        250,
+    )
+
+
+def test_customer_need_is_feedback_requesting_the_issue() -> None:
+    payload = {
+        "id": "n-1",
+        "body": "We need SSO\nbefore renewal",
+        "priority": 1,
+        "url": None,
+        "createdAt": "2025-05-01T00:00:00Z",
+        "updatedAt": "2025-05-02T00:00:00Z",
+        "archivedAt": None,
+        "customer": {"id": "cu-1", "name": "Acme"},
+        "creator": {"email": "csm@example.com"},
+        "attachment": {"url": "https://acme.zendesk.com/agent/tickets/9"},
+        "issue": {"id": "i-1", "identifier": "ENG-1", "state": {"type": "started"}},
+    }
+    records = connector().normalize("customer_needs", payload)
+    need = records.items[0]
+    assert (need.uid, need.kind, need.title, need.organization) == (
+        "lin:n-1",
+        "feedback",
+        "We need SSO",
+        "lin:cu-1",
+    )
+    assert (need.requester, need.status_category, need.priority_level) == ("csm@example.com", "todo", 2)
+    links = {(link.type, link.dst_uid or link.dst_ref) for link in records.links}
+    assert links == {("requests", "lin:i-1"), ("mirrors", "url:https://acme.zendesk.com/agent/tickets/9")}
+
+
+def test_teams_and_cycles_carry_no_items() -> None:
+    assert connector().normalize("teams", {"id": "t-1", "key": "ENG"}).items == []
+    with pytest.raises(SkippableError):
+        connector().normalize("cycles", {"number": 1})
+
+
+def test_priority_bands() -> None:
+    config = LinearConfig(api_key="k", priority_bands=[80, 60, 40])
+    assert [config.priority_for(s) for s in (95, 80, 61, 40, 3)] == [1, 1, 2, 3, 4]
+
+
+def test_scope_is_the_team_for_open_issues_only() -> None:
+    c = connector()
+    item = one_item(ISSUE)
+    assert c.scope_of(item) == "ENG"
+    payload = copy.deepcopy(ISSUE)
+    payload["state"]["type"] = "completed"
+    assert c.scope_of(one_item(payload)) is None
+    payload = copy.deepcopy(ISSUE)
+    payload["team"]["key"] = "OPS"
+    assert c.scope_of(one_item(payload)) is None
+    assert [s.name for s in c.scopes()] == ["ENG"] and c.scopes()[0].max_batch == 1
