@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 # Block nodes end with a line break; list items get a bullet. Everything else is inline.
-_BLOCKS = {"paragraph", "heading", "blockquote", "codeBlock", "panel", "rule", "mediaSingle", "table",
-           "tableRow", "expand", "nestedExpand", "decisionList", "taskList"}  # fmt: skip
+_BLOCKS = {
+    "paragraph", "heading", "blockquote", "codeBlock", "panel", "rule", "mediaSingle", "table", "tableRow",
+    "expand", "nestedExpand", "decisionList", "taskList", "bulletList", "orderedList",
+}  # fmt: skip
 _ITEMS = {"listItem", "taskItem", "decisionItem"}
 _CELLS = {"tableCell", "tableHeader"}
 

@@ -67,14 +67,23 @@ CUSTOM_FIELDS: dict[str, tuple[str, str, str]] = {  # id -> (name, schema type, 
     TEAM: ("Team", "option", "com.atlassian.jira.plugin.system.customfieldtypes:select"),
 }
 SYSTEM_FIELDS: dict[str, tuple[str, str]] = {  # id -> (name, schema type)
-    "summary": ("Summary", "string"), "description": ("Description", "string"),
-    "status": ("Status", "status"), "resolution": ("Resolution", "resolution"),
-    "issuetype": ("Issue Type", "issuetype"), "parent": ("Parent", "issuelink"),
-    "priority": ("Priority", "priority"), "labels": ("Labels", "array"), "project": ("Project", "project"),
-    "assignee": ("Assignee", "user"), "reporter": ("Reporter", "user"), "created": ("Created", "datetime"),
-    "updated": ("Updated", "datetime"), "duedate": ("Due date", "date"), "issuelinks": ("Linked Issues", "array"),
+    "summary": ("Summary", "string"),
+    "description": ("Description", "string"),
+    "status": ("Status", "status"),
+    "resolution": ("Resolution", "resolution"),
+    "issuetype": ("Issue Type", "issuetype"),
+    "parent": ("Parent", "issuelink"),
+    "priority": ("Priority", "priority"),
+    "labels": ("Labels", "array"),
+    "project": ("Project", "project"),
+    "assignee": ("Assignee", "user"),
+    "reporter": ("Reporter", "user"),
+    "created": ("Created", "datetime"),
+    "updated": ("Updated", "datetime"),
+    "duedate": ("Due date", "date"),
+    "issuelinks": ("Linked Issues", "array"),
     "comment": ("Comment", "comments-page"),
-}  # fmt: skip
+}
 TEAMS = {"Payments": "10200", "Platform": "10201", "Growth": "10202", "Mobile": "10203"}
 PROJECTS = {"ENG": ("10000", "Engineering"), "OPS": ("10001", "Operations")}
 
@@ -177,11 +186,19 @@ def status_json(name: str, base: str) -> dict[str, Any]:
     status = STATUSES[name]
     number, category_name, color = CATEGORIES[status.category]
     return {
-        "self": f"{base}/rest/api/2/status/{status.id}", "id": status.id, "name": status.name,
-        "description": "", "iconUrl": f"{base}/images/icons/statuses/generic.png",
-        "statusCategory": {"self": f"{base}/rest/api/2/statuscategory/{number}", "id": number,
-                           "key": status.category, "colorName": color, "name": category_name},
-    }  # fmt: skip
+        "self": f"{base}/rest/api/2/status/{status.id}",
+        "id": status.id,
+        "name": status.name,
+        "description": "",
+        "iconUrl": f"{base}/images/icons/statuses/generic.png",
+        "statusCategory": {
+            "self": f"{base}/rest/api/2/statuscategory/{number}",
+            "id": number,
+            "key": status.category,
+            "colorName": color,
+            "name": category_name,
+        },
+    }
 
 
 def adf(paragraphs: list[list[Segment]]) -> dict[str, Any] | None:

@@ -22,19 +22,56 @@ from sandbox.jira.data import (
 
 BASE_TIME = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 FIRST_ID = 10000
-PEOPLE = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Linus Torvalds",
-          "Margaret Hamilton", "Barbara Liskov", "Ken Thompson"]  # fmt: skip
-EPICS = ["Checkout revamp", "Single sign-on for enterprise", "Mobile offline mode", "Public API v2",
-         "Observability overhaul", "Billing migration", "Onboarding flow redesign", "Search relevance"]  # fmt: skip
+PEOPLE = [
+    "Ada Lovelace",
+    "Grace Hopper",
+    "Alan Turing",
+    "Katherine Johnson",
+    "Linus Torvalds",
+    "Margaret Hamilton",
+    "Barbara Liskov",
+    "Ken Thompson",
+]
+EPICS = [
+    "Checkout revamp",
+    "Single sign-on for enterprise",
+    "Mobile offline mode",
+    "Public API v2",
+    "Observability overhaul",
+    "Billing migration",
+    "Onboarding flow redesign",
+    "Search relevance",
+]
 VERBS = ["Fix", "Add", "Improve", "Support", "Refactor", "Investigate", "Remove", "Speed up"]
-OBJECTS = ["flaky login on Safari", "CSV export for invoices", "rate limiting on the public API",
-           "SSO with Okta", "dark mode in settings", "slow dashboard queries", "webhook retries",
-           "password reset emails", "audit log retention", "bulk edit of tags", "2FA recovery codes",
-           "timezone handling in reports", "image upload size limit", "pagination of the orders list",
-           "session expiry on mobile", "PDF invoice layout", "Slack notifications", "search typo tolerance"]  # fmt: skip
-WHY = ["Customers on the enterprise plan keep asking for this.", "Support sees this weekly.",
-       "This blocks the Q1 launch.", "Found during the security review.", "Reported by the on-call engineer.",
-       "Churn interviews mention it often.", "It makes the p95 latency spike every night."]  # fmt: skip
+OBJECTS = [
+    "flaky login on Safari",
+    "CSV export for invoices",
+    "rate limiting on the public API",
+    "SSO with Okta",
+    "dark mode in settings",
+    "slow dashboard queries",
+    "webhook retries",
+    "password reset emails",
+    "audit log retention",
+    "bulk edit of tags",
+    "2FA recovery codes",
+    "timezone handling in reports",
+    "image upload size limit",
+    "pagination of the orders list",
+    "session expiry on mobile",
+    "PDF invoice layout",
+    "Slack notifications",
+    "search typo tolerance",
+]
+WHY = [
+    "Customers on the enterprise plan keep asking for this.",
+    "Support sees this weekly.",
+    "This blocks the Q1 launch.",
+    "Found during the security review.",
+    "Reported by the on-call engineer.",
+    "Churn interviews mention it often.",
+    "It makes the p95 latency spike every night.",
+]
 LABELS = ["customer", "security", "performance", "tech-debt", "ux", "api", "mobile", "billing"]
 STATUS_WEIGHTS = {"Backlog": 15, "To Do": 35, "In Progress": 20, "Done": 25, "Won't Do": 5}
 PRIORITY_WEIGHTS = {"Highest": 5, "High": 20, "Medium": 50, "Low": 20, "Lowest": 5}
@@ -75,7 +112,9 @@ def _issue(rng: random.Random, index: int, project: str, number: int, kind: str,
     title = rng.choice(EPICS) if kind == "Epic" else f"{rng.choice(VERBS)} {rng.choice(OBJECTS)}"
     custom: dict[str, Any] = {STORY_POINTS: rng.choice([1.0, 2.0, 3.0, 5.0, 8.0, 13.0, None]), SCORE: None}
     custom[TEAM] = rng.choice([*TEAMS, None])
-    due = (BASE_TIME + timedelta(days=rng.randint(-20, 120))).date().isoformat() if rng.random() < 0.3 else None
+    due = (
+        (BASE_TIME + timedelta(days=rng.randint(-20, 120))).date().isoformat() if rng.random() < 0.3 else None
+    )
     return Issue(
         id=FIRST_ID + index,
         key=f"{project}-{number}",
@@ -97,8 +136,9 @@ def _issue(rng: random.Random, index: int, project: str, number: int, kind: str,
     )
 
 
-def _description(rng: random.Random, issue: Issue, index: int, store: IssueStore,
-                 references: list[dict[str, str]]) -> list[list[Segment]]:
+def _description(
+    rng: random.Random, issue: Issue, index: int, store: IssueStore, references: list[dict[str, str]]
+) -> list[list[Segment]]:
     if rng.random() < 0.1:
         return []
     paragraphs: list[list[Segment]] = [[("text", f"{issue.summary}. {rng.choice(WHY)}")]]
@@ -107,8 +147,12 @@ def _description(rng: random.Random, issue: Issue, index: int, store: IssueStore
         ref = rng.choice(references)
         paragraphs.append([("text", f"Requested in {ref['service']}: "), ("url", ref["url"])])
     elif roll < 0.22:
-        paragraphs.append([("text", f"Upstream: acme/app#{rng.randint(1, 400)}, see "),
-                           ("url", f"https://github.com/acme/app/issues/{rng.randint(1, 400)}")])
+        paragraphs.append(
+            [
+                ("text", f"Upstream: acme/app#{rng.randint(1, 400)}, see "),
+                ("url", f"https://github.com/acme/app/issues/{rng.randint(1, 400)}"),
+            ]
+        )
     elif roll < 0.30 and index > 0:
         other = store.by_id[FIRST_ID + rng.randrange(index)].key
         paragraphs.append([("text", f"Related to {other} and the Linear issue PLAT-{rng.randint(1, 90)}.")])

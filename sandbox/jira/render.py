@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.jira.data import (
@@ -46,8 +47,12 @@ class Renderer:
         self.cloud = cloud
 
     def issue(self, issue: Issue, fields: list[str], version: str) -> dict[str, Any]:
-        body: dict[str, Any] = {"expand": "", "id": str(issue.id), "key": issue.key,
-                                "self": f"{self.base}/rest/api/{version}/issue/{issue.id}"}  # fmt: skip
+        body: dict[str, Any] = {
+            "expand": "",
+            "id": str(issue.id),
+            "key": issue.key,
+            "self": f"{self.base}/rest/api/{version}/issue/{issue.id}",
+        }
         if fields:
             body["fields"] = {name: self.field(issue, name, version) for name in fields}
         return deep_merge(body, issue.raw) if issue.raw else body
@@ -56,15 +61,18 @@ class Renderer:
         custom = CUSTOM_FIELDS.get(name)
         if custom is not None:
             return self._custom(issue, name)
-        renderers = {
+        renderers: dict[str, Callable[[], Any]] = {
             "summary": lambda: issue.summary,
             "description": lambda: adf(issue.description) if version == "3" else plain(issue.description),
             "status": lambda: status_json(issue.status, self.base),
             "resolution": lambda: self._resolution(issue.resolution),
             "issuetype": lambda: self._issuetype(issue.issuetype),
             "parent": lambda: self._parent(issue.parent, version),
-            "priority": lambda: {"self": f"{self.base}/rest/api/2/priority/{PRIORITIES[issue.priority]}",
-                                 "id": PRIORITIES[issue.priority], "name": issue.priority},
+            "priority": lambda: {
+                "self": f"{self.base}/rest/api/2/priority/{PRIORITIES[issue.priority]}",
+                "id": PRIORITIES[issue.priority],
+                "name": issue.priority,
+            },
             "labels": lambda: list(issue.labels),
             "project": lambda: self._project(issue.project),
             "assignee": lambda: self.user(issue.assignee, version) if issue.assignee else None,
@@ -74,7 +82,7 @@ class Renderer:
             "duedate": lambda: issue.duedate,
             "issuelinks": lambda: self._links(issue, version),
             "comment": lambda: self._comments(issue),
-        }  # fmt: skip
+        }
         return renderers[name]()
 
     def user(self, name: str, version: str) -> dict[str, Any]:

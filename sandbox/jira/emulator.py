@@ -1,0 +1,407 @@
+"""Jira emulator: the platform REST API (v3 on Cloud, v2 on both) and the agile rank endpoint, as
+documented in ../shared/apispecs/jira, for what rankbridge and the ``jira`` library call.
+
+Cloud mode (the default) takes basic auth (email + API token), serves ``/rest/api/3/search/jql`` with
+``nextPageToken``/``isLast`` and answers the removed ``/search`` with 410. Data Center mode takes a bearer
+personal access token, serves only ``/rest/api/2`` and ``/search`` with ``startAt``/``total``.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+from sandbox.framework import Emulator, HttpError, Request, Response, route
+from sandbox.jira import edits
+from sandbox.jira.data import RANK, RESOLUTION_OF, TRANSITIONS, Issue, IssueStore, status_json
+from sandbox.jira.generate import generate
+from sandbox.jira.jql import JqlError, Query, parse
+from sandbox.jira.render import Renderer, selected_fields
+
+EMAIL = "rankbridge-bot@example.com"
+SEARCH_BODY_KEYS = {
+    "jql",
+    "nextPageToken",
+    "maxResults",
+    "fields",
+    "expand",
+    "properties",
+    "fieldsByKeys",
+    "reconcileIssues",
+}
+RANK_BODY_KEYS = {"issues", "rankBeforeIssue", "rankAfterIssue", "rankCustomFieldId"}
+NO_ISSUE = "Issue does not exist or you do not have permission to see it."
+REMOVED_SEARCH = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
+MAX_RANKED = 50
+
+
+class JiraEmulator(Emulator):
+    name = "jira"
+    public_paths = ("/rest/api/2/serverInfo", "/rest/api/3/serverInfo")
+
+    def __init__(self, token: str, deployment: str = "cloud") -> None:
+        super().__init__(token)
+        if deployment not in ("cloud", "datacenter"):
+            raise ValueError(f"deployment must be cloud or datacenter, not {deployment!r}")
+        self.deployment = deployment
+        self.email = EMAIL
+        self.store = IssueStore()
+        self._pages: OrderedDict[str, tuple[list[int], int]] = OrderedDict()  # token -> (ids, offset)
+        self._results: dict[str, tuple[int, list[int]]] = {}  # jql -> (store version, ids)
+
+    @property
+    def cloud(self) -> bool:
+        return self.deployment == "cloud"
+
+    @property
+    def render(self) -> Renderer:
+        return Renderer(self.store, self.base_url, self.cloud)
+
+    # --- framework hooks ----------------------------------------------------------------------------
+    def authenticate(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        if not self.cloud:
+            return secrets.compare_digest(header, f"Bearer {self.token}")
+        expected = base64.b64encode(f"{self.email}:{self.token}".encode()).decode()
+        return secrets.compare_digest(header, f"Basic {expected}")
+
+    def error_body(self, status: int, message: str) -> Any:
+        return {"errorMessages": [message], "errors": {}}
+
+    def rate_limit_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
+        reset = datetime.fromtimestamp(reset_at, UTC).strftime("%Y-%m-%dT%H:%MZ")
+        return {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": reset,
+            "X-RateLimit-NearLimit": str(remaining < limit * 0.2).lower(),
+        }
+
+    def rate_limited(self, retry_after: float, reset_at: float) -> Response:
+        body = self.error_body(429, "Rate limit exceeded.")
+        headers = {"Retry-After": str(max(1, round(retry_after))), "RateLimit-Reason": "jira-burst-based"}
+        return Response(429, body, headers)
+
+    def generate(self, items: int, seed: int, references: list[dict[str, str]]) -> None:
+        with self.lock:
+            generate(self.store, items, seed, references)
+
+    def references(self) -> list[dict[str, str]]:
+        return [
+            {
+                "service": "jira",
+                "key": i.key,
+                "url": f"{self.base_url}/browse/{i.key}",
+                "native_id": str(i.id),
+            }
+            for i in self.store.all()
+        ]
+
+    def state(self) -> Any:
+        return edits.state(self.store)
+
+    def edit(self, change: dict[str, Any]) -> Any:
+        return edits.edit(self.store, change)
+
+    def connection_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "type": "jira",
+            "url": self.base_url,
+            "token": "${RANKBRIDGE_SANDBOX_TOKEN}",
+            "deployment": self.deployment,
+            "jql": "project in (ENG, OPS)",
+            "score_field": "customfield_10050",
+            "rank_field": RANK,
+            "estimate_field": "customfield_10016",
+            "fields": {"Team": "customfield_10061", "Story Points": "customfield_10016"},
+            "status_map": {"Backlog": "backlog"},
+            "policy": {"base_wait": 0.05, "max_wait": 5.0, "timeout": 10.0},
+        }
+        if self.cloud:
+            config["email"] = self.email
+        return config
+
+    # --- platform -----------------------------------------------------------------------------------
+    def _version(self, request: Request) -> str:
+        version = request.params.get("version", "")
+        if version not in (("2", "3") if self.cloud else ("2",)):
+            raise HttpError(404, f"no REST API version {version!r} here")
+        return version
+
+    @route("GET", "/rest/api/{version}/serverInfo")
+    def server_info(self, request: Request) -> Response:
+        self._version(request)
+        numbers = [1001, 0, 0] if self.cloud else [9, 12, 2]
+        return Response(
+            200,
+            {
+                "baseUrl": self.base_url,
+                "version": ".".join(map(str, numbers)) + ("-SNAPSHOT" if self.cloud else ""),
+                "versionNumbers": numbers,
+                "deploymentType": "Cloud" if self.cloud else "Server",
+                "buildNumber": 100280 if self.cloud else 9120002,
+                "buildDate": "2026-01-05T00:00:00.000+0000",
+                "serverTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+                "scmInfo": "0f3b1c2d",
+                "serverTitle": "Jira",
+            },
+        )
+
+    @route("GET", "/rest/api/{version}/myself")
+    def myself(self, request: Request) -> Response:
+        user = self.render.user("RankBridge Bot", self._version(request))
+        return Response(200, {**user, "emailAddress": self.email, "timeZone": "UTC", "locale": "en_US"})
+
+    @route("GET", "/rest/api/{version}/field")
+    def fields(self, request: Request) -> Response:
+        self._version(request)
+        return Response(200, self.render.field_catalogue())
+
+    @route("GET", "/rest/api/{version}/search/jql")
+    def search_jql_get(self, request: Request) -> Response:
+        query = {k: request.arg(k) for k in ("jql", "nextPageToken", "maxResults")}
+        return self._search_jql(request, {**query, "fields": request.args("fields")})
+
+    @route("POST", "/rest/api/{version}/search/jql")
+    def search_jql_post(self, request: Request) -> Response:
+        body = request.json() or {}
+        unknown = sorted(set(body) - SEARCH_BODY_KEYS)
+        if unknown:
+            raise HttpError(400, f"Unrecognized field(s) {unknown} in the request body.")
+        return self._search_jql(request, body)
+
+    def _search_jql(self, request: Request, args: dict[str, Any]) -> Response:
+        version = self._version(request)
+        if not self.cloud:
+            raise HttpError(404, "null for uri: /rest/api/2/search/jql")
+        fields = selected_fields(list(args.get("fields") or []), [])
+        token = args.get("nextPageToken")
+        if token:
+            if token not in self._pages:
+                raise HttpError(400, "The provided next page token is invalid or expired.")
+            ids, offset = self._pages.pop(token)
+        else:
+            query = self._parse(str(args.get("jql") or ""))
+            if query.where is None:
+                raise HttpError(
+                    400,
+                    "Unbounded JQL queries are not allowed here. "
+                    "Please add a search restriction to your query.",
+                )
+            ids, offset = self._run(str(args.get("jql")), query), 0
+        cap = 100 if set(fields) - {"id", "key"} else 5000
+        size = max(1, min(int(args.get("maxResults") or 50), cap))
+        page, rest = ids[offset : offset + size], ids[offset + size :]
+        body: dict[str, Any] = {"issues": self._issues(page, fields, version), "isLast": not rest}
+        if rest:
+            body["nextPageToken"] = self._remember(ids, offset + size)
+        return Response(200, body)
+
+    @route("GET", "/rest/api/{version}/search")
+    def search_get(self, request: Request) -> Response:
+        version = self._version(request)
+        if self.cloud:
+            raise HttpError(410, REMOVED_SEARCH)
+        jql = request.arg("jql") or ""
+        ids = self._run(jql, self._parse(jql))
+        fields = selected_fields(request.args("fields"), ["*navigable"])
+        start = max(0, int(request.arg("startAt") or 0))
+        size = max(0, min(int(request.arg("maxResults") or 50), 1000))
+        issues = self._issues(ids[start : start + size], fields, version)
+        return Response(
+            200,
+            {
+                "expand": "schema,names",
+                "startAt": start,
+                "maxResults": size,
+                "total": len(ids),
+                "issues": issues,
+            },
+        )
+
+    @route("POST", "/rest/api/{version}/search")
+    def search_post(self, request: Request) -> Response:
+        self._version(request)
+        if self.cloud:
+            raise HttpError(410, REMOVED_SEARCH)
+        raise HttpError(405, "use GET /rest/api/2/search in this emulator")
+
+    def _parse(self, jql: str) -> Query:
+        try:
+            return parse(jql)
+        except JqlError as exc:
+            raise HttpError(400, str(exc)) from None
+
+    def _run(self, jql: str, query: Query) -> list[int]:
+        cached = self._results.get(jql)
+        if cached is not None and cached[0] == self.store.version:
+            return cached[1]
+        ids = [issue.id for issue in query.run(self.store.all())]
+        older = [(k, v) for k, v in self._results.items() if k != jql][:31]
+        self._results = {jql: (self.store.version, ids), **dict(older)}
+        return ids
+
+    def _remember(self, ids: list[int], offset: int) -> str:
+        token = base64.urlsafe_b64encode(secrets.token_bytes(18)).decode()
+        self._pages[token] = (ids, offset)
+        while len(self._pages) > 256:
+            self._pages.popitem(last=False)
+        return token
+
+    def _issues(self, ids: list[int], fields: list[str], version: str) -> list[dict[str, Any]]:
+        found = (self.store.by_id.get(i) for i in ids)
+        return [self.render.issue(issue, fields, version) for issue in found if issue is not None]
+
+    # --- issues ---------------------------------------------------------------------------------------
+    def _issue(self, request: Request) -> Issue:
+        issue = self.store.find(request.params["ref"])
+        if issue is None:
+            raise HttpError(404, NO_ISSUE)
+        return issue
+
+    @route("GET", "/rest/api/{version}/issue/{ref}")
+    def get_issue(self, request: Request) -> Response:
+        version = self._version(request)
+        fields = selected_fields(request.args("fields"), ["*all"])
+        return Response(200, self.render.issue(self._issue(request), fields, version))
+
+    @route("PUT", "/rest/api/{version}/issue/{ref}")
+    def edit_issue(self, request: Request) -> Response:
+        version = self._version(request)
+        issue = self._issue(request)
+        body = request.json() or {}
+        errors = edits.apply_edit(issue, body.get("fields") or {}, body.get("update") or {}, version)
+        if errors:
+            return Response(400, {"errorMessages": [], "errors": errors})
+        self.store.touch(issue)
+        if request.arg("returnIssue") == "true":
+            return Response(
+                200, self.render.issue(issue, selected_fields([], ["*all"]), version), mutated=True
+            )
+        return Response(204, mutated=True)
+
+    @route("GET", "/rest/api/{version}/issue/{ref}/transitions")
+    def transitions(self, request: Request) -> Response:
+        self._version(request)
+        issue = self._issue(request)
+        available = [t for t in TRANSITIONS if issue.status in t.sources]
+        return Response(
+            200,
+            {
+                "expand": "transitions",
+                "transitions": [
+                    {
+                        "id": t.id,
+                        "name": t.name,
+                        "to": status_json(t.target, self.base_url),
+                        "hasScreen": False,
+                        "isGlobal": False,
+                        "isInitial": False,
+                        "isAvailable": True,
+                        "isConditional": False,
+                        "isLooped": False,
+                    }
+                    for t in available
+                ],
+            },
+        )
+
+    @route("POST", "/rest/api/{version}/issue/{ref}/transitions")
+    def do_transition(self, request: Request) -> Response:
+        self._version(request)
+        issue = self._issue(request)
+        body = request.json() or {}
+        wanted = str((body.get("transition") or {}).get("id") or "")
+        chosen = next((t for t in TRANSITIONS if t.id == wanted and issue.status in t.sources), None)
+        if chosen is None:
+            raise HttpError(400, f"Transition id '{wanted}' is not valid for this issue.")
+        resolution = ((body.get("fields") or {}).get("resolution") or {}).get("name")
+        issue.status = chosen.target
+        issue.resolution = (
+            (resolution or RESOLUTION_OF.get(chosen.target)) if chosen.target in RESOLUTION_OF else None
+        )
+        self.store.touch(issue)
+        return Response(204, mutated=True)
+
+    @route("POST", "/rest/api/{version}/issue/{ref}/comment")
+    def add_comment(self, request: Request) -> Response:
+        version = self._version(request)
+        issue = self._issue(request)
+        text = (request.json() or {}).get("body")
+        if not text:
+            return Response(
+                400, {"errorMessages": [], "errors": {"comment": "Comment body can not be empty!"}}
+            )
+        now = time.time()
+        comment_id = str(len(issue.comments) + 10000)
+        comment = {
+            "id": comment_id,
+            "self": f"{self.base_url}/rest/api/{version}/issue/{issue.id}/comment/{comment_id}",
+            "author": self.render.user("RankBridge Bot", version),
+            "body": text,
+            "created": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+        }
+        comment["updated"] = comment["created"]
+        issue.comments.append(comment)
+        self.store.touch(issue)
+        return Response(201, comment, mutated=True)
+
+    # --- agile ----------------------------------------------------------------------------------------
+    @route("PUT", "/rest/agile/1.0/issue/rank")
+    def rank(self, request: Request) -> Response:
+        body = request.json() or {}
+        unknown = sorted(set(body) - RANK_BODY_KEYS)
+        if unknown:
+            raise HttpError(400, f"Unrecognized field(s) {unknown} in the request body.")
+        refs = [str(r) for r in body.get("issues") or []]
+        if not refs:
+            raise HttpError(400, "No issues to rank were given.")
+        if len(refs) > MAX_RANKED:
+            raise HttpError(400, f"At most {MAX_RANKED} issues may be ranked at once.")
+        field_id = body.get("rankCustomFieldId")
+        if field_id is not None and f"customfield_{field_id}" != RANK:
+            raise HttpError(400, f"Custom field with id {field_id} is not a rank field.")
+        anchor_ref = body.get("rankAfterIssue") or body.get("rankBeforeIssue")
+        if anchor_ref is None or ("rankAfterIssue" in body and "rankBeforeIssue" in body):
+            raise HttpError(400, "Give exactly one of rankBeforeIssue and rankAfterIssue.")
+        anchor = self.store.find(str(anchor_ref))
+        if anchor is None:
+            raise HttpError(400, f"Issue {anchor_ref} to rank relative to does not exist.")
+        entries, moving = self._rank_entries(refs, anchor)
+        if moving:
+            after = anchor if "rankAfterIssue" in body else None
+            self.store.move(moving, after, None if after else anchor)
+        if any(e["status"] != 200 for e in entries):
+            return Response(207, {"entries": entries}, mutated=bool(moving))
+        return Response(204, mutated=True)
+
+    def _rank_entries(self, refs: list[str], anchor: Issue) -> tuple[list[dict[str, Any]], list[Issue]]:
+        entries: list[dict[str, Any]] = []
+        moving: list[Issue] = []
+        for ref in refs:
+            issue = self.store.find(ref)
+            if issue is None:
+                entry: dict[str, Any] = {"issueKey": ref, "status": 404, "errors": [NO_ISSUE]}
+                if ref.isdigit():
+                    entry = {"issueId": int(ref), **entry}
+                entries.append(entry)
+            elif issue.id == anchor.id:
+                entries.append(
+                    {
+                        "issueId": issue.id,
+                        "issueKey": issue.key,
+                        "status": 400,
+                        "errors": ["Cannot rank an issue relative to itself."],
+                    }
+                )
+            elif issue not in moving:
+                moving.append(issue)
+                entries.append({"issueId": issue.id, "issueKey": issue.key, "status": 200})
+        return entries, moving

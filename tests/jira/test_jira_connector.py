@@ -1,0 +1,235 @@
+"""The Jira connector against its emulator over real HTTP: pulls (Cloud and Data Center), cursors, the
+one-request no-op re-pull, writes and their verification, retries, auth and malformed payloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from connectors.base import Page
+from connectors.errors import AuthError, SkippableError
+from connectors.jira import JiraConnector
+from sandbox.framework import Served
+from sandbox.jira.data import Issue
+from sync.model import Op
+from tests.jira.conftest import ITEMS, TOKEN, control, emulator_of
+
+Make = Callable[..., JiraConnector]
+
+
+def pull(connector: JiraConnector, cursor: str | None = None, started: datetime | None = None) -> list[Page]:
+    return list(connector.pull("issues", cursor, started or datetime.now(UTC)))
+
+
+def api_log(served: Served) -> list[dict[str, Any]]:
+    return list(control(served, "GET", "/_sandbox/requests"))
+
+
+def op(kind: str, payload: dict[str, Any], key: str = "op-1") -> Op:
+    return Op("jira", kind, "jql", payload, {}, "test", key)
+
+
+def open_in_rank_order(served: Served) -> list[Issue]:
+    return [i for i in emulator_of(served).store.ordered() if i.status not in ("Done", "Won't Do")]
+
+
+def test_first_pull_reads_everything_in_few_requests(served: Served, make_connector: Make) -> None:
+    connector = make_connector(served, max_results=10)
+    pages = pull(connector)
+    keys = [p["key"] for page in pages for p in page.payloads]
+    assert len(keys) == len(set(keys)) == ITEMS
+    assert connector.request_count() == len(pages) == ITEMS // 10
+    cursors = [page.cursor for page in pages]
+    assert cursors == sorted(cursors)  # type: ignore[type-var]
+    newest = max(
+        connector.normalize("issues", p).items[0].updated_at for page in pages for p in page.payloads
+    )
+    assert cursors[-1] == newest
+    paths = {entry["path"] for entry in api_log(served)}
+    assert paths == {"/rest/api/3/search/jql" if emulator_of(served).cloud else "/rest/api/2/search"}
+
+
+def test_noop_re_pull_costs_one_request_construction_included(served: Served, make_connector: Make) -> None:
+    cursor = pull(make_connector(served))[-1].cursor
+    control(served, "POST", "/_sandbox/reset", {})
+    fresh = make_connector(served)  # a new run builds a new connector: no serverInfo, no /field
+    pages = pull(fresh, cursor)
+    assert len(api_log(served)) == fresh.request_count() == 1
+    assert pages[-1].cursor is None  # nothing newer: keep the stored cursor
+    assert len(pages[0].payloads) <= 2  # the closed start re-reads only the cursor's minute
+
+
+def test_incremental_pull_sees_an_edit(served: Served, make_connector: Make) -> None:
+    connector = make_connector(served)
+    cursor = pull(connector)[-1].cursor
+    key = control(served, "GET", "/_sandbox/state")["items"][3]["key"]
+    control(served, "POST", "/_sandbox/edit", {"key": key, "set": {"title": "Edited by a person"}})
+    pages = pull(connector, cursor)
+    titles = {p["key"]: p["fields"]["summary"] for page in pages for p in page.payloads}
+    assert titles[key] == "Edited by a person"
+    assert pages[-1].cursor is not None and pages[-1].cursor > (cursor or "")
+
+
+def test_cursor_never_passes_the_run_start(cloud: Served, make_connector: Make) -> None:
+    items = sorted(emulator_of(cloud).store.all(), key=lambda i: i.updated)
+    started = datetime.fromtimestamp(items[len(items) // 2].updated, UTC)
+    pages = pull(make_connector(cloud), None, started)
+    assert pages[-1].cursor == started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_rank_write_then_verify_and_current_order(served: Served, make_connector: Make) -> None:
+    connector = make_connector(served)
+    ordered = open_in_rank_order(served)
+    anchor, moving = ordered[1], [str(ordered[-1].id), str(ordered[-2].id)]
+    rank = op("rank", {"items": moving, "after": str(anchor.id), "before": None, "ranks": {}})
+    assert connector.verify([rank]) == {"op-1": False}
+    result = connector.apply(rank)
+    assert result.ok and not result.failed
+    assert connector.verify([rank]) == {"op-1": True}
+    live = connector.current_order("jql")
+    assert live[:4] == [str(ordered[0].id), str(anchor.id), *moving]
+    assert [e["path"] for e in api_log(served)].count("/rest/agile/1.0/issue/rank") == 1
+    with pytest.raises(KeyError):
+        connector.current_order("board-7")
+
+
+def test_rank_207_reports_per_issue_failures(cloud: Served, make_connector: Make) -> None:
+    connector = make_connector(cloud)
+    ordered = open_in_rank_order(cloud)
+    anchor = str(ordered[0].id)
+    result = connector.apply(
+        op(
+            "rank",
+            {"items": [str(ordered[3].id), anchor, "99999"], "after": anchor, "before": None, "ranks": {}},
+        )
+    )
+    assert not result.ok
+    assert set(result.failed) == {anchor, "99999"}
+    assert "relative to itself" in result.failed[anchor]
+
+
+def test_rank_field_is_looked_up_once_and_only_for_writes(cloud: Served, make_connector: Make) -> None:
+    connector = make_connector(cloud, rank_field=None)
+    pull(connector)
+    ordered = open_in_rank_order(cloud)
+    for n in range(2):
+        moved = op(
+            "rank",
+            {"items": [str(ordered[-1 - n].id)], "before": str(ordered[0].id), "after": None, "ranks": {}},
+            key=f"op-{n}",
+        )
+        assert connector.apply(moved).ok
+    paths = [e["path"] for e in api_log(cloud)]
+    assert paths.count("/rest/api/3/field") == 1
+    assert paths.index("/rest/api/3/field") > paths.index("/rest/api/3/search/jql")
+
+
+def test_score_field_write_and_verify(served: Served, make_connector: Make) -> None:
+    connector = make_connector(served)
+    target = open_in_rank_order(served)[0]
+    write = op("field", {"item": str(target.id), "field": "score", "value": 73.25})
+    assert connector.verify([write]) == {"op-1": False}
+    result = connector.apply(write)
+    assert result.ok and result.after == {"score": 73.25}
+    assert target.custom["customfield_10050"] == 73.25
+    assert connector.verify([write]) == {"op-1": True}
+    puts = [e for e in api_log(served) if e["method"] == "PUT"]
+    assert puts[0]["query"] == {"notifyUsers": ["false"]}
+    missing = connector.apply(op("field", {"item": "99999", "field": "score", "value": 1}))
+    assert not missing.ok and "404" in missing.detail
+
+
+@pytest.mark.parametrize(
+    ("category", "status", "hops"),
+    [("done", "Done", 2), ("canceled", "Won't Do", 1), ("in_progress", "In Progress", 1)],
+)
+def test_status_write_follows_transitions(
+    cloud: Served, make_connector: Make, category: str, status: str, hops: int
+) -> None:
+    connector = make_connector(cloud)
+    target = next(i for i in emulator_of(cloud).store.ordered() if i.status == "To Do")
+    write = op("status", {"item": target.key, "category": category})
+    result = connector.apply(write)
+    assert result.ok, result.detail
+    assert target.status == status and result.after["status"] == status
+    posts = [e for e in api_log(cloud) if e["method"] == "POST" and e["path"].endswith("/transitions")]
+    assert len(posts) == hops
+    assert connector.verify([write]) == {"op-1": True}
+
+
+def test_comment_and_tags(cloud: Served, make_connector: Make) -> None:
+    connector = make_connector(cloud)
+    target = open_in_rank_order(cloud)[0]
+    assert connector.apply(op("comment", {"item": str(target.id), "body": "Ranked #1", "public": False})).ok
+    tags = op("tags", {"items": [str(target.id)], "tags": ["rankbridge"]})
+    assert connector.apply(tags).ok and "rankbridge" in target.labels
+    assert connector.verify([tags]) == {"op-1": True}
+    assert target.comments[0]["body"]["type"] == "doc"
+
+
+def test_rate_limits_and_server_errors_are_retried(cloud: Served, make_connector: Make) -> None:
+    served = cloud
+    control(
+        served,
+        "POST",
+        "/_sandbox/faults",
+        {"rate_limit_rate": 0.5, "error_rate": 0.5, "retry_after": 1, "remaining": 3, "seed": 4},
+    )
+    connector = make_connector(served, max_results=20)
+    pages = pull(connector)
+    assert sum(len(p.payloads) for p in pages) == ITEMS
+    statuses = [e["status"] for e in api_log(served)]
+    assert statuses.count(200) == 2 and len(statuses) == 5
+    assert connector.policy.retries == 3
+
+
+def test_malformed_json_body_is_retried(cloud: Served, make_connector: Make) -> None:
+    control(cloud, "POST", "/_sandbox/faults", {"malformed_rate": 0.5, "seed": 4})
+    connector = make_connector(cloud)
+    assert sum(len(p.payloads) for p in pull(connector)) == ITEMS
+    assert connector.request_count() == connector.policy.retries + 1 >= 2
+
+
+def test_bad_token_is_an_auth_error_without_the_secret(served: Served, make_connector: Make) -> None:
+    connector = make_connector(served, token="wrong-secret-4242")
+    with pytest.raises(AuthError) as caught:
+        pull(connector)
+    assert "401" in str(caught.value) and "wrong-secret-4242" not in str(caught.value)
+    assert TOKEN not in str(caught.value)
+    assert connector.request_count() == 1  # auth failures are not retried
+
+
+def test_malformed_payload_is_skippable_and_the_pull_goes_on(cloud: Served, make_connector: Make) -> None:
+    key = control(cloud, "GET", "/_sandbox/state")["items"][0]["key"]
+    control(cloud, "POST", "/_sandbox/edit", {"key": key, "raw": {"fields": {"status": "broken"}}})
+    connector = make_connector(cloud)
+    payloads = [p for page in pull(connector) for p in page.payloads]
+    assert len(payloads) == ITEMS
+    bad = next(p for p in payloads if p["key"] == key)
+    with pytest.raises(SkippableError, match=key):
+        connector.normalize("issues", bad)
+    good = [connector.normalize("issues", p) for p in payloads if p["key"] != key]
+    assert len(good) == ITEMS - 1
+
+
+def test_check_reports_user_deployment_and_budget(served: Served, make_connector: Make) -> None:
+    report = make_connector(served).check()
+    assert report["auth"] is True and report["user"] == "RankBridge Bot"
+    assert report["deployment"] == ("Cloud" if emulator_of(served).cloud else "Server")
+    assert report["rate_limit_remaining"] is not None
+
+
+def test_scope_and_order_key(cloud: Served, make_connector: Make) -> None:
+    connector = make_connector(cloud)
+    items = [connector.normalize("issues", p).items[0] for page in pull(connector) for p in page.payloads]
+    assert [s.name for s in connector.scopes()] == ["jql"] and connector.scopes()[0].max_batch == 50
+    in_scope = [i for i in items if connector.scope_of(i) == "jql"]
+    assert {i.status_category for i in in_scope} <= {"backlog", "todo", "in_progress"}
+    by_rank = [i.native_id for i in sorted(in_scope, key=connector.order_key)]
+    assert by_rank == connector.current_order("jql")
+    assert datetime.fromisoformat(items[0].updated_at.replace("Z", "+00:00")) < datetime.now(UTC) + timedelta(
+        1
+    )
