@@ -129,9 +129,10 @@ class Connector(ABC):
         of each is normalised into ``Item.fields[<logical name>]`` so the planner writes only what differs."""
         return {"score"} if self.config.score_field else set()
 
-    def derived_fields(self, score: float, rank: int) -> dict[str, Any]:
+    def derived_fields(self, item: Item, score: float, rank: int) -> dict[str, Any]:
         """Values this tracker derives from an item's score and rank, by logical field name: ``score``
-        (rounded) and ``rank`` by default; a connector adds its own (Linear: ``priority`` from score bands)."""
+        (rounded) and ``rank`` by default; a connector adds its own (Linear: ``priority`` from score bands)
+        or returns nothing for items it cannot write to."""
         return {"score": round(score, 2), "rank": rank}
 
     @abstractmethod

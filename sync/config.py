@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.base import ConnectionConfig
 from connectors.registry import config_model
-from rules.config import RoadmapConfig, ScoringConfig, StatusConfig
+from rules.config import CapacityConfig, RoadmapConfig, ScoringConfig, StatusConfig
 
 DEFAULT_PATH = "rankbridge.toml"
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -46,6 +46,7 @@ class Config(BaseModel):
     scoring: ScoringConfig = ScoringConfig()
     roadmap: RoadmapConfig = RoadmapConfig()
     status: StatusConfig = StatusConfig()
+    capacity: CapacityConfig = CapacityConfig()
     daemon: DaemonConfig = DaemonConfig()
     source: str = Field(DEFAULT_PATH, exclude=True)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,10 +40,14 @@ class SyncReport:
 
 
 class Engine:
-    def __init__(self, config: Config, store: Store | None = None) -> None:
+    def __init__(
+        self, config: Config, store: Store | None = None, connectors: dict[str, Connector] | None = None
+    ) -> None:
         self.config = config
         self.store = store or Store(config.store.path)
-        self._connectors: dict[str, Connector] | None = None
+        self._connectors: dict[str, Connector] | None = connectors  # the daemon shares long-lived ones
+        # Set (by the daemon, on SIGTERM) to stop cooperatively between pages and between ops.
+        self.stop_event: threading.Event | None = None
 
     @property
     def connectors(self) -> dict[str, Connector]:
@@ -68,8 +73,10 @@ class Engine:
         for name, connector in self.connectors.items():
             if only and name not in only:
                 continue
+            if self.stop_event is not None and self.stop_event.is_set():
+                break
             run_id = self.store.start_run("pull", name)
-            streams = pull_connection(self.store, connector, started)
+            streams = pull_connection(self.store, connector, started, self.stop_event)
             report.streams.extend(streams)
             errors = [s.error for s in streams if s.error]
             stats = {
@@ -99,14 +106,19 @@ class Engine:
         self.store.finish_run(
             run_id,
             "ok",
-            {"ops": len(plan.ops), "kept": len(plan.kept), "naive_rank_writes": plan.naive_rank_writes},
+            {
+                "ops": len(plan.ops),
+                "kept": len(plan.kept),
+                "naive_rank_writes": plan.naive_rank_writes,
+                "manual_overrides": plan.kept,
+            },
         )
         return plan, run_id
 
     def push(self) -> PushReport:
         self._require_fresh_plan()
         run_id = self.store.start_run("push")
-        report = Pusher(self.store, self.connectors, run_id).push()
+        report = Pusher(self.store, self.connectors, run_id, self.stop_event).push()
         status = "ok" if not report.errors else "failed"
         self.store.finish_run(
             run_id,

@@ -13,6 +13,7 @@ in the outbox with their error and are retried on the next push. One tracker fai
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,23 +51,37 @@ def pushed_values(op: Op, connector: Connector) -> list[tuple[str, str, Any]]:
         return [
             (connector.uid(op.payload["item"]), f"comment:{op.payload.get('rule', '')}", op.payload["body"])
         ]
+    if op.kind == OpKind.TAGS:
+        return [(connector.uid(i), "tags", op.payload["tags"]) for i in op.payload["items"]]
     if op.kind == OpKind.RANK:
         return [(connector.uid(i), "rank_after", op.payload["after"]) for i in op.payload["items"]]
     return []
 
 
 class Pusher:
-    def __init__(self, store: Store, connectors: Mapping[str, Connector], run_id: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        connectors: Mapping[str, Connector],
+        run_id: int,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.store = store
         self.connectors = connectors
         self.run_id = run_id
         self.report = PushReport()
+        self.stop = stop  # set on shutdown: the op in flight is settled, the rest stay pending
+
+    def _stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
     def push(self) -> PushReport:
         grouped: dict[str, list[tuple[Op, dict[str, Any]]]] = defaultdict(list)
         for op, row in self.store.outbox():
             grouped[op.connection].append((op, row))
         for name, entries in grouped.items():
+            if self._stopping():
+                break
             connector = self.connectors.get(name)
             if connector is None:
                 self.report.errors.append(f"{name}: not configured; {len(entries)} op(s) left in the outbox")
@@ -79,6 +94,11 @@ class Pusher:
             entries = self._settle_inflight(connector, entries)
             sent = []
             for op, _ in entries:
+                if self._stopping():
+                    log.info(
+                        "%s: stopping the push (shutdown); the other ops stay in the outbox", connector.name
+                    )
+                    break
                 if self._send(connector, op):
                     sent.append(op)
             self._confirm(connector, sent)

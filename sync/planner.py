@@ -126,7 +126,7 @@ class Planner:
     ) -> dict[str, Any]:
         own = self.scores.get(item.uid)
         if own is not None:
-            return connector.derived_fields(own["score"], own["rank"])
+            return connector.derived_fields(item, own["score"], own["rank"])
         targets = [by_uid[u] for u in requested if u in by_uid]
         ranked = [self.scores[t.uid] for t in targets if t.uid in self.scores]
         wanted: dict[str, Any] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,10 +24,12 @@ class StreamReport:
     pages: int = 0
     payloads: int = 0
     changed: int = 0
+    echoes: int = 0
     unchanged: int = 0
     quarantined: int = 0
     requests: int = 0
     error: str | None = None
+    stopped: bool = False  # a stop was asked for (daemon shutdown): ended after a committed page
 
 
 @dataclass
@@ -67,7 +70,14 @@ def normalize_page(
     return records, raw, quarantined
 
 
-def pull_stream(store: Store, connector: Connector, stream: str, run_started: datetime) -> StreamReport:
+def pull_stream(
+    store: Store,
+    connector: Connector,
+    stream: str,
+    run_started: datetime,
+    stop: threading.Event | None = None,
+) -> StreamReport:
+    """Pull one stream page by page; when ``stop`` is set, end after the page just committed."""
     report = StreamReport(connector.name, stream)
     before = connector.request_count()
     try:
@@ -78,10 +88,15 @@ def pull_stream(store: Store, connector: Connector, stream: str, run_started: da
             report.pages += 1
             report.payloads += len(page.payloads)
             report.changed += stats.changed
+            report.echoes += stats.echoes
             report.unchanged += stats.unchanged
             report.quarantined += stats.quarantined
             for _, reason in quarantined:
                 log.warning("%s %s: quarantined a payload: %s", connector.name, stream, reason)
+            if stop is not None and stop.is_set():
+                report.stopped = True
+                log.info("%s %s: stopping after page %d (shutdown)", connector.name, stream, report.pages)
+                break
     except ConnectorError as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         log.error("%s %s: pull stopped: %s", connector.name, stream, report.error)
@@ -90,12 +105,17 @@ def pull_stream(store: Store, connector: Connector, stream: str, run_started: da
     return report
 
 
-def pull_connection(store: Store, connector: Connector, run_started: datetime) -> list[StreamReport]:
-    """Pull every stream; a fatal error (auth, config) stops this connection's remaining streams."""
+def pull_connection(
+    store: Store, connector: Connector, run_started: datetime, stop: threading.Event | None = None
+) -> list[StreamReport]:
+    """Pull every stream; a fatal error (auth, config) stops this connection's remaining streams, and so
+    does ``stop`` (set by the daemon on shutdown)."""
     reports = []
     for stream in connector.streams():
-        report = pull_stream(store, connector, stream, run_started)
+        report = pull_stream(store, connector, stream, run_started, stop)
         reports.append(report)
         if report.error and report.error.startswith(("FatalError", "AuthError")):
+            break
+        if report.stopped:
             break
     return reports

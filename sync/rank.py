@@ -11,6 +11,7 @@ from typing import Any
 from connectors.base import Connector
 from rules.engine import RankResult, RulesEngine
 from rules.explain import components, explain
+from rules.roadmap import AlignmentReport, alignment_report
 from sync.config import Config
 from sync.model import Item
 from sync.store import Store
@@ -49,7 +50,9 @@ def tie_break(items: list[Item], connectors: Mapping[str, Connector]) -> dict[st
 
 
 def rank(store: Store, config: Config, connectors: Mapping[str, Connector]) -> RankOutcome:
-    engine = RulesEngine(config.scoring, config.roadmap)
+    """Score and rank the store; every member of a mirror group gets the group's score and rank (the
+    planner then puts each tracker's copy at that position)."""
+    engine = RulesEngine(config.scoring, config.roadmap, config.capacity)
     snapshot = store.snapshot()
     run_id = store.start_run("rank")
     previous = {row["uid"]: row for row in store.scores()}
@@ -62,7 +65,7 @@ def rank(store: Store, config: Config, connectors: Mapping[str, Connector]) -> R
             "score": s.score,
             "rank": s.rank,
             "framework": s.framework,
-            "components": json.dumps(components(s), default=str),
+            "components": json.dumps(components(s, previous.get(s.uid)), default=str),
             "explanation": explain(s, previous.get(s.uid)),
         }
         for s in result.scores
@@ -72,3 +75,11 @@ def rank(store: Store, config: Config, connectors: Mapping[str, Connector]) -> R
         run_id, "ok", {"ranked": len(rows), "excluded": len(result.excluded), "errors": len(result.errors)}
     )
     return RankOutcome(run_id, result, previous)
+
+
+def alignment(store: Store, config: Config) -> AlignmentReport:
+    """The roadmap alignment report over the store as it is now (scores computed, nothing saved)."""
+    engine = RulesEngine(config.scoring, config.roadmap, config.capacity)
+    snapshot = store.snapshot()
+    result = engine.rank(snapshot.items, snapshot.links, snapshot.customers)
+    return alignment_report(result, config.roadmap)

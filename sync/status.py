@@ -1,11 +1,27 @@
-"""``rankbridge status``: per connection last run, lag, cursors, errors, pending ops, quarantine."""
+"""``rankbridge status``: per connection last run, lag, cursors, errors, pending ops, quarantine, manual
+overrides (from the latest plan), and who holds the store (a running daemon)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from sync.engine import Engine
+from sync.lock import current_holder
+from sync.store import Store
+
+
+def manual_overrides(store: Store) -> dict[str, list[str]]:
+    """The latest plan's respected manual overrides by connection (notes read ``kept <key> <field> …``)."""
+    plans = [r for r in store.runs("plan", limit=1) if r["finished_at"]]
+    notes: list[str] = json.loads(plans[0]["stats"] or "{}").get("manual_overrides", []) if plans else []
+    out: dict[str, list[str]] = {}
+    for note in notes:
+        parts = note.split(" ", 2)
+        item = store.item(parts[1]) if len(parts) > 1 else None
+        out.setdefault(item.connection if item else "", []).append(note)
+    return out
 
 
 def _age_seconds(stamp: str | None) -> int | None:
@@ -20,6 +36,7 @@ def connection_status(engine: Engine) -> dict[str, Any]:
     cursors = store.cursors()
     pending = store.outbox()
     quarantined = store.quarantine()
+    overrides = manual_overrides(store)
     rows = []
     for name in engine.config.connections:
         runs = [r for r in store.runs("pull", limit=200) if r["connection"] == name]
@@ -41,6 +58,12 @@ def connection_status(engine: Engine) -> dict[str, Any]:
                     :10
                 ],
                 "quarantined": sum(1 for q in quarantined if q["connection"] == name),
+                "manual_overrides": overrides.get(name, []),
             }
         )
-    return {"connections": rows, "counts": store.counts()}
+    holder = current_holder(engine.config.store.path)
+    return {
+        "connections": rows,
+        "counts": store.counts(),
+        "daemon": holder.describe() if holder else None,
+    }

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
+from sync.echo import is_echo
 from sync.migrations import MIGRATIONS
 from sync.model import Customer, Item, Link, Op, Records
 
@@ -35,6 +36,7 @@ def digest(value: Any) -> str:
 @dataclass
 class PageStats:
     changed: int = 0
+    echoes: int = 0
     unchanged: int = 0
     quarantined: int = 0
     changed_uids: list[str] = field(default_factory=list)
@@ -126,8 +128,9 @@ class Store:
         pulled_at = now_iso()
         with self.db.atomic():
             rows = [item_row(item) | {"stream": stream, "pulled_at": pulled_at} for item in records.items]
-            changed = self._changed_rows(rows)
-            stats.changed, stats.unchanged = len(changed), len(rows) - len(changed)
+            changed, echoes = self._changed_rows(rows)
+            stats.changed, stats.echoes = len(changed) - echoes, echoes
+            stats.unchanged = len(rows) - len(changed)
             stats.changed_uids = [r["uid"] for r in changed]
             if changed:
                 self._t("items").upsert_all(changed, pk="uid")
@@ -150,20 +153,14 @@ class Store:
                 )
         return stats
 
-    def _changed_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _changed_rows(self, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
         """Rows whose content differs from what is stored, merged with it first: a record whose
         ``native_rank`` is None keeps the stored rank, and its ``fields`` are laid over the stored ones
-        (two streams may describe one item, e.g. GitHub's REST issue and its Projects v2 item)."""
+        (two streams may describe one item, e.g. GitHub's REST issue and its Projects v2 item).
+        Also counts the changed rows that are only our own pushed writes coming back (echoes)."""
         if not rows:
-            return []
-        known: dict[str, dict[str, Any]] = {}
-        uids = [r["uid"] for r in rows]
-        for start in range(0, len(uids), 500):
-            chunk = uids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"select uid, native_rank, fields, content_hash from items where uid in ({marks})"
-            for row in self.db.query(sql, chunk):
-                known[row["uid"]] = row
+            return [], 0
+        known = self._rows_by_uid("items", [r["uid"] for r in rows])
         changed = []
         for row in rows:
             old = known.get(row["uid"])
@@ -177,7 +174,28 @@ class Store:
                 )
             if old is None or old["content_hash"] != row["content_hash"]:
                 changed.append(row)
-        return changed
+        return changed, self._count_echoes(changed, known)
+
+    def _rows_by_uid(self, table: str, uids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.query(f"select * from {table} where uid in ({marks})", chunk):
+                found[row["uid"]] = row
+        return found
+
+    def _count_echoes(self, changed: list[dict[str, Any]], known: dict[str, dict[str, Any]]) -> int:
+        candidates = [r["uid"] for r in changed if r["uid"] in known]
+        if not candidates:
+            return 0
+        pushed: dict[str, dict[str, tuple[Any, str]]] = {}
+        for start in range(0, len(candidates), 500):
+            chunk = candidates[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.query(f"select * from pushed where uid in ({marks})", chunk):
+                pushed.setdefault(row["uid"], {})[row["field"]] = (json.loads(row["value"]), row["at"])
+        return sum(1 for r in changed if r["uid"] in pushed and is_echo(known[r["uid"]], r, pushed[r["uid"]]))
 
     def _replace_links(self, connection: str, stream: str, uids: list[str], links: list[Link]) -> None:
         tag = f"{connection}:{stream}"

@@ -66,6 +66,9 @@ def ranking_rows(store: Store, limit: int | None = None) -> list[dict[str, Any]]
                 "feedback": evidence_of[item.uid].get("feedback_count", 0),
                 "organisations": evidence_of[item.uid].get("feedback_orgs", 0),
                 "arr": evidence_of[item.uid].get("feedback_arr", 0.0),
+                "fits_next_cycle": components.get("fits_next_cycle"),
+                "change": components.get("change"),
+                "explanation": score.get("explanation"),
                 "components": components,
             }
         )

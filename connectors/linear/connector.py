@@ -69,8 +69,10 @@ class LinearConnector(Connector):
     def priority_for(self, score: float) -> int:
         return self.config.priority_for(score)
 
-    def derived_fields(self, score: float, rank: int) -> dict[str, Any]:
-        return {**super().derived_fields(score, rank), "priority": self.priority_for(score)}
+    def derived_fields(self, item: Item, score: float, rank: int) -> dict[str, Any]:
+        if item.kind != Kind.ISSUE:
+            return {}  # projects are ranked as epics but have no issue fields to write
+        return {**super().derived_fields(item, score, rank), "priority": self.priority_for(score)}
 
     def apply(self, op: Op) -> OpResult:
         return self.writer.apply(op)
