@@ -22,6 +22,11 @@ from connectors.zendesk.config import ZendeskConfig
 
 EXPORT_PATHS = ("/api/v2/incremental/",)  # incremental exports have their own per-minute budget
 ACCOUNT_WINDOW = 60.0  # Zendesk's account limits are per minute
+REJECTED = (404, 409, 422)  # Zendesk refused this one record (gone, changed meanwhile, invalid or closed)
+
+
+class Rejected(FatalError):
+    """Zendesk refused a request about one record; the connection itself is fine (a write op fails alone)."""
 
 
 def provider_error(response: httpx.Response) -> str:
@@ -47,28 +52,32 @@ def provider_error(response: httpx.Response) -> str:
 
 @dataclass
 class WindowPacer:
-    """At most ``limit`` requests in any ``window`` seconds (the incremental export's 10 per minute)."""
+    """At most ``limit`` requests in any ``window`` seconds per endpoint (the incremental exports' 10 per
+    minute). A request counts from when its answer arrived, which is never before the provider counted it."""
 
     limit: int
     window: float
     sleep: Callable[[float], None]
 
     def __post_init__(self) -> None:
-        self._sent: dict[str, collections.deque[float]] = {}
+        self._done: dict[str, collections.deque[float]] = {}
         self._lock = threading.Lock()
 
     def wait(self, endpoint: str) -> None:
         with self._lock:
-            sent = self._sent.setdefault(endpoint, collections.deque())
+            done = self._done.setdefault(endpoint, collections.deque())
             now = time.monotonic()
-            while sent and now - sent[0] >= self.window:
-                sent.popleft()
-            if len(sent) >= self.limit:
-                delay = sent[0] + self.window - now
+            while done and now - done[0] >= self.window:
+                done.popleft()
+            if len(done) >= self.limit:
+                delay = done[0] + self.window - now
                 if delay > 0:
                     self.sleep(delay)
-                sent.popleft()
-            sent.append(time.monotonic())
+                done.popleft()
+
+    def answered(self, endpoint: str) -> None:
+        with self._lock:
+            self._done.setdefault(endpoint, collections.deque()).append(time.monotonic())
 
 
 class ZendeskClient:
@@ -95,13 +104,15 @@ class ZendeskClient:
     def put(self, path: str, body: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.request("PUT", path, params=params, body=body)
 
-    def request(self, method: str, path: str, params: dict[str, Any] | None = None,
-                body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def request(
+        self, method: str, path: str, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         what = f"{method} {path}"
         write = method != "GET"
 
         def send() -> dict[str, Any]:
-            if path.startswith(EXPORT_PATHS):
+            paced = path.startswith(EXPORT_PATHS)
+            if paced:
                 self.export_pacer.wait(path)
             self.requests += 1
             try:
@@ -110,6 +121,9 @@ class ZendeskClient:
                 raise RetriableError(f"{what}: timed out") from exc
             except httpx.TransportError as exc:
                 raise RetriableError(f"{what}: {type(exc).__name__}") from exc
+            finally:
+                if paced:
+                    self.export_pacer.answered(path)
             return self._check(what, response)
 
         return self.policy.call(send, write=write, what=what)
@@ -124,8 +138,12 @@ class ZendeskClient:
         if status in (401, 403):
             raise AuthError(f"{what}: {status} {provider_error(response)}")
         if status >= 500:
-            raise RetriableError(f"{what}: {status} {provider_error(response)}",
-                                 retry_after=parse_retry_after(response.headers.get("Retry-After")))
+            raise RetriableError(
+                f"{what}: {status} {provider_error(response)}",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if status in REJECTED:
+            raise Rejected(f"{what}: {status} {provider_error(response)}")
         if status >= 400:
             raise FatalError(f"{what}: {status} {provider_error(response)}")
         if status == 204 or not response.content:

@@ -43,6 +43,9 @@ class ZendeskConfig(ConnectionConfig):
         default_factory=list,
         description="extra regexes; named group `key` gives a key: ref, otherwise the match is a url: ref",
     )
+    url_keys: bool = Field(
+        False, description="also read a Jira/Linear URL's key as a key: ref (see zendesk/mentions.py)"
+    )
     key_prefixes: list[str] = Field(
         default_factory=list, description="project/team keys bare mentions must start with (empty: any)"
     )

@@ -1,13 +1,17 @@
 """References to issues of any connected tracker, found in ticket text and in a link field.
 
-Each mention becomes one or two refs the store resolves after a pull: ``url:<url>`` (against items.url)
-and, where the URL names the issue's key, ``key:<key>`` too (against items.key), so that a URL whose slug or
-host differs from the stored one still resolves. Recognised by default:
+Each mention becomes refs the store resolves after a pull: ``url:<url>`` (against items.url) and
+``key:<key>`` (against items.key). Recognised by default:
 
-* Jira      ``https://<host>[/<context>]/browse/KEY-1``               → url + ``key:KEY-1``
-* GitHub    ``https://<host>/<owner>/<repo>/issues/<n>``              → url + ``key:owner/repo#n``
-* Linear    ``https://<host>/<workspace>/issue/KEY-1[/<slug>]``       → url + ``key:KEY-1``
-* bare keys ``KEY-123`` and ``owner/repo#12`` outside URLs            → ``key:``
+* Jira      ``https://<host>[/<context>]/browse/KEY-1``          → ``url:`` (query and fragment dropped)
+* Linear    ``https://<host>/<workspace>/issue/KEY-1[/<slug>]``  → ``url:`` as written, and without the slug
+* GitHub    ``https://<host>/<owner>/<repo>/issues/<n>``         → ``url:`` and ``key:owner/repo#n``
+* bare keys ``KEY-123`` and ``owner/repo#12`` outside URLs       → ``key:``
+
+A Jira or Linear URL names its tracker, but its key may not: Jira projects and Linear teams often share
+prefixes (ENG-12 in both), and the store resolves a ``key:`` to the first item with that key. So such URLs
+give ``key:`` refs only when ``url_keys`` is on (for a tracker reached under another host than the one its
+connection uses); GitHub's ``owner/repo#n`` cannot be confused with another tracker's key.
 
 Configured ``link_patterns`` add regexes: a named group ``key`` (or ``owner``, ``repo``, ``n``) gives a
 ``key:`` ref, otherwise the whole match is a ``url:`` ref.
@@ -27,8 +31,33 @@ _LINEAR_URL = re.compile(_HOST + r"/(?P<ws>[\w.-]+)/issue/(?P<key>[A-Z][A-Z0-9_]
 _BARE_KEY = re.compile(r"(?<![\w/#.-])(?P<key>[A-Z][A-Z0-9_]{1,9}-\d+)(?![\w-])")
 _BARE_GITHUB = re.compile(r"(?<![\w/.#-])(?P<owner>[A-Za-z0-9][\w.-]*)/(?P<repo>[\w.-]+)#(?P<n>\d+)(?!\w)")
 # Words shaped like issue keys that are not (encodings, standards, hashes).
-NOT_KEYS = frozenset({"UTF", "ISO", "SHA", "RFC", "CVE", "COVID", "TLS", "SSL", "HTTP", "MD", "IPV", "WIN",
-                      "GPT", "AES", "RSA", "PCI", "SOC", "GDPR", "ES", "EN", "DE", "FR", "MP"})
+NOT_KEYS = frozenset(
+    {
+        "UTF",
+        "ISO",
+        "SHA",
+        "RFC",
+        "CVE",
+        "COVID",
+        "TLS",
+        "SSL",
+        "HTTP",
+        "MD",
+        "IPV",
+        "WIN",
+        "GPT",
+        "AES",
+        "RSA",
+        "PCI",
+        "SOC",
+        "GDPR",
+        "ES",
+        "EN",
+        "DE",
+        "FR",
+        "MP",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +72,7 @@ class Mention:
 class MentionFinder:
     patterns: list[str] = field(default_factory=list)
     key_prefixes: list[str] = field(default_factory=list)
+    url_keys: bool = False
 
     def __post_init__(self) -> None:
         self._extra = [re.compile(p) for p in self.patterns]
@@ -81,12 +111,19 @@ class MentionFinder:
                 yield Mention(f"key:{key}", "key")
 
     def _url(self, url: str) -> Iterable[Mention]:
-        for pattern in (_JIRA_URL, _LINEAR_URL):
-            match = pattern.match(url)
-            if match:
-                yield Mention(f"url:{match.group(0)}", "url")
+        match = _JIRA_URL.match(url)
+        if match:
+            yield Mention(f"url:{match.group(0)}", "url")
+            if self.url_keys:
                 yield Mention(f"key:{match['key']}", "url")
-                return
+            return
+        match = _LINEAR_URL.match(url)
+        if match:
+            yield Mention(f"url:{match.group(0).rstrip('/')}", "url")
+            yield Mention(f"url:{match.group(0)[: match.end('key')]}", "url")
+            if self.url_keys:
+                yield Mention(f"key:{match['key']}", "url")
+            return
         match = _GITHUB_URL.match(url)
         if match:
             yield Mention(f"url:{match.group(0)}", "url")

@@ -65,7 +65,8 @@ class ZendeskMapping:
     def __post_init__(self) -> None:
         self.base_url = self.config.url.rstrip("/")
         self.field_names = {int(fid): name for name, fid in self.config.fields.items()}
-        self.mentions = MentionFinder(self.config.link_patterns, self.config.key_prefixes)
+        config = self.config
+        self.mentions = MentionFinder(config.link_patterns, config.key_prefixes, config.url_keys)
 
     def uid(self, native_id: Any) -> str:
         return f"{self.connection}:{native_id}"
@@ -87,8 +88,9 @@ class ZendeskMapping:
             records.customers.extend(self.organization(organization).customers)
         return records
 
-    def _ticket_item(self, ticket_id: int, status: str, payload: Mapping[str, Any],
-                     sideloaded: Mapping[str, Any]) -> Item:
+    def _ticket_item(
+        self, ticket_id: int, status: str, payload: Mapping[str, Any], sideloaded: Mapping[str, Any]
+    ) -> Item:
         org_id = payload.get("organization_id")
         group = sideloaded.get("group")
         tags = payload.get("tags") or []

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from connectors.errors import ConnectorError, FatalError, RetriableError
-from connectors.zendesk.client import ZendeskClient
+from connectors.zendesk.client import Rejected, ZendeskClient
 from connectors.zendesk.config import ZendeskConfig
 from sync.model import Op, OpKind, OpResult, StatusCategory
 
@@ -52,7 +52,10 @@ class ZendeskWriter:
             ticket = {"comment": {"body": str(op.payload["body"]), "public": bool(op.payload.get("public"))}}
         else:
             return OpResult(False, f"unknown op kind {op.kind!r}")
-        data = self.client.put(f"/api/v2/tickets/{item}.json", {"ticket": ticket})
+        try:
+            data = self.client.put(f"/api/v2/tickets/{item}.json", {"ticket": ticket})
+        except Rejected as exc:  # e.g. a closed ticket, which Zendesk keeps read-only: this op fails alone
+            return OpResult(False, str(exc), failed={item: str(exc)})
         updated = data.get("ticket") or {}
         return OpResult(True, f"ticket {item} updated", after=self._after(op, updated))
 
@@ -81,8 +84,11 @@ class ZendeskWriter:
         failed: dict[str, str] = {}
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
-            job = self.client.put("/api/v2/tickets/update_many.json", {"ticket": {"additional_tags": tags}},
-                                  params={"ids": ",".join(chunk)})
+            job = self.client.put(
+                "/api/v2/tickets/update_many.json",
+                {"ticket": {"additional_tags": tags}},
+                params={"ids": ",".join(chunk)},
+            )
             failed.update(self._job_failures(job.get("job_status") or {}, chunk))
         ok = not failed
         detail = f"tags {tags} added to {len(ids) - len(failed)} of {len(ids)} tickets"
@@ -99,10 +105,16 @@ class ZendeskWriter:
             raise RetriableError(f"zendesk job {job.get('id')} still {job.get('status')!r}")
         results = job.get("results")
         results = results if isinstance(results, list) else []
-        done = {str(r.get("id")) for r in results if isinstance(r, Mapping) and r.get("success", True)
-                and not r.get("errors")}
-        errors = {str(r.get("id")): str(r.get("errors") or r.get("details") or r.get("status") or "failed")
-                  for r in results if isinstance(r, Mapping) and str(r.get("id")) not in done}
+        done = {
+            str(r.get("id"))
+            for r in results
+            if isinstance(r, Mapping) and r.get("success", True) and not r.get("errors")
+        }
+        errors = {
+            str(r.get("id")): str(r.get("errors") or r.get("details") or r.get("status") or "failed")
+            for r in results
+            if isinstance(r, Mapping) and str(r.get("id")) not in done
+        }
         if job.get("status") != "completed" and not results:
             return {i: str(job.get("message") or job.get("status")) for i in ids}
         return {i: errors.get(i, "not in the job's results") for i in ids if i not in done}
@@ -155,5 +167,9 @@ class ZendeskWriter:
 
     def _has_comment(self, ticket_id: str, body: str) -> bool:
         data = self.client.get(f"/api/v2/tickets/{ticket_id}/comments.json")
-        return any(str(c.get("body", "")).strip() == body.strip() or str(c.get("plain_body", "")).strip()
-                   == body.strip() for c in data.get("comments") or [] if isinstance(c, Mapping))
+        return any(
+            str(c.get("body", "")).strip() == body.strip()
+            or str(c.get("plain_body", "")).strip() == body.strip()
+            for c in data.get("comments") or []
+            if isinstance(c, Mapping)
+        )

@@ -4,6 +4,7 @@ and bulk jobs, with tickets and organisations indexed by update time for the inc
 from __future__ import annotations
 
 import bisect
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,11 +25,22 @@ class Organization:
     updated: float
 
     def json(self, base: str) -> dict[str, Any]:
-        return {"id": self.id, "url": f"{base}/api/v2/organizations/{self.id}.json", "name": self.name,
-                "external_id": None, "details": None, "notes": None, "group_id": None, "domain_names": [],
-                "shared_tickets": False, "shared_comments": False, "tags": list(self.tags),
-                "organization_fields": dict(self.fields), "created_at": iso(self.created),
-                "updated_at": iso(self.updated)}
+        return {
+            "id": self.id,
+            "url": f"{base}/api/v2/organizations/{self.id}.json",
+            "name": self.name,
+            "external_id": None,
+            "details": None,
+            "notes": None,
+            "group_id": None,
+            "domain_names": [],
+            "shared_tickets": False,
+            "shared_comments": False,
+            "tags": list(self.tags),
+            "organization_fields": dict(self.fields),
+            "created_at": iso(self.created),
+            "updated_at": iso(self.updated),
+        }
 
 
 @dataclass
@@ -41,10 +53,20 @@ class User:
     created: float
 
     def json(self, base: str) -> dict[str, Any]:
-        return {"id": self.id, "url": f"{base}/api/v2/users/{self.id}.json", "name": self.name,
-                "email": self.email, "role": self.role, "organization_id": self.organization_id,
-                "active": True, "verified": True, "time_zone": "UTC", "locale": "en-US",
-                "created_at": iso(self.created), "updated_at": iso(self.created)}
+        return {
+            "id": self.id,
+            "url": f"{base}/api/v2/users/{self.id}.json",
+            "name": self.name,
+            "email": self.email,
+            "role": self.role,
+            "organization_id": self.organization_id,
+            "active": True,
+            "verified": True,
+            "time_zone": "UTC",
+            "locale": "en-US",
+            "created_at": iso(self.created),
+            "updated_at": iso(self.created),
+        }
 
 
 @dataclass
@@ -53,8 +75,14 @@ class Group:
     name: str
 
     def json(self, base: str) -> dict[str, Any]:
-        return {"id": self.id, "url": f"{base}/api/v2/groups/{self.id}.json", "name": self.name,
-                "default": False, "deleted": False, "is_public": True}
+        return {
+            "id": self.id,
+            "url": f"{base}/api/v2/groups/{self.id}.json",
+            "name": self.name,
+            "default": False,
+            "deleted": False,
+            "is_public": True,
+        }
 
 
 @dataclass
@@ -64,10 +92,21 @@ class TicketField:
     type: str
 
     def json(self, base: str) -> dict[str, Any]:
-        return {"id": self.id, "url": f"{base}/api/v2/ticket_fields/{self.id}.json", "type": self.type,
-                "title": self.title, "raw_title": self.title, "description": "", "active": True,
-                "required": False, "position": self.id % 1000, "removable": True,
-                "agent_can_edit": True, "visible_in_portal": False, "editable_in_portal": False}
+        return {
+            "id": self.id,
+            "url": f"{base}/api/v2/ticket_fields/{self.id}.json",
+            "type": self.type,
+            "title": self.title,
+            "raw_title": self.title,
+            "description": "",
+            "active": True,
+            "required": False,
+            "position": self.id % 1000,
+            "removable": True,
+            "agent_can_edit": True,
+            "visible_in_portal": False,
+            "editable_in_portal": False,
+        }
 
 
 @dataclass
@@ -79,9 +118,17 @@ class Comment:
     created: float
 
     def json(self) -> dict[str, Any]:
-        return {"id": self.id, "type": "Comment", "author_id": self.author_id, "body": self.body,
-                "plain_body": self.body, "html_body": f"<p>{self.body}</p>", "public": self.public,
-                "attachments": [], "created_at": iso(self.created)}
+        return {
+            "id": self.id,
+            "type": "Comment",
+            "author_id": self.author_id,
+            "body": self.body,
+            "plain_body": self.body,
+            "html_body": f"<p>{self.body}</p>",
+            "public": self.public,
+            "attachments": [],
+            "created_at": iso(self.created),
+        }
 
 
 @dataclass
@@ -104,19 +151,39 @@ class Ticket:
 
     def json(self, base: str) -> dict[str, Any]:
         data = {
-            "id": self.id, "url": f"{base}/api/v2/tickets/{self.id}.json", "external_id": None,
-            "type": "question", "subject": self.subject, "raw_subject": self.subject,
-            "description": self.description, "priority": self.priority, "status": self.status,
-            "recipient": "support@example.com", "requester_id": self.requester_id,
-            "submitter_id": self.requester_id, "assignee_id": self.assignee_id,
-            "organization_id": self.organization_id, "group_id": self.group_id, "collaborator_ids": [],
-            "follower_ids": [], "has_incidents": False, "is_public": True, "due_at": None,
-            "tags": list(self.tags), "via": {"channel": "web"},
-            "custom_fields": [{"id": fid, "value": value} for fid, value in sorted(self.custom.items())],
-            "satisfaction_rating": None, "sharing_agreement_ids": [], "from_messaging_channel": False,
-            "created_at": iso(self.created), "updated_at": iso(self.updated),
+            "id": self.id,
+            "url": f"{base}/api/v2/tickets/{self.id}.json",
+            "type": "question",
+            "subject": self.subject,
+            "raw_subject": self.subject,
+            "description": self.description,
+            "priority": self.priority,
+            "status": self.status,
+            "recipient": "support@example.com",
+            "requester_id": self.requester_id,
+            "submitter_id": self.requester_id,
+            "assignee_id": self.assignee_id,
+            "organization_id": self.organization_id,
+            "group_id": self.group_id,
+            "collaborator_ids": [],
+            "follower_ids": [],
+            "has_incidents": False,
+            "is_public": True,
+            "due_at": None,
+            "tags": list(self.tags),
+            "via": {"channel": "web"},
+            "custom_fields": [
+                {"id": fid, "value": value if isinstance(value, str) else json.dumps(value)}
+                for fid, value in sorted(self.custom.items())
+                if value is not None
+            ],
+            "sharing_agreement_ids": [],
+            "from_messaging_channel": False,
+            "created_at": iso(self.created),
+            "updated_at": iso(self.updated),
             "generated_timestamp": int(self.updated),
         }
+        data = {k: v for k, v in data.items() if v is not None}  # Zendesk's schema declares these non-null
         data.update(self.raw)
         return data
 
@@ -130,9 +197,15 @@ class JiraLink:
     created: float
 
     def json(self, base: str) -> dict[str, Any]:
-        return {"id": self.id, "ticket_id": str(self.ticket_id), "issue_id": self.issue_id,
-                "issue_key": self.issue_key, "created_at": iso(self.created), "updated_at": iso(self.created),
-                "url": f"{base}/api/services/jira/links/{self.id}"}
+        return {
+            "id": self.id,
+            "ticket_id": str(self.ticket_id),
+            "issue_id": self.issue_id,
+            "issue_key": self.issue_key,
+            "created_at": iso(self.created),
+            "updated_at": iso(self.created),
+            "url": f"{base}/api/services/jira/links/{self.id}",
+        }
 
 
 @dataclass

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from collections.abc import Callable
 from typing import Any
 
 from sandbox.framework import Budget, Emulator, HttpError, Request, Response, Route, route
@@ -21,18 +20,17 @@ from sandbox.zendesk.data import Ticket, ZendeskData
 from sandbox.zendesk.generate import ADMIN_EMAIL, FIELDS, field_id, populate
 from sandbox.zendesk.writes import TicketWrites
 
-ERROR_NAMES = {400: "InvalidValue", 404: "RecordNotFound", 409: "UpdateConflict", 422: "RecordInvalid",
-               429: "APIRateLimitExceeded"}
-MethodHandler = Callable[[Any, Request], Response]
-
-
-def api(method: str, path: str) -> Callable[[MethodHandler], MethodHandler]:
-    """:func:`route` typed for methods (the framework's ``Handler`` alias describes plain functions)."""
-    return route(method, path)  # type: ignore[return-value]
+ERROR_NAMES = {
+    400: "InvalidValue",
+    404: "RecordNotFound",
+    409: "UpdateConflict",
+    422: "RecordInvalid",
+    429: "APIRateLimitExceeded",
+}
 
 
 def encode_cursor(position: tuple[float, int]) -> str:
-    return base64.b64encode(f"{position[0]:.3f}||{position[1]}|".encode()).decode()
+    return base64.b64encode(f"{position[0]!r}||{position[1]}|".encode()).decode()
 
 
 def decode_cursor(cursor: str) -> tuple[float, int]:
@@ -46,8 +44,14 @@ def decode_cursor(cursor: str) -> tuple[float, int]:
 class ZendeskEmulator(TicketWrites, Emulator):
     name = "zendesk"
 
-    def __init__(self, token: str, export_per_minute: int = 10, export_window: float = 60.0,
-                 export_exclusion: float = 0.0, email: str = ADMIN_EMAIL) -> None:
+    def __init__(
+        self,
+        token: str,
+        export_per_minute: int = 10,
+        export_window: float = 60.0,
+        export_exclusion: float = 0.0,
+        email: str = ADMIN_EMAIL,
+    ) -> None:
         super().__init__(token)
         self.email = email
         self.data = ZendeskData()
@@ -83,10 +87,15 @@ class ZendeskEmulator(TicketWrites, Emulator):
         if status == 403:
             return {"error": {"title": "Forbidden", "message": message}}
         if status == 422:
-            return {"error": "RecordInvalid", "description": "Record validation errors",
-                    "details": {"base": [{"description": message}]}}
-        return {"error": ERROR_NAMES.get(status, "InternalError" if status >= 500 else "Error"),
-                "description": message}
+            return {
+                "error": "RecordInvalid",
+                "description": "Record validation errors",
+                "details": {"base": [{"description": message}]},
+            }
+        return {
+            "error": ERROR_NAMES.get(status, "InternalError" if status >= 500 else "Error"),
+            "description": message,
+        }
 
     def rate_limit_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
         return {"X-Rate-Limit": str(limit), "X-Rate-Limit-Remaining": str(remaining)}
@@ -97,8 +106,12 @@ class ZendeskEmulator(TicketWrites, Emulator):
                 setattr(self, name, type(getattr(self, name))(spec.pop(name)))
         self.export_budgets.clear()
         answer = super()._set_faults(spec)
-        answer["export"] = {"per_window": self.export_per_minute, "window": self.export_window,
-                            "exclusion": self.export_exclusion, "job_polls": self.job_polls}
+        answer["export"] = {
+            "per_window": self.export_per_minute,
+            "window": self.export_window,
+            "exclusion": self.export_exclusion,
+            "job_polls": self.job_polls,
+        }
         return answer
 
     def _export_turn(self, path: str) -> None:
@@ -106,11 +119,14 @@ class ZendeskEmulator(TicketWrites, Emulator):
         ok, _, reset_at = budget.take()
         if not ok:
             wait = str(max(1, int(reset_at - time.time() + 0.999)))
-            raise HttpError(429, "Number of allowed incremental export API requests per minute exceeded",
-                            {"Retry-After": wait})
+            raise HttpError(
+                429,
+                "Number of allowed incremental export API requests per minute exceeded",
+                {"Retry-After": wait},
+            )
 
     # --- incremental exports -------------------------------------------------------------------------
-    @api("GET", "/api/v2/incremental/tickets/cursor")
+    @route("GET", "/api/v2/incremental/tickets/cursor")
     def export_tickets(self, request: Request) -> Response:
         self._export_turn(request.path)
         per_page = min(1000, int(request.arg("per_page") or 1000))
@@ -134,7 +150,8 @@ class ZendeskEmulator(TicketWrites, Emulator):
             "tickets": [t.json(self.base_url) for t in tickets],
             "after_cursor": after,
             "after_url": f"{self.base_url}/api/v2/incremental/tickets/cursor.json?cursor={after}",
-            "before_cursor": None, "before_url": None,
+            "before_cursor": None,
+            "before_url": None,
             "end_of_stream": len(pending) <= per_page,
         }
         body.update(self._sideloads(tickets, request.args("include")))
@@ -150,11 +167,12 @@ class ZendeskEmulator(TicketWrites, Emulator):
             out["groups"] = [self.data.groups[i].json(self.base_url) for i in ids if i in self.data.groups]
         if "organizations" in include:
             ids = sorted({t.organization_id for t in tickets if t.organization_id is not None})
-            out["organizations"] = [self.data.organizations[i].json(self.base_url) for i in ids
-                                    if i in self.data.organizations]
+            out["organizations"] = [
+                self.data.organizations[i].json(self.base_url) for i in ids if i in self.data.organizations
+            ]
         return out
 
-    @api("GET", "/api/v2/incremental/organizations")
+    @route("GET", "/api/v2/incremental/organizations")
     def export_organizations(self, request: Request) -> Response:
         self._export_turn(request.path)
         start = request.arg("start_time")
@@ -170,39 +188,55 @@ class ZendeskEmulator(TicketWrites, Emulator):
             last_second = int(page[-1][0])
             page += [k for k in pending[per_page:] if int(k[0]) == last_second]
         end_time = int(page[-1][0]) if page else int(start)
-        return Response(200, {
-            "organizations": [self.data.organizations[i].json(self.base_url) for _, i in page],
-            "count": len(page), "end_time": end_time, "end_of_stream": len(page) >= len(pending),
-            "next_page": f"{self.base_url}/api/v2/incremental/organizations.json?start_time={end_time}",
-        })
+        return Response(
+            200,
+            {
+                "organizations": [self.data.organizations[i].json(self.base_url) for _, i in page],
+                "count": len(page),
+                "end_time": end_time,
+                "end_of_stream": len(page) >= len(pending),
+                "next_page": f"{self.base_url}/api/v2/incremental/organizations.json?start_time={end_time}",
+            },
+        )
 
     # --- reads ---------------------------------------------------------------------------------------
-    @api("GET", "/api/v2/tickets/{ticket_id}")
+    @route("GET", "/api/v2/tickets/{ticket_id}")
     def show_ticket(self, request: Request) -> Response:
         return Response(200, {"ticket": self._ticket(request.params["ticket_id"]).json(self.base_url)})
 
-    @api("GET", "/api/v2/tickets/show_many")
+    @route("GET", "/api/v2/tickets/show_many")
     def show_many_tickets(self, request: Request) -> Response:
         ids = self._ids(request)
         found = [self.data.tickets[i].json(self.base_url) for i in ids if i in self.data.tickets]
-        return Response(200, {"tickets": found, "count": len(found), "next_page": None,
-                              "previous_page": None})
+        return Response(
+            200, {"tickets": found, "count": len(found), "next_page": None, "previous_page": None}
+        )
 
-    @api("GET", "/api/v2/tickets/{ticket_id}/comments")
+    @route("GET", "/api/v2/tickets/{ticket_id}/comments")
     def list_comments(self, request: Request) -> Response:
         comments = [c.json() for c in self._ticket(request.params["ticket_id"]).comments]
-        return Response(200, {"comments": comments, "count": len(comments), "next_page": None,
-                              "previous_page": None})
+        return Response(
+            200, {"comments": comments, "count": len(comments), "next_page": None, "previous_page": None}
+        )
 
-    @api("GET", "/api/v2/ticket_fields")
+    @route("GET", "/api/v2/ticket_fields")
     def list_ticket_fields(self, request: Request) -> Response:
-        system = [{"id": 1000 + i, "type": name, "title": name.title(), "active": True, "removable": False}
-                  for i, name in enumerate(("subject", "description", "status", "priority", "group"))]
+        system = [
+            {"id": 1000 + i, "type": name, "title": name.title(), "active": True, "removable": False}
+            for i, name in enumerate(("subject", "description", "status", "priority", "group"))
+        ]
         custom = [f.json(self.base_url) for f in sorted(self.data.fields.values(), key=lambda f: f.id)]
-        return Response(200, {"ticket_fields": system + custom, "count": len(system) + len(custom),
-                              "next_page": None, "previous_page": None})
+        return Response(
+            200,
+            {
+                "ticket_fields": system + custom,
+                "count": len(system) + len(custom),
+                "next_page": None,
+                "previous_page": None,
+            },
+        )
 
-    @api("GET", "/api/v2/organizations")
+    @route("GET", "/api/v2/organizations")
     def list_organizations(self, request: Request) -> Response:
         size = min(100, int(request.arg("page[size]") or 100))
         after = int(decode_cursor(request.arg("page[after]") or "")[1]) if request.arg("page[after]") else -1
@@ -210,63 +244,86 @@ class ZendeskEmulator(TicketWrites, Emulator):
         page = ids[:size]
         more = len(ids) > size
         next_cursor = encode_cursor((0.0, page[-1])) if page else None
-        return Response(200, {
-            "organizations": [self.data.organizations[i].json(self.base_url) for i in page],
-            "meta": {"has_more": more, "after_cursor": next_cursor, "before_cursor": None},
-            "links": {"next": f"{self.base_url}/api/v2/organizations.json?page[after]={next_cursor}"
-                      if more else None, "prev": None},
-        })
+        return Response(
+            200,
+            {
+                "organizations": [self.data.organizations[i].json(self.base_url) for i in page],
+                "meta": {"has_more": more, "after_cursor": next_cursor, "before_cursor": None},
+                "links": {
+                    "next": f"{self.base_url}/api/v2/organizations.json?page[after]={next_cursor}"
+                    if more
+                    else None,
+                    "prev": None,
+                },
+            },
+        )
 
-    @api("GET", "/api/v2/organizations/{organization_id}")
+    @route("GET", "/api/v2/organizations/{organization_id}")
     def show_organization(self, request: Request) -> Response:
         org = self.data.organizations.get(int(request.params["organization_id"]))
         if org is None:
             raise HttpError(404, "Not found")
         return Response(200, {"organization": org.json(self.base_url)})
 
-    @api("GET", "/api/v2/users/me")
+    @route("GET", "/api/v2/users/me")
     def show_me(self, request: Request) -> Response:
         me = next(u for u in self.data.users.values() if u.email == self.email) if self.data.users else None
-        return Response(200, {"user": me.json(self.base_url) if me else
-                              {"id": 1, "email": self.email, "name": "Sandbox Admin", "role": "admin"}})
+        return Response(
+            200,
+            {
+                "user": me.json(self.base_url)
+                if me
+                else {"id": 1, "email": self.email, "name": "Sandbox Admin", "role": "admin"}
+            },
+        )
 
-    @api("GET", "/api/v2/users/{user_id}")
+    @route("GET", "/api/v2/users/{user_id}")
     def show_user(self, request: Request) -> Response:
         user = self.data.users.get(int(request.params["user_id"]))
         if user is None:
             raise HttpError(404, "Not found")
         return Response(200, {"user": user.json(self.base_url)})
 
-    @api("GET", "/api/v2/users/show_many")
+    @route("GET", "/api/v2/users/show_many")
     def show_many_users(self, request: Request) -> Response:
         ids = self._ids(request)
-        return Response(200, {"users": [self.data.users[i].json(self.base_url) for i in ids
-                                        if i in self.data.users]})
+        return Response(
+            200, {"users": [self.data.users[i].json(self.base_url) for i in ids if i in self.data.users]}
+        )
 
-    @api("GET", "/api/v2/jira/links")
+    @route("GET", "/api/v2/jira/links")
     def list_jira_links(self, request: Request) -> Response:
         size = min(1000, int(request.arg("page[size]") or 1000))
         after = int(request.arg("page[after]") or 0)
         ticket = request.arg("filter[ticket_id]")
         issue = request.arg("filter[issue_id]")
-        links = [link for i, link in sorted(self.data.links.items())
-                 if i > after and ticket in (None, str(link.ticket_id)) and issue in (None, link.issue_id)]
+        links = [
+            link
+            for i, link in sorted(self.data.links.items())
+            if i > after and ticket in (None, str(link.ticket_id)) and issue in (None, link.issue_id)
+        ]
         page = links[:size]
-        return Response(200, {
-            "links": [link.json(self.base_url) for link in page],
-            "meta": {"has_more": len(links) > size, "after_cursor": str(page[-1].id) if page else None,
-                     "before_cursor": str(page[0].id) if page else None},
-        })
+        return Response(
+            200,
+            {
+                "links": [link.json(self.base_url) for link in page],
+                "meta": {
+                    "has_more": len(links) > size,
+                    "after_cursor": str(page[-1].id) if page else None,
+                    "before_cursor": str(page[0].id) if page else None,
+                },
+            },
+        )
 
-    @api("PUT", "/api/v2/tickets/{ticket_id}")
+    @route("PUT", "/api/v2/tickets/{ticket_id}")
     def put_ticket(self, request: Request) -> Response:
         return self.update_ticket(request)
 
-    @api("PUT", "/api/v2/tickets/update_many")
+    @route("PUT", "/api/v2/tickets/update_many")
     def put_many_tickets(self, request: Request) -> Response:
         return self.update_many(request)
 
-    @api("GET", "/api/v2/job_statuses/{job_id}")
+    @route("GET", "/api/v2/job_statuses/{job_id}")
     def show_job_status(self, request: Request) -> Response:
         job = self.data.jobs.get(request.params["job_id"])
         if job is None:
@@ -295,11 +352,15 @@ class ZendeskEmulator(TicketWrites, Emulator):
 
     def connection_config(self) -> dict[str, Any]:
         return {
-            "type": "zendesk", "url": self.base_url, "email": self.email,
+            "type": "zendesk",
+            "url": self.base_url,
+            "email": self.email,
             "token": "${RANKBRIDGE_SANDBOX_TOKEN}",
             "fields": {name: str(field_id(name)) for name in FIELDS},
-            "link_field": "linked_issue", "score_field": "score",
+            "link_field": "linked_issue",
+            "score_field": "score",
             "organization_fields": {"tier": "tier", "arr": "arr", "size": "size"},
-            "export_per_minute": self.export_per_minute, "export_window": self.export_window,
+            "export_per_minute": self.export_per_minute,
+            "export_window": self.export_window,
             "policy": {"base_wait": 0.01, "max_wait": 5.0, "timeout": 10.0},
         }

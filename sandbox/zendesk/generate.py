@@ -34,17 +34,47 @@ TIERS = (  # tier, share, ARR range, size range
     ("business", 0.35, 30_000, 200_000, 100, 1_000),
     ("starter", 0.45, 2_000, 30_000, 5, 100),
 )
-COMPANIES = ("Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Cyberdyne",
-             "Soylent", "Wonka", "Gringotts", "Aperture", "Vandelay", "Dunder", "Pied Piper", "Massive",
-             "Oscorp", "Nakatomi", "Monarch")
+COMPANIES = (
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Wonka",
+    "Gringotts",
+    "Aperture",
+    "Vandelay",
+    "Dunder",
+    "Pied Piper",
+    "Massive",
+    "Oscorp",
+    "Nakatomi",
+    "Monarch",
+)
 FIRST = ("Ana", "Ben", "Chloé", "Dev", "Eun", "Femi", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena", "Mo", "Nia")
 LAST = ("Ng", "Silva", "Okafor", "Berg", "Kowalski", "Tanaka", "Haddad", "Moreau", "Singh", "Olsen")
-ASKS = ("Export to CSV times out for large reports", "SSO login loops back to the sign-in page",
-        "Dashboard charts render blank in Safari", "Webhook retries flood our endpoint",
-        "Need bulk edit for user roles", "API returns 500 when filtering by date", "Invoices show wrong VAT",
-        "Search ignores accented characters", "Mobile app crashes on upload", "Slack notifications delayed",
-        "Audit log missing permission changes", "Please add dark mode", "Sync with Salesforce drops contacts",
-        "Report scheduler skips weekends", "Two-factor codes arrive late")
+ASKS = (
+    "Export to CSV times out for large reports",
+    "SSO login loops back to the sign-in page",
+    "Dashboard charts render blank in Safari",
+    "Webhook retries flood our endpoint",
+    "Need bulk edit for user roles",
+    "API returns 500 when filtering by date",
+    "Invoices show wrong VAT",
+    "Search ignores accented characters",
+    "Mobile app crashes on upload",
+    "Slack notifications delayed",
+    "Audit log missing permission changes",
+    "Please add dark mode",
+    "Sync with Salesforce drops contacts",
+    "Report scheduler skips weekends",
+    "Two-factor codes arrive late",
+)
 GROUPS = ("Support", "Escalations", "Billing", "Product feedback")
 STATUSES = (("new", 20), ("open", 35), ("pending", 10), ("hold", 10), ("solved", 20), ("closed", 5))
 TAGS = ("bug", "feature_request", "billing", "api", "ui", "performance", "integration", "mobile")
@@ -56,6 +86,7 @@ HOW = {  # how a ticket points at an issue of each service, and the weight of ea
     "linear": _TEXT_AND_FIELD,
 }
 EXPLICIT = ("jira_link", "field_key", "field_url")
+BY_URL = ("jira_link", "field_url", "url_in_description")  # ways that name the tracker, not only a key
 
 
 def field_id(name: str) -> int:
@@ -75,12 +106,18 @@ def populate(data: ZendeskData, items: int, seed: int, references: list[dict[str
     data.users[9000] = User(9000, "Sandbox Admin", ADMIN_EMAIL, "admin", None, ANCHOR - 400 * DAY)
     for index in range(3):
         uid = 9001 + index
-        data.users[uid] = User(uid, f"Agent {FIRST[index]}", f"agent{index}@example.com", "agent", None,
-                               ANCHOR - 400 * DAY)
+        data.users[uid] = User(
+            uid, f"Agent {FIRST[index]}", f"agent{index}@example.com", "agent", None, ANCHOR - 400 * DAY
+        )
     customers = _organizations(data, rng, max(3, items // 8))
     refs = [r for r in references if r.get("service") in HOW and r.get("key")]
+    services_of: dict[str, set[str]] = {}
+    for ref in refs:
+        services_of.setdefault(ref["key"], set()).add(ref["service"])
+    # A key two trackers share (Jira's ENG-8 and Linear's ENG-8) is written as a URL, as people do.
+    shared = {key for key, services in services_of.items() if len(services) > 1}
     for index in range(items):
-        _ticket(data, rng, 101 + index, customers, refs)
+        _ticket(data, rng, 101 + index, customers, refs, shared)
 
 
 def _organizations(data: ZendeskData, rng: random.Random, count: int) -> list[User]:
@@ -90,10 +127,21 @@ def _organizations(data: ZendeskData, rng: random.Random, count: int) -> list[Us
         org_id = 500 + index
         suffix = f" {index // len(COMPANIES) + 1}" if index >= len(COMPANIES) else ""
         created = ANCHOR - rng.uniform(200, 400) * DAY
-        fields = {"tier": tier, "arr": round(rng.uniform(arr_low, arr_high), -2),
-                  "size": rng.randint(size_low, size_high)}
-        data.add_organization(Organization(org_id, f"{COMPANIES[index % len(COMPANIES)]}{suffix}", fields,
-                                           [tier], created, created + rng.uniform(0, 150) * DAY))
+        fields = {
+            "tier": tier,
+            "arr": round(rng.uniform(arr_low, arr_high), -2),
+            "size": rng.randint(size_low, size_high),
+        }
+        data.add_organization(
+            Organization(
+                org_id,
+                f"{COMPANIES[index % len(COMPANIES)]}{suffix}",
+                fields,
+                [tier],
+                created,
+                created + rng.uniform(0, 150) * DAY,
+            )
+        )
         for person in range(rng.randint(1, 3)):
             user_id = 10_000 + index * 10 + person
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
@@ -104,33 +152,52 @@ def _organizations(data: ZendeskData, rng: random.Random, count: int) -> list[Us
     return customers
 
 
-def _ticket(data: ZendeskData, rng: random.Random, ticket_id: int, customers: list[User],
-            refs: list[dict[str, str]]) -> None:
+def _ticket(
+    data: ZendeskData,
+    rng: random.Random,
+    ticket_id: int,
+    customers: list[User],
+    refs: list[dict[str, str]],
+    shared: set[str],
+) -> None:
     requester = rng.choice(customers)
     created = ANCHOR - rng.uniform(1, 180) * DAY
     updated = min(ANCHOR, created + rng.uniform(0, 20) * DAY)
     status = _pick(rng, tuple((s, w) for s, w in STATUSES))
     subject = rng.choice(ASKS)
     description = f"Hi team,\n\n{subject.lower()} since last week. Our admins see it daily.\n\nThanks"
-    ticket = Ticket(ticket_id, subject, description, status, rng.choice(PRIORITIES), requester.id,
-                    requester.organization_id, rng.choice(list(data.groups)),
-                    None if status == "new" else rng.choice([9001, 9002, 9003]),
-                    sorted(set(rng.sample(TAGS, rng.randint(0, 3)))),
-                    {field_id("product_area"): rng.choice(["reports", "auth", "api", "billing", "mobile"])},
-                    created, updated)
+    ticket = Ticket(
+        ticket_id,
+        subject,
+        description,
+        status,
+        rng.choice(PRIORITIES),
+        requester.id,
+        requester.organization_id,
+        rng.choice(list(data.groups)),
+        None if status == "new" else rng.choice([9001, 9002, 9003]),
+        sorted(set(rng.sample(TAGS, rng.randint(0, 3)))),
+        {field_id("product_area"): rng.choice(["reports", "auth", "api", "billing", "mobile"])},
+        created,
+        updated,
+    )
     roll = rng.random()
     count = 0 if not refs or roll < 0.15 else (2 if roll > 0.85 else 1)
     used_field = False
     for ref in rng.sample(refs, min(count, len(refs))):
-        how = _pick(rng, HOW[ref["service"]])
+        ways = HOW[ref["service"]]
+        if ref["key"] in shared:
+            ways = tuple(w for w in ways if w[0] in BY_URL)
+        how = _pick(rng, ways)
         if how.startswith("field") and used_field:
             how = "url_in_description"
         used_field = used_field or how.startswith("field")
         _reference(data, ticket, ref, how, len(data.links) + 1)
     ticket.comments.append(Comment(ticket_id * 10, requester.id, ticket.description, True, created))
     if status not in ("new",) and rng.random() < 0.5:
-        ticket.comments.append(Comment(ticket_id * 10 + 1, 9001, "Thanks, we are looking into it.", True,
-                                       created + 3600))
+        ticket.comments.append(
+            Comment(ticket_id * 10 + 1, 9001, "Thanks, we are looking into it.", True, created + 3600)
+        )
     data.add_ticket(ticket)
 
 
@@ -151,7 +218,15 @@ def _reference(data: ZendeskData, ticket: Ticket, ref: dict[str, str], how: str,
             ticket.description += f"\n\nThis looks like {url} - any update?"
         else:
             ticket.subject = f"{ticket.subject} ({key})"
-    data.expected_links.append({
-        "ticket": str(ticket.id), "ticket_key": f"#{ticket.id}", "service": ref["service"], "key": key,
-        "url": url, "native_id": str(ref.get("native_id") or ""), "how": how, "explicit": how in EXPLICIT,
-    })
+    data.expected_links.append(
+        {
+            "ticket": str(ticket.id),
+            "ticket_key": f"#{ticket.id}",
+            "service": ref["service"],
+            "key": key,
+            "url": url,
+            "native_id": str(ref.get("native_id") or ""),
+            "how": how,
+            "explicit": how in EXPLICIT,
+        }
+    )

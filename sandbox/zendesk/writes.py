@@ -11,10 +11,23 @@ from sandbox.zendesk.data import Comment, JiraLink, Job, Ticket, ZendeskData, is
 from sandbox.zendesk.generate import FIELDS, field_id
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
-CATEGORY_OF = {"new": "triage", "open": "todo", "pending": "in_progress", "hold": "in_progress",
-               "solved": "done", "closed": "done", "deleted": "canceled"}
-STATUS_FOR = {"triage": "new", "backlog": "open", "todo": "open", "in_progress": "hold", "done": "solved",
-              "canceled": "closed"}
+CATEGORY_OF = {
+    "new": "triage",
+    "open": "todo",
+    "pending": "in_progress",
+    "hold": "in_progress",
+    "solved": "done",
+    "closed": "done",
+    "deleted": "canceled",
+}
+STATUS_FOR = {
+    "triage": "new",
+    "backlog": "open",
+    "todo": "open",
+    "in_progress": "hold",
+    "done": "solved",
+    "canceled": "closed",
+}
 
 
 class TicketWrites:
@@ -53,8 +66,15 @@ class TicketWrites:
             ticket.status = status
         if comment is not None:
             body = str(comment.get("body") or comment.get("html_body"))
-            ticket.comments.append(Comment(ticket.id * 10 + len(ticket.comments), 9000, body,
-                                           bool(comment.get("public", True)), time.time()))
+            ticket.comments.append(
+                Comment(
+                    ticket.id * 10 + len(ticket.comments),
+                    9000,
+                    body,
+                    bool(comment.get("public", True)),
+                    time.time(),
+                )
+            )
         self.data.touch_ticket(ticket)
 
     def _custom_values(self, entries: list[Any]) -> dict[int, Any]:
@@ -71,7 +91,7 @@ class TicketWrites:
                     raise HttpError(422, f"{known.title}: {value!r} is not a number") from exc
                 if known.type == "integer" and not number.is_integer():
                     raise HttpError(422, f"{known.title}: {value!r} is not an integer")
-                value = int(number) if known.type == "integer" else str(value)
+                value = str(int(number)) if known.type == "integer" else str(value)
             values[fid] = value
         return values
 
@@ -81,8 +101,13 @@ class TicketWrites:
         if not isinstance(changes, dict):
             raise HttpError(400, "Request body must hold a ticket object")
         self._update(ticket, changes)
-        audit = {"id": int(ticket.updated * 1000), "ticket_id": ticket.id, "created_at": iso(ticket.updated),
-                 "author_id": 9000, "events": [{"type": "Change", "field_name": k} for k in sorted(changes)]}
+        audit = {
+            "id": int(ticket.updated * 1000),
+            "ticket_id": ticket.id,
+            "created_at": iso(ticket.updated),
+            "author_id": 9000,
+            "events": [{"type": "Change", "field_name": k} for k in sorted(changes)],
+        }
         return Response(200, {"ticket": ticket.json(self.base_url), "audit": audit}, mutated=True)
 
     def update_many(self, request: Request) -> Response:
@@ -93,17 +118,23 @@ class TicketWrites:
         if not isinstance(changes, dict):
             raise HttpError(400, "Request body must hold a ticket object")
         results = []
-        for index, ticket_id in enumerate(ids):
+        for ticket_id in ids:
             ticket = self.data.tickets.get(ticket_id)
             try:
                 if ticket is None or ticket.status == "deleted":
                     raise HttpError(404, "TicketNotFound")
                 self._update(ticket, changes)
-                results.append({"id": ticket_id, "index": index, "action": "update", "status": "Updated",
-                                "success": True})
+                results.append({"id": ticket_id, "action": "update", "status": "Updated", "success": True})
             except HttpError as exc:
-                results.append({"id": ticket_id, "index": index, "error": "TicketUpdateFailed",
-                                "details": exc.message, "success": False})
+                results.append(
+                    {
+                        "id": ticket_id,
+                        "action": "update",
+                        "error": "TicketUpdateFailed",
+                        "details": exc.message,
+                        "success": False,
+                    }
+                )
         self._job_seq += 1
         job = Job(f"{self._job_seq:032x}", len(ids), results, self.job_polls)
         self.data.jobs[job.id] = job
@@ -111,26 +142,48 @@ class TicketWrites:
 
     def _job_json(self, job: Job) -> dict[str, Any]:
         done = job.polls_before_done <= 0
-        return {"id": job.id, "url": f"{self.base_url}/api/v2/job_statuses/{job.id}.json",
-                "job_type": "bulk_update", "total": job.total, "progress": job.total if done else None,
-                "status": "completed" if done else "queued",
-                "message": "Completed" if done else None, "results": job.results if done else None}
+        return {
+            "id": job.id,
+            "url": f"{self.base_url}/api/v2/job_statuses/{job.id}.json",
+            "job_type": "bulk_update",
+            "total": job.total,
+            "progress": job.total if done else None,
+            "status": "completed" if done else "queued",
+            "message": "Completed" if done else None,
+            "results": job.results if done else None,
+        }
 
     # --- /_sandbox/ ----------------------------------------------------------------------------------
     def state(self) -> Any:
         names = {field_id(name): name for name in FIELDS}
-        items = [{
-            "key": f"#{t.id}", "native_id": str(t.id), "title": t.subject, "status": t.status,
-            "status_category": CATEGORY_OF[t.status], "order": None, "labels": list(t.tags),
-            "fields": {names[f]: v for f, v in t.custom.items() if f in names}, "updated": iso(t.updated),
-            "organization": t.organization_id, "comments": [c.body for c in t.comments],
-            "deleted": t.status == "deleted",
-        } for t in sorted(self.data.tickets.values(), key=lambda t: t.id)]
-        organizations = [{"native_id": str(o.id), "name": o.name, **o.fields, "updated": iso(o.updated)}
-                         for o in sorted(self.data.organizations.values(), key=lambda o: o.id)]
+        items = [
+            {
+                "key": f"#{t.id}",
+                "native_id": str(t.id),
+                "title": t.subject,
+                "status": t.status,
+                "status_category": CATEGORY_OF[t.status],
+                "order": None,
+                "labels": list(t.tags),
+                "fields": {names[f]: v for f, v in t.custom.items() if f in names},
+                "updated": iso(t.updated),
+                "organization": t.organization_id,
+                "comments": [c.body for c in t.comments],
+                "deleted": t.status == "deleted",
+            }
+            for t in sorted(self.data.tickets.values(), key=lambda t: t.id)
+        ]
+        organizations = [
+            {"native_id": str(o.id), "name": o.name, **o.fields, "updated": iso(o.updated)}
+            for o in sorted(self.data.organizations.values(), key=lambda o: o.id)
+        ]
         links = [link.json(self.base_url) for _, link in sorted(self.data.links.items())]
-        return {"items": items, "organizations": organizations, "jira_links": links,
-                "expected_links": list(self.data.expected_links)}
+        return {
+            "items": items,
+            "organizations": organizations,
+            "jira_links": links,
+            "expected_links": list(self.data.expected_links),
+        }
 
     def edit(self, change: dict[str, Any]) -> Any:
         key = str(change.get("key", ""))
@@ -148,8 +201,9 @@ class TicketWrites:
         if isinstance(change.get("jira_link"), dict):
             link_id = max(self.data.links, default=0) + 1
             spec = change["jira_link"]
-            self.data.links[link_id] = JiraLink(link_id, ticket.id, str(spec.get("issue_id") or ""),
-                                                str(spec["issue_key"]), time.time())
+            self.data.links[link_id] = JiraLink(
+                link_id, ticket.id, str(spec.get("issue_id") or ""), str(spec["issue_key"]), time.time()
+            )
         for name, value in (change.get("set") or {}).items():
             self._set(ticket, name, value)
         self.data.touch_ticket(ticket)
