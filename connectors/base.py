@@ -129,6 +129,10 @@ class Connector(ABC):
         of each is normalised into ``Item.fields[<logical name>]`` so the planner writes only what differs."""
         return {"score"} if self.config.score_field else set()
 
+    def can_write(self, item: Item) -> bool:
+        """Whether the tracker accepts writes to this item at all (Zendesk: closed tickets are read-only)."""
+        return not item.deleted
+
     def derived_fields(self, item: Item, score: float, rank: int) -> dict[str, Any]:
         """Values this tracker derives from an item's score and rank, by logical field name: ``score``
         (rounded) and ``rank`` by default; a connector adds its own (Linear: ``priority`` from score bands)

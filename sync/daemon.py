@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -284,6 +285,22 @@ class Daemon:
             name: Live(connector.request_count(), connector.policy.pacer.state.remaining)
             for name, connector in self.connectors.items()
         }
+
+
+def daemon_logging() -> None:
+    """A daemon logs one line per cycle: INFO at least (-vv still gives DEBUG); APScheduler's own chatter
+    (job added, job executed) only from -vv on."""
+    root = logging.getLogger()
+    if root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(max(root.level, logging.WARNING))
+
+
+def exit_now(code: int) -> NoReturn:
+    """Leave without joining worker threads still inside a request (after the grace time): the page in
+    flight is rolled back by SQLite, and a sent op is verified against the tracker on the next push."""
+    logging.shutdown()
+    os._exit(code)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from typing import Any
 from connectors.base import Connector
 from connectors.registry import build
 from rules.status import StatusRules
+from sync.audit import undo_plan
 from sync.config import Config
 from sync.outbox import Pusher, PushReport
 from sync.planner import Plan, Planner
@@ -127,6 +128,15 @@ class Engine:
             "; ".join(report.errors) or None,
         )
         return report
+
+    def undo(self, push_run: int) -> tuple[Plan, int]:
+        """Stage the inverse of one push as a plan; ``push`` applies it like any other."""
+        self._require_pull_after_push()
+        plan = undo_plan(self.store, self.connectors, push_run)
+        run_id = self.store.start_run("plan")
+        self.store.stage_ops(run_id, plan.ops)
+        self.store.finish_run(run_id, "ok", {"ops": len(plan.ops), "kept": plan.kept, "undo_of": push_run})
+        return plan, run_id
 
     def sync(self, dry_run: bool = False) -> SyncReport:
         report = SyncReport(pull=self.pull())

@@ -139,6 +139,11 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db.table("pushed").create({"uid": str, "field": str, "value": str, "at": str}, pk=("uid", "field"))
 
 
+def m002_journal_scope(db: sqlite_utils.Database) -> None:
+    db.table("journal").add_column("scope", str)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
+    ("002_journal_scope", m002_journal_scope),
 ]

@@ -76,7 +76,8 @@ class Planner:
                     "before": move.before,
                     "ranks": {nid: ranks[nid] for nid in [*move.items, *anchors]},
                 }
-                before = {"positions": {nid: index[nid] for nid in move.items}}
+                # The whole order before the push, so that `rankbridge undo` can restore it.
+                before = {"positions": {nid: index[nid] for nid in move.items}, "order": current_ids}
                 where = f"after {keys[move.after]}" if move.after else f"before {keys[move.before or '']}"
                 moved = ", ".join(keys[n] for n in move.items[:5]) + ("…" if len(move.items) > 5 else "")
                 reason = f"unified ranking: {moved} go {where}"
@@ -99,6 +100,8 @@ class Planner:
         requested = _requested(links)
         precision = connector.config.score_precision
         for item in items:
+            if not connector.can_write(item):
+                continue
             wanted = self._wanted_fields(connector, item, requested.get(item.uid, []), by_uid)
             for name in sorted(writable & wanted.keys()):
                 value, current = wanted[name], item.fields.get(name)
@@ -145,6 +148,8 @@ class Planner:
             item = by_uid.get(decision.uid)
             if item is None or item.connection not in self.connectors:
                 continue
+            if not self.connectors[item.connection].can_write(item):
+                continue
             name = item.connection
             if decision.set_category and decision.set_category != item.status_category:
                 payload = {"item": item.native_id, "category": decision.set_category}
@@ -185,7 +190,7 @@ class Planner:
 def _requested(links: list[Link]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
     for link in links:
-        if link.type == LinkType.REQUESTS and link.dst_uid:
+        if link.type == LinkType.REQUESTS and link.dst_uid and link.dst_uid not in out[link.src_uid]:
             out[link.src_uid].append(link.dst_uid)
     return out
 

@@ -353,11 +353,14 @@ class Store:
 
     # --- outbox and journal ----------------------------------------------------------------------------
     def stage_ops(self, plan_id: int, ops: list[Op]) -> None:
-        """Replace every not-yet-sent op with this plan's ops (a newer plan supersedes an older one)."""
+        """Replace every not-yet-sent or failed op with this plan's ops: a newer plan re-derives every intent
+        from the latest state, so an older op is either in it again or no longer wanted. Ops caught
+        mid-send (``sending``) stay, to be checked against the tracker by the next push."""
         stamp = now_iso()
         with self.db.atomic():
             self.db.execute(
-                "update outbox set state = 'superseded', updated_at = ? where state = 'pending'", [stamp]
+                "update outbox set state = 'superseded', updated_at = ? where state in ('pending', 'failed')",
+                [stamp],
             )
             rows = [
                 {
@@ -414,6 +417,7 @@ class Store:
                     "run_id": run_id,
                     "connection": op.connection,
                     "kind": op.kind,
+                    "scope": op.scope,
                     "payload": json.dumps(op.payload, sort_keys=True),
                     "before": json.dumps(op.before),
                     "after": json.dumps(after, default=str),

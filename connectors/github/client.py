@@ -7,6 +7,7 @@ one policy: PyGithub's own retries and throttling sleeps are off, every request 
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -24,8 +25,12 @@ from connectors.github.config import GithubConfig
 from connectors.policy import Policy, header_float, parse_retry_after
 
 LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
-RATE_LIMIT_MESSAGES = ("api rate limit exceeded", "secondary rate limit", "please wait a few minutes",
-                       "please retry your request again later")
+RATE_LIMIT_MESSAGES = (
+    "api rate limit exceeded",
+    "secondary rate limit",
+    "please wait a few minutes",
+    "please retry your request again later",
+)
 SECONDARY_WAIT = 60.0  # GitHub: without retry-after, wait at least one minute
 
 
@@ -48,7 +53,7 @@ class GithubClient:
         self.github = Github(
             base_url=config.url,
             auth=Auth.Token(config.token.get_secret_value()),
-            timeout=config.policy.timeout,  # type: ignore[arg-type]  # requests accepts float seconds
+            timeout=max(1, math.ceil(config.policy.timeout)),  # PyGithub insists on whole seconds
             per_page=100,
             seconds_between_requests=None,
             seconds_between_writes=None,
@@ -62,19 +67,34 @@ class GithubClient:
         self.github.close()
 
     # --- REST ----------------------------------------------------------------------------------------
-    def request(self, verb: str, url: str, params: Mapping[str, Any] | None = None, body: Any = None,
-                headers: Mapping[str, str] | None = None, write: bool | None = None) -> ApiResponse:
+    def request(
+        self,
+        verb: str,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        write: bool | None = None,
+    ) -> ApiResponse:
         """One request under the policy (retried as it says); ``url`` is a path or an absolute API URL."""
         is_write = verb != "GET" if write is None else write
-        return self.policy.call(lambda: self._send(verb, url, params, body, headers), write=is_write,
-                                what=f"{verb} {_path(url)}")
+        return self.policy.call(
+            lambda: self._send(verb, url, params, body, headers), write=is_write, what=f"{verb} {_path(url)}"
+        )
 
-    def _send(self, verb: str, url: str, params: Mapping[str, Any] | None, body: Any,
-              headers: Mapping[str, str] | None) -> ApiResponse:
+    def _send(
+        self,
+        verb: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> ApiResponse:
         self.requests += 1
         try:
             status, raw_headers, text = self.requester.requestJson(
-                verb, url, dict(params) if params else None, dict(headers) if headers else None, body)
+                verb, url, dict(params) if params else None, dict(headers) if headers else None, body
+            )
         except requests.RequestException as exc:
             raise RetriableError(f"{verb} {_path(url)}: {type(exc).__name__}") from None
         lowered = {k.lower(): str(v) for k, v in raw_headers.items()}
@@ -89,9 +109,11 @@ class GithubClient:
         return ApiResponse(status, lowered, data)
 
     def _observe(self, headers: Mapping[str, str]) -> None:
-        self.policy.pacer.observe(header_float(headers, "x-ratelimit-limit"),
-                                  header_float(headers, "x-ratelimit-remaining"),
-                                  header_float(headers, "x-ratelimit-reset"))
+        self.policy.pacer.observe(
+            header_float(headers, "x-ratelimit-limit"),
+            header_float(headers, "x-ratelimit-remaining"),
+            header_float(headers, "x-ratelimit-reset"),
+        )
 
     def _raise_for(self, verb: str, url: str, status: int, headers: Mapping[str, str], data: Any) -> None:
         """The one place responses become errors (messages carry method, path and GitHub's own text)."""
@@ -171,7 +193,7 @@ class LinkPages:
 def next_link(header: str) -> str | None:
     for url, rel in LINK.findall(header):
         if rel == "next":
-            return url
+            return str(url)
     return None
 
 

@@ -23,19 +23,28 @@ class ProjectRef(BaseModel):
     owner_type: Literal["organization", "user"] = "organization"
 
 
+class GithubPolicyConfig(PolicyConfig):
+    """The shared policy, with GitHub's advice as the default: at least one second between mutations
+    (secondary rate limits), also when a config sets other policy keys."""
+
+    min_write_interval: float = Field(1.0, ge=0)
+
+
 class GithubConfig(ConnectionConfig):
     type: Literal["github"] = "github"
     url: str = "https://api.github.com"
     token: SecretStr
     repos: list[str] = Field(min_length=1, description='repositories to read, e.g. ["acme/app"]')
     project: ProjectRef | None = Field(None, description="the Projects v2 board that holds the rank")
-    # GitHub asks for at least one second between mutations (secondary rate limits).
-    policy: PolicyConfig = PolicyConfig(min_write_interval=1.0)
-    rank_field: str | None = Field(None, description="project number field that receives the unified position")
+    policy: GithubPolicyConfig = GithubPolicyConfig()
+    rank_field: str | None = Field(None, description="project number field for the unified position")
     status_field: str | None = Field(None, description="project single select written by status ops")
     status_options: dict[StatusCategory, str] = Field(
-        default_factory=lambda: {StatusCategory.TODO: "Todo", StatusCategory.IN_PROGRESS: "In Progress",
-                                 StatusCategory.DONE: "Done"},
+        default_factory=lambda: {
+            StatusCategory.TODO: "Todo",
+            StatusCategory.IN_PROGRESS: "In Progress",
+            StatusCategory.DONE: "Done",
+        },
         description="canonical category -> option name of status_field",
     )
     add_missing: bool = Field(False, description="add open issues that are not on the project when ranking")

@@ -27,8 +27,18 @@ LOCAL_REF = re.compile(r"(?<![\w/#])#(\d+)\b")
 MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
 MD_MARKS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+\[[ xX]\]\s+)", re.MULTILINE)
 PRIORITY = re.compile(r"^(?:priority[:/ _-]*)?(p[0-4]|urgent|critical|high|medium|low)$", re.IGNORECASE)
-PRIORITY_LEVELS = {"p0": 1, "p1": 1, "urgent": 1, "critical": 1, "p2": 2, "high": 2, "p3": 3, "medium": 3,
-                   "p4": 4, "low": 4}
+PRIORITY_LEVELS = {
+    "p0": 1,
+    "p1": 1,
+    "urgent": 1,
+    "critical": 1,
+    "p2": 2,
+    "high": 2,
+    "p3": 3,
+    "medium": 3,
+    "p4": 4,
+    "low": 4,
+}
 API_ISSUE_URL = re.compile(r"/repos/([^/]+/[^/]+)/issues/(\d+)$")
 
 
@@ -98,21 +108,36 @@ def facts_from_rest(payload: Mapping[str, Any]) -> IssueFacts:
         if parent_url:
             match = API_ISSUE_URL.search(str(parent_url))
             parent = (match.group(1), int(match.group(2))) if match else None
-        people = [a["login"] for a in payload.get("assignees") or [] if a] or \
-            ([payload["assignee"]["login"]] if payload.get("assignee") else [])
+        people = [a["login"] for a in _list(payload, "assignees") if a] or (
+            [payload["assignee"]["login"]] if payload.get("assignee") else []
+        )
         milestone = payload.get("milestone")
         return IssueFacts(
-            repo=repo, number=int(payload["number"]), title=_text(payload["title"]),
-            body=_text(payload.get("body")), url=payload.get("html_url"), state=_state(payload["state"]),
-            state_reason=_lower(payload.get("state_reason")), updated_at=utc(payload["updated_at"]),
+            repo=repo,
+            number=int(payload["number"]),
+            title=_text(payload["title"]),
+            body=_text(payload.get("body")),
+            url=payload.get("html_url"),
+            state=_state(payload["state"]),
+            state_reason=_lower(payload.get("state_reason")),
+            updated_at=utc(payload["updated_at"]),
             created_at=utc(payload["created_at"]) if payload.get("created_at") else None,
-            labels=[lab["name"] if isinstance(lab, Mapping) else str(lab) for lab in payload.get("labels") or []],
-            assignees=people, author=(payload.get("user") or {}).get("login"),
-            milestone=None if not milestone else {
-                "number": int(milestone["number"]), "title": str(milestone["title"]),
-                "state": _lower(milestone.get("state")), "due_on": milestone.get("due_on"),
-                "updated_at": milestone.get("updated_at")},
-            parent=parent, sub_issues=int((payload.get("sub_issues_summary") or {}).get("total") or 0),
+            labels=[
+                lab["name"] if isinstance(lab, Mapping) else str(lab) for lab in _list(payload, "labels")
+            ],
+            assignees=people,
+            author=(payload.get("user") or {}).get("login"),
+            milestone=None
+            if not milestone
+            else {
+                "number": int(milestone["number"]),
+                "title": str(milestone["title"]),
+                "state": _lower(milestone.get("state")),
+                "due_on": milestone.get("due_on"),
+                "updated_at": milestone.get("updated_at"),
+            },
+            parent=parent,
+            sub_issues=int((payload.get("sub_issues_summary") or {}).get("total") or 0),
         )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise SkippableError(f"malformed GitHub issue: {type(exc).__name__} {exc}") from None
@@ -123,18 +148,29 @@ def facts_from_graphql(content: Mapping[str, Any]) -> IssueFacts:
         parent = content.get("parent")
         milestone = content.get("milestone")
         return IssueFacts(
-            repo=str(content["repository"]["nameWithOwner"]), number=int(content["number"]),
-            title=_text(content["title"]), body=_text(content.get("body")), url=content.get("url"),
-            state=_state(content["state"]), state_reason=_lower(content.get("stateReason")),
+            repo=str(content["repository"]["nameWithOwner"]),
+            number=int(content["number"]),
+            title=_text(content["title"]),
+            body=_text(content.get("body")),
+            url=content.get("url"),
+            state=_state(content["state"]),
+            state_reason=_lower(content.get("stateReason")),
             updated_at=utc(content["updatedAt"]),
             created_at=utc(content["createdAt"]) if content.get("createdAt") else None,
             labels=[n["name"] for n in (content.get("labels") or {}).get("nodes") or [] if n],
             assignees=[n["login"] for n in (content.get("assignees") or {}).get("nodes") or [] if n],
             author=(content.get("author") or {}).get("login"),
-            milestone=None if not milestone else {
-                "number": int(milestone["number"]), "title": str(milestone["title"]),
-                "state": _lower(milestone.get("state")), "due_on": milestone.get("dueOn")},
-            parent=None if not parent else (str(parent["repository"]["nameWithOwner"]), int(parent["number"])),
+            milestone=None
+            if not milestone
+            else {
+                "number": int(milestone["number"]),
+                "title": str(milestone["title"]),
+                "state": _lower(milestone.get("state")),
+                "due_on": milestone.get("dueOn"),
+            },
+            parent=None
+            if not parent
+            else (str(parent["repository"]["nameWithOwner"]), int(parent["number"])),
             sub_issues=int((content.get("subIssuesSummary") or {}).get("total") or 0),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -142,29 +178,36 @@ def facts_from_graphql(content: Mapping[str, Any]) -> IssueFacts:
 
 
 def field_values(config: GithubConfig, node: Mapping[str, Any]) -> dict[str, Any]:
-    """Values of the project fields rankbridge reads (score, rank, status and ``fields`` names), by name."""
-    wanted = {n for n in (config.score_field, config.rank_field, config.status_field, "Status") if n}
-    wanted |= set(config.fields)
+    """Values of the project fields rankbridge reads: the score and rank fields under their logical names
+    ``score`` and ``rank`` (what the planner compares), the status field and ``fields`` names as named."""
+    logical = {config.score_field: "score", config.rank_field: "rank"}
+    wanted = {n for n in (config.status_field, "Status") if n} | set(config.fields)
     out: dict[str, Any] = {}
     for value in (node.get("fieldValues") or {}).get("nodes") or []:
         if not isinstance(value, Mapping):
             continue
-        name = ((value.get("field") or {}).get("name"))
-        if name not in wanted:
+        name = (value.get("field") or {}).get("name")
+        if name is None or (name not in logical and name not in wanted):
             continue
         kind = value.get("__typename")
+        key = logical.get(name, name)
         if kind == "ProjectV2ItemFieldNumberValue":
-            out[name] = value.get("number")
+            out[key] = value.get("number")
         elif kind == "ProjectV2ItemFieldSingleSelectValue":
-            out[name] = value.get("name")
+            out[key] = value.get("name")
         elif kind == "ProjectV2ItemFieldTextValue":
-            out[name] = value.get("text")
+            out[key] = value.get("text")
     return out
 
 
 # --- facts → records -------------------------------------------------------------------------------------
-def issue_records(name: str, config: GithubConfig, facts: IssueFacts, native_rank: str | None = None,
-                  fields: dict[str, Any] | None = None) -> Records:
+def issue_records(
+    name: str,
+    config: GithubConfig,
+    facts: IssueFacts,
+    native_rank: str | None = None,
+    fields: dict[str, Any] | None = None,
+) -> Records:
     uid = f"{name}:{facts.key}"
     labels = sorted(set(facts.labels))
     priority, level = _priority(labels)
@@ -174,13 +217,29 @@ def issue_records(name: str, config: GithubConfig, facts: IssueFacts, native_ran
     epic = (config.epic_label is not None and config.epic_label in labels) or facts.sub_issues > 0
     due = (facts.milestone or {}).get("due_on")
     item = Item(
-        uid=uid, connection=name, source="github", native_id=facts.key, key=facts.key,
-        kind=Kind.EPIC if epic else Kind.ISSUE, title=facts.title, body=markdown_text(facts.body),
-        url=facts.url, status=facts.state, status_id=facts.state_reason,
-        status_category=status_category(config, facts), priority=priority, priority_level=level,
-        labels=labels, assignee=min(facts.assignees) if facts.assignees else None, requester=facts.author,
-        parent_uid=parent_uid, container=facts.repo, due_date=utc(due)[:10] if due else None,
-        created_at=facts.created_at, updated_at=facts.updated_at, native_rank=native_rank,
+        uid=uid,
+        connection=name,
+        source="github",
+        native_id=facts.key,
+        key=facts.key,
+        kind=Kind.EPIC if epic else Kind.ISSUE,
+        title=facts.title,
+        body=markdown_text(facts.body),
+        url=facts.url,
+        status=facts.state,
+        status_id=facts.state_reason,
+        status_category=status_category(config, facts),
+        priority=priority,
+        priority_level=level,
+        labels=labels,
+        assignee=min(facts.assignees) if facts.assignees else None,
+        requester=facts.author,
+        parent_uid=parent_uid,
+        container=facts.repo,
+        due_date=utc(due)[:10] if due else None,
+        created_at=facts.created_at,
+        updated_at=facts.updated_at,
+        native_rank=native_rank,
         fields=fields or {},
     )
     links = [Link(uid, LinkType.PARENT, "api", dst_uid=parent_uid)] if parent_uid else []
@@ -197,11 +256,18 @@ def milestone_item(name: str, repo: str, milestone: Mapping[str, Any]) -> Item:
     closed = milestone.get("state") == "closed"
     due = milestone.get("due_on")
     return Item(
-        uid=f"{name}:{native}", connection=name, source="github", native_id=native,
-        key=f"{repo} {milestone['title']}", kind=Kind.EPIC, title=str(milestone["title"]),
+        uid=f"{name}:{native}",
+        connection=name,
+        source="github",
+        native_id=native,
+        key=f"{repo} {milestone['title']}",
+        kind=Kind.EPIC,
+        title=str(milestone["title"]),
         status=str(milestone.get("state") or "open"),
         status_category=StatusCategory.DONE if closed else StatusCategory.TODO,
-        updated_at=utc(milestone["updated_at"]), container=repo, due_date=utc(due)[:10] if due else None,
+        updated_at=utc(milestone["updated_at"]),
+        container=repo,
+        due_date=utc(due)[:10] if due else None,
     )
 
 
@@ -259,6 +325,13 @@ def _priority(labels: list[str]) -> tuple[str | None, int]:
         if match:
             return name, PRIORITY_LEVELS[match.group(1).lower()]
     return None, 0
+
+
+def _list(payload: Mapping[str, Any], key: str) -> list[Any]:
+    value = payload.get(key) or []
+    if not isinstance(value, list):
+        raise TypeError(f"{key} is not a list")
+    return value
 
 
 def _text(value: Any) -> str:

@@ -90,9 +90,14 @@ def entry_of(node: Mapping[str, Any]) -> Entry:
             if key in value:
                 values[name] = value[key]
     reason = content.get("stateReason")
-    return Entry(item_id=node["id"], native_id=native, content_id=content.get("id"),
-                 state=str(content["state"]).lower() if content.get("state") else None,
-                 state_reason=str(reason).lower() if reason else None, values=values)
+    return Entry(
+        item_id=node["id"],
+        native_id=native,
+        content_id=content.get("id"),
+        state=str(content["state"]).lower() if content.get("state") else None,
+        state_reason=str(reason).lower() if reason else None,
+        values=values,
+    )
 
 
 class ProjectSnapshot:

@@ -56,21 +56,27 @@ def since_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(SINCE_FORMAT)
 
 
+def _parse(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
 def _updated(payload: dict[str, Any]) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(payload["updated_at"]).replace("Z", "+00:00")).astimezone(UTC)
+        return _parse(str(payload["updated_at"]))
     except (KeyError, ValueError, TypeError):
         return None  # malformed: normalize() quarantines it; it does not move the cursor
 
 
-def pull_issues(client: GithubClient, repo: str, cursor: str | None, run_started: datetime,
-                conditional: bool = True) -> Iterator[Page]:
+def pull_issues(
+    client: GithubClient, repo: str, cursor: str | None, run_started: datetime, conditional: bool = True
+) -> Iterator[Page]:
     start = IssueCursor.parse(cursor)
     params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc", "per_page": 100}
     if start.since:
         params["since"] = start.since
     ceiling = run_started.astimezone(UTC).replace(microsecond=0)
-    newest = datetime.strptime(start.since, SINCE_FORMAT).replace(tzinfo=UTC) if start.since else None
+    newest = _parse(start.since) if start.since else None
     first_etag: str | None = None
     etag = start.etag if conditional else None
     for index, response in enumerate(LinkPages(client, f"/repos/{repo}/issues", params, etag)):
@@ -98,6 +104,9 @@ def pull_project(client: GithubClient, ref: ProjectRef, cursor: str | None) -> I
             return
         if page.start == 0:
             known = page.updated_at
-        payloads = [{"position": page.start + offset, "item": node} for offset, node in enumerate(page.nodes)
-                    if (node.get("content") or {}).get("__typename") == "Issue"]
+        payloads = [
+            {"position": page.start + offset, "item": node}
+            for offset, node in enumerate(page.nodes)
+            if (node.get("content") or {}).get("__typename") == "Issue"
+        ]
         yield Page(payloads, None if page.has_next else json.dumps({"updated_at": known}))

@@ -13,7 +13,7 @@ from connectors.zendesk.config import ZendeskConfig
 from connectors.zendesk.normalize import ZendeskMapping
 from connectors.zendesk.streams import STREAMS, ZendeskStreams
 from connectors.zendesk.write import ZendeskWriter
-from sync.model import Op, OpResult, Records
+from sync.model import Item, Op, OpResult, Records
 
 WRITABLE = ("score", "rank", "linked_status")
 COLLECTIONS = {"tickets": "tickets", "organizations": "organizations", "links": "jira_links"}
@@ -63,6 +63,10 @@ class ZendeskConnector(Connector):
         if self.zendesk.score_field and self.zendesk.score_field in self.zendesk.fields:
             names.add("score")
         return names
+
+    def can_write(self, item: Item) -> bool:
+        """Closed tickets are read-only in Zendesk (updates answer 422)."""
+        return super().can_write(item) and item.status != "closed"
 
     def apply(self, op: Op) -> OpResult:
         return self.writer.apply(op)

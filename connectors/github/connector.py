@@ -1,0 +1,111 @@
+"""The GitHub connector: issues over REST (PyGithub's requester), rank and score in a Projects v2 board over
+GraphQL. See :mod:`connectors.github.streams` for cursors and :mod:`connectors.github.write` for writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from connectors.base import Connector, Page, RankScope
+from connectors.errors import ConnectorError, FatalError
+from connectors.github.client import GithubClient
+from connectors.github.config import GithubConfig
+from connectors.github.normalize import normalize_issue, normalize_project_item
+from connectors.github.streams import ISSUES, PROJECT, pull_issues, pull_project
+from connectors.github.write import Writer
+from sync.model import Item, Op, OpResult, Records, StatusCategory
+
+
+class GithubConnector(Connector):
+    source = "github"
+    config: GithubConfig
+
+    def __init__(self, name: str, config: GithubConfig) -> None:
+        super().__init__(name, config)
+        self.client = GithubClient(config, self.policy)  # lazy: constructing it sends nothing
+        self.writer = Writer(config, self.client)
+
+    # --- reading -------------------------------------------------------------------------------------
+    def streams(self) -> list[str]:
+        names = [f"{ISSUES}{repo}" for repo in self.config.repos]
+        return [*names, PROJECT] if self.config.project else names
+
+    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
+        if stream.startswith(ISSUES) and stream[len(ISSUES) :] in self.config.repos:
+            yield from pull_issues(
+                self.client, stream[len(ISSUES) :], cursor, run_started, self.config.conditional_requests
+            )
+        elif stream == PROJECT and self.config.project is not None:
+            yield from pull_project(self.client, self.config.project, cursor)
+        else:
+            raise FatalError(f"unknown GitHub stream {stream!r}")
+
+    def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
+        if stream == PROJECT:
+            return normalize_project_item(self.name, self.config, payload)
+        return normalize_issue(self.name, self.config, payload)
+
+    # --- ordering ------------------------------------------------------------------------------------
+    def _scope_name(self) -> str | None:
+        ref = self.config.project
+        return f"project:{ref.owner}/{ref.number}" if ref and self.config.push_rank else None
+
+    def scopes(self) -> list[RankScope]:
+        name = self._scope_name()
+        return [RankScope(name, max_batch=1)] if name else []
+
+    def scope_of(self, item: Item) -> str | None:
+        name = self._scope_name()
+        if name is None or item.connection != self.name:
+            return None
+        if "project_item_id" in item.fields:
+            return name
+        open_issue = StatusCategory(item.status_category).is_open and item.container in self.config.repos
+        return name if self.config.add_missing and open_issue and "#" in item.native_id else None
+
+    def order_key(self, item: Item) -> Any:
+        """The zero-padded board position; items not yet on the board sort after all of them."""
+        return item.native_rank or f"~{item.native_id}"
+
+    def current_order(self, scope: str) -> list[str]:
+        if scope != self._scope_name():
+            raise FatalError(f"unknown rank scope {scope!r}")
+        return self.writer.snapshot(fresh=True).order()
+
+    # --- writing -------------------------------------------------------------------------------------
+    def writable_fields(self) -> set[str]:
+        """``score`` and ``rank`` into the project's number fields, when configured (and a project is)."""
+        if self.config.project is None:
+            return set()
+        names = {"score": self.config.score_field, "rank": self.config.rank_field}
+        return {logical for logical, field in names.items() if field}
+
+    def apply(self, op: Op) -> OpResult:
+        return self.writer.apply(op)
+
+    def verify(self, ops: list[Op]) -> dict[str, bool]:
+        return self.writer.verify(ops)
+
+    # --- operations ----------------------------------------------------------------------------------
+    def check(self) -> dict[str, Any]:
+        try:
+            rate = self.client.request("GET", "/rate_limit").data or {}
+            viewer = self.client.graphql("viewer", "Viewer", {})
+        except ConnectorError as exc:
+            return {"ok": False, "error": str(exc)}
+        core = (rate.get("resources") or {}).get("core") or rate.get("rate") or {}
+        graph = viewer.get("rateLimit") or {}
+        return {
+            "ok": True,
+            "user": (viewer.get("viewer") or {}).get("login"),
+            "rate_limit_remaining": core.get("remaining"),
+            "rate_limit": core.get("limit"),
+            "graphql_remaining": graph.get("remaining"),
+        }
+
+    def close(self) -> None:
+        self.client.close()
+
+    def request_count(self) -> int:
+        return self.client.requests
