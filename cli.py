@@ -1,5 +1,5 @@
 """rankbridge command line: thin commands over ``sync/`` and ``rules/``. Exit codes: 0 ok, 1 a tracker or
-op failed, 2 bad config or usage, 3 a stale plan."""
+op failed, 2 bad config or usage, 3 a stale plan, 4 the store is in use by another process (daemon)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -19,18 +18,34 @@ from rules.engine import RulesEngine, RulesInvalid
 from rules.status import StatusRules
 from sync import views
 from sync.config import Config, ConfigError, config_path, load
-from sync.engine import Engine, StalePlan, SyncReport
+from sync.engine import Engine, StalePlan
 from sync.imports import import_file
+from sync.lock import LockHeld, StoreLock
 from sync.logs import setup_logging
 from sync.starter import STARTER_CONFIG
 
-console = Console()
+console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
 class Context:
     def __init__(self, config: str | None) -> None:
         self.path = config_path(config)
+        self.wait = 0.0  # --wait SECONDS of the writing commands
+
+    @contextmanager
+    def store_lock(self, config: Config) -> Iterator[StoreLock]:
+        """Hold the store's lock (one writer per store: the daemon or one writing command)."""
+        command = click.get_current_context().info_name or "rankbridge"
+        try:
+            lock = StoreLock(config.store.path, command, wait=self.wait).acquire()
+        except LockHeld as exc:
+            err.print(f"refusing: {exc}", markup=False)
+            raise SystemExit(4) from None
+        try:
+            yield lock
+        finally:
+            lock.release()
 
     def config(self) -> Config:
         try:
@@ -40,8 +55,14 @@ class Context:
             raise SystemExit(2) from None
 
     @contextmanager
-    def engine(self) -> Iterator[Engine]:
+    def engine(self, lock: bool = True) -> Iterator[Engine]:
+        """The engine, holding the store's lock unless ``lock=False`` (commands that only read)."""
         config = self.config()
+        with self.store_lock(config) if lock else nullcontext(), self._engine(config) as engine:
+            yield engine
+
+    @contextmanager
+    def _engine(self, config: Config) -> Iterator[Engine]:
         try:
             engine = Engine(config)
         except RulesInvalid as exc:
@@ -60,6 +81,23 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def _set_wait(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    context = ctx.find_object(Context)
+    if context is not None:
+        context.wait = value
+    return value
+
+
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    expose_value=False,
+    callback=_set_wait,
+    help="If the daemon (or another command) holds the store, wait up to SECONDS for it (default: fail).",
+)
 
 
 @click.group()
@@ -91,7 +129,7 @@ def init(ctx: Context, force: bool) -> None:
 def doctor(ctx: Context) -> None:
     """Check each connection's credentials, permissions and rate-limit budget."""
     failed = False
-    with ctx.engine() as engine:
+    with ctx.engine(lock=False) as engine:
         for name, connector in engine.connectors.items():
             try:
                 console.print(f"[green]ok[/] {name}: {json.dumps(connector.check(), default=str)}")
@@ -104,56 +142,20 @@ def doctor(ctx: Context) -> None:
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Pull, rank and plan; write nothing to any tracker.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@wait_option
 @pass_context
 def sync(ctx: Context, dry_run: bool, as_json: bool) -> None:
     """Pull every connection, rank, plan and push."""
     with ctx.engine() as engine:
         report = engine.sync(dry_run=dry_run)
-        show_sync(engine, report, as_json, dry_run)
-    raise SystemExit(1 if _failed(report) else 0)
-
-
-def _failed(report: SyncReport) -> bool:
-    return bool(report.pull.failed or (report.push and report.push.errors))
-
-
-def show_sync(engine: Engine, report: SyncReport, as_json: bool, dry_run: bool) -> None:
-    if as_json:
-        views.print_json(console, sync_json(report, dry_run))
-        return
-    console.print(views.pull_table(report.pull))
-    if report.plan is not None:
-        console.print(views.plan_table(report.plan, engine.store))
-        for note in report.plan.kept:
-            console.print(f"  {note}")
-    if report.push is not None:
-        console.print(views.push_table(report.push))
-    console.print(summary_line(report, dry_run))
-
-
-def summary_line(report: SyncReport, dry_run: bool) -> str:
-    reads = sum(s.requests for s in report.pull.streams)
-    writes = report.push.applied if report.push else 0
-    streams = len(report.pull.streams)
-    if report.pull.changed == 0 and (report.plan is None or not report.plan.ops) and not writes:
-        return f"nothing changed: {reads} read request(s) over {streams} stream(s), no writes"
-    planned = len(report.plan.ops) if report.plan else 0
-    mode = " (dry run: nothing written)" if dry_run else ""
-    return f"{report.pull.changed} item(s) changed, {planned} op(s) planned, {writes} written{mode}"
-
-
-def sync_json(report: SyncReport, dry_run: bool) -> dict[str, Any]:
-    return {
-        "dry_run": dry_run,
-        "pull": report.pull.as_dict(),
-        "plan": views.plan_json(report.plan) if report.plan else None,
-        "push": vars(report.push) if report.push else None,
-    }
+        views.show_sync(console, err, engine.store, report, as_json, dry_run)
+    raise SystemExit(1 if views.sync_failed(report) else 0)
 
 
 @main.command()
 @click.argument("connections", nargs=-1)
 @click.option("--json", "as_json", is_flag=True)
+@wait_option
 @pass_context
 def pull(ctx: Context, connections: tuple[str, ...], as_json: bool) -> None:
     """Pull new and changed items (all connections, or the ones named)."""
@@ -169,6 +171,7 @@ def pull(ctx: Context, connections: tuple[str, ...], as_json: bool) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", type=int, default=30, show_default=True, help="Rows to show (0: all).")
+@wait_option
 @pass_context
 def rank(ctx: Context, as_json: bool, limit: int) -> None:
     """Score and rank every open item; show the unified ranking."""
@@ -189,7 +192,7 @@ def rank(ctx: Context, as_json: bool, limit: int) -> None:
 @pass_context
 def explain(ctx: Context, key: str, as_json: bool) -> None:
     """Explain one item's score and rank (KEY such as ENG-42, acme/app#12 or a uid)."""
-    with ctx.engine() as engine:
+    with ctx.engine(lock=False) as engine:
         item = engine.store.item(key)
         score = next((s for s in engine.store.scores() if item and s["uid"] == item.uid), None)
     if item is None or score is None:
@@ -212,6 +215,7 @@ def explain(ctx: Context, key: str, as_json: bool) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
+@wait_option
 @pass_context
 def plan(ctx: Context, as_json: bool) -> None:
     """Show (and stage) every write a push would make, per tracker, with the reason."""
@@ -227,6 +231,7 @@ def plan(ctx: Context, as_json: bool) -> None:
 
 @main.command()
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@wait_option
 @pass_context
 def push(ctx: Context, yes: bool) -> None:
     """Apply the staged plan to the trackers."""
@@ -246,30 +251,91 @@ def push(ctx: Context, yes: bool) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", type=int, default=10, show_default=True)
+@pass_context
+def log(ctx: Context, as_json: bool, limit: int) -> None:
+    """List pushes: when, what was written, before and after, and the result."""
+    from sync.audit import push_log
+
+    with ctx.engine() as engine:
+        entries = push_log(engine.store, limit)
+    if as_json:
+        views.print_json(console, entries)
+    else:
+        views.show_log(console, entries)
+
+
+@main.command()
+@click.argument("run", type=int)
+@click.option("--yes", is_flag=True, help="Apply without asking.")
+@click.option("--dry-run", is_flag=True, help="Only show the inverse plan.")
+@pass_context
+def undo(ctx: Context, run: int, yes: bool, dry_run: bool) -> None:
+    """Plan the inverse of push RUN (respecting later human edits) and apply it like any plan."""
+    with ctx.engine() as engine:
+        try:
+            planned, _ = engine.undo(run)
+        except ValueError as exc:
+            err.print(str(exc), markup=False)
+            raise SystemExit(2) from None
+        console.print(views.plan_table(planned, engine.store))
+        for note in planned.kept:
+            console.print(f"  {note}", markup=False)
+        if dry_run or not planned.ops:
+            return
+        if not yes and sys.stdin.isatty():
+            click.confirm(f"apply {len(planned.ops)} op(s)?", abort=True)
+        report = engine.push()
+        console.print(views.push_table(report))
+    raise SystemExit(1 if report.errors else 0)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
 @pass_context
 def status(ctx: Context, as_json: bool) -> None:
     """Per connection: last pull, cursors, errors, pending ops, quarantined records."""
     from sync.status import connection_status
 
-    with ctx.engine() as engine:
+    with ctx.engine(lock=False) as engine:
         data = connection_status(engine)
     if as_json:
         views.print_json(console, data)
-        return
-    for row in data["connections"]:
-        console.print(
-            f"[bold]{row['name']}[/] last pull {row['last_pull'] or 'never'} ({row['last_status'] or '-'}),"
-            f" lag {row['lag_seconds']}s, pending ops {row['pending_ops']}, quarantined {row['quarantined']}"
-        )
-        if row["error"]:
-            console.print(f"  error: {row['error']}", markup=False)
-        for cursor in row["cursors"]:
-            console.print(f"  cursor {cursor['stream']}: {cursor['value']}", markup=False)
+    else:
+        views.show_status(console, data)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one cycle over every connection and exit (1 if one failed).")
+@wait_option
+@pass_context
+def daemon(ctx: Context, once: bool) -> None:
+    """Sync on a schedule: each connection pulled on its own interval, rank/plan/push after changes;
+    /healthz and /metrics on [daemon] host:port; stops cleanly on SIGTERM or Ctrl-C."""
+    from sync.daemon import Daemon, daemon_logging, exit_now
+
+    config = ctx.config()
+    try:
+        RulesEngine(config.scoring, config.roadmap, config.capacity)
+        StatusRules(config.status)
+    except RulesInvalid as exc:
+        err.print(str(exc), markup=False)
+        raise SystemExit(2) from None
+    daemon_logging()
+    with ctx.store_lock(config) as lock:
+        runner = Daemon(config)
+        if once:
+            raise SystemExit(runner.run_once())
+        if not runner.run_forever(announce=lambda line: click.echo(line)):
+            lock.release()
+            exit_now(1)
+    raise SystemExit(0)
 
 
 @main.command(name="import")
 @click.argument("source")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@wait_option
 @pass_context
 def import_(ctx: Context, source: str, file: Path) -> None:
     """Normalise saved API payloads from FILE into the store, without the network.
@@ -277,7 +343,8 @@ def import_(ctx: Context, source: str, file: Path) -> None:
     SOURCE is a configured connection name, or a service type (jira, github, linear, zendesk)."""
     config = ctx.config() if ctx.path.exists() else Config()
     try:
-        stats = import_file(config, source, file)
+        with ctx.store_lock(config):
+            stats = import_file(config, source, file)
     except (ValueError, KeyError) as exc:
         err.print(f"import failed: {exc}", markup=False)
         raise SystemExit(2) from None
@@ -295,12 +362,28 @@ def rules_check(ctx: Context) -> None:
     """Validate every rule expression without running anything."""
     config = ctx.config()
     try:
-        RulesEngine(config.scoring, config.roadmap)
+        RulesEngine(config.scoring, config.roadmap, config.capacity)
         StatusRules(config.status)
     except RulesInvalid as exc:
         err.print(str(exc), markup=False)
         raise SystemExit(2) from None
     console.print("rules ok")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def roadmap(ctx: Context, as_json: bool) -> None:
+    """Roadmap alignment: effort share per theme, unaligned work, loud but off-strategy items."""
+    from sync.rank import alignment
+
+    with ctx.engine() as engine:
+        report = alignment(engine.store, engine.config)
+    if as_json:
+        views.print_json(console, report.as_dict())
+        return
+    for line in report.lines():
+        console.print(line, markup=False, highlight=False)
 
 
 @main.command()

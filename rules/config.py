@@ -1,11 +1,13 @@
-"""Rule sections of the config file: ``[scoring]``, ``[[scoring.adjust]]``, ``[[roadmap.themes]]``,
-``[[status.rules]]``. Expressions are checked against the vocabulary when the engine compiles them."""
+"""Rule sections of the config file: ``[scoring]``, ``[[scoring.adjust]]``, ``[scoring.estimate_scale]``,
+``[[roadmap.themes]]``, ``[[status.rules]]`` and ``[capacity]``. Expressions are parsed and checked against
+the vocabulary (names and types) when the engine compiles them, before anything runs."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, model_validator
 
 
 class _Frozen(BaseModel):
@@ -30,17 +32,50 @@ class ScoringConfig(_Frozen):
     formula: str | None = Field(None, description="the score expression for framework = custom")
     imputed_penalty: float = Field(0.8, gt=0, le=1, description="confidence factor per imputed input")
     adjust: list[Adjustment] = Field(default_factory=list)
+    estimate_scale: dict[str, PositiveFloat] = Field(
+        default_factory=dict,
+        description="connection name -> factor turning its estimates into one unit (e.g. person-weeks)",
+    )
+    sla_field: str = Field(
+        "sla_breached", description="a feedback item's field that is true when its SLA was breached"
+    )
 
 
 class Theme(_Frozen):
+    """A roadmap theme: items where ``match`` holds are aligned with it; between ``starts`` and ``ends``
+    (inclusive, either open) the theme multiplies their score by ``weight``."""
+
     name: str
     match: str
     weight: float = Field(1.0, ge=0)
     objective: str | None = None
+    starts: date | None = None
+    ends: date | None = None
+
+    @model_validator(mode="after")
+    def _horizon_in_order(self) -> Theme:
+        if self.starts and self.ends and self.ends < self.starts:
+            raise ValueError(f"theme {self.name!r}: ends ({self.ends}) is before starts ({self.starts})")
+        return self
+
+    def active(self, today: date) -> bool:
+        return (self.starts is None or self.starts <= today) and (self.ends is None or today <= self.ends)
 
 
 class RoadmapConfig(_Frozen):
     themes: list[Theme] = Field(default_factory=list)
+    loud_orgs: int = Field(
+        3, ge=1, description="distinct requesting organisations that make an item without a theme 'loud'"
+    )
+
+
+class CapacityConfig(_Frozen):
+    """Effort (in the normalised estimate unit) each container can take per cycle; the ranking is cut
+    where a container's cumulative effort would pass its capacity."""
+
+    per_container: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+    default: float | None = Field(None, ge=0, description="capacity of containers not listed (None: no cut)")
+    default_effort: float = Field(1.0, gt=0, description="effort counted for an item without an estimate")
 
 
 class StatusRule(_Frozen):

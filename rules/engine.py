@@ -1,22 +1,60 @@
 """The rules engine: pure. Items, links and customers in; scores, one unified ranking and explanations out.
 
-Same inputs and rules give the same result. Expressions are compiled once (an invalid rule raises
-:class:`RulesInvalid` listing every problem before anything runs); an expression failing on one item is
-reported for that item, which falls back to the input's default, and the ranking goes on.
+Same inputs and rules give the same result, and scores are absolute: an item's score depends only on the
+item, its parent and its evidence, never on other items (adding an item changes no other score).
+Expressions are compiled once (an invalid rule raises :class:`RulesInvalid` listing every problem, with the
+rule, the expression and the position, before anything runs); an expression failing on one item is reported
+for that item, which falls back to the input's default, and the ranking goes on. Mirror groups are scored
+once (the best-scoring member, over the group's merged evidence) and share one position; the capacity cut
+line marks what fits the next cycle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from math import isfinite
+from operator import itemgetter
 from typing import Any
 
-from rules.config import Adjustment, RoadmapConfig, ScoringConfig
-from rules.expressions import Compiled, EvaluationError, Evaluator, RuleError, compile_expression
+from rules.capacity import CapacityLine, cut_line
+from rules.codegen import rules_function
+from rules.config import Adjustment, CapacityConfig, RoadmapConfig, ScoringConfig, Theme
+from rules.expressions import (
+    FUNCTIONS,
+    Compiled,
+    EvaluationError,
+    Evaluator,
+    RuleError,
+    compile_batch,
+    compile_expression,
+)
 from rules.frameworks import FRAMEWORKS, Framework, Input
-from rules.inputs import VOCABULARY, collect_evidence, is_rankable, item_names
-from sync.model import Customer, Item, Link
+from rules.inputs import CLOSED, Facts
+from rules.scores import InputRule, ItemScore, RankResult
+from rules.vocabulary import NUMBER, THEMES_NAME, TYPES, VOCABULARY
+from sync.model import Customer, Item, Kind, Link
+
+__all__ = ["CapacityLine", "InputRule", "ItemScore", "RankResult", "RulesEngine", "RulesInvalid"]
+
+PIN_ORDER = {"top": 0, None: 1, "bottom": 2}
+NamesOf = Callable[[Item, Facts], dict[str, Any]]
+NUMBERS = (int, float)
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a run allocates its many small, acyclic results (each
+    collection would rescan them all); reference counting still frees everything as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class RulesInvalid(Exception):
@@ -25,60 +63,36 @@ class RulesInvalid(Exception):
         self.errors = errors
 
 
-@dataclass
-class InputValue:
-    name: str
-    value: float
-    expression: str
-    imputed: bool
-
-
-@dataclass
-class ItemScore:
-    uid: str
-    key: str
-    title: str
-    source: str
-    status: str
-    score: float
-    framework: str
-    inputs: list[InputValue]
-    evidence: dict[str, Any]
-    adjustments: list[str] = field(default_factory=list)
-    themes: list[str] = field(default_factory=list)
-    pin: str | None = None
-    errors: list[str] = field(default_factory=list)
-    rank: int = 0
-
-
-@dataclass
-class RankResult:
-    scores: list[ItemScore]
-    excluded: list[str]
-    errors: list[str]
-
-
-EVIDENCE_NAMES = ("feedback_count", "feedback_orgs", "feedback_arr", "enterprise_orgs", "mirrors")
-
-
 class RulesEngine:
-    def __init__(self, scoring: ScoringConfig, roadmap: RoadmapConfig | None = None) -> None:
+    def __init__(
+        self,
+        scoring: ScoringConfig,
+        roadmap: RoadmapConfig | None = None,
+        capacity: CapacityConfig | None = None,
+    ) -> None:
         self.scoring = scoring
         self.roadmap = roadmap or RoadmapConfig()
+        self.capacity = capacity or CapacityConfig()
         self.framework = self._framework()
         self.evaluator = Evaluator()
         errors: list[RuleError] = []
         self.inputs = self._compile_inputs(errors)
-        input_names = [i.name for i in self.framework.inputs]
+        input_types = {i.name: NUMBER for i in self.framework.inputs}
         self.formula = (
-            self._compile(errors, "scoring.formula", scoring.formula, input_names) if scoring.formula else None
+            self._compile(errors, "scoring.formula", scoring.formula, input_types, number=True)
+            if scoring.formula
+            else None
         )
-        self.adjust = [(a, self._compile(errors, f"adjust {a.name}", a.when)) for a in scoring.adjust]
         self.themes = [(t, self._compile(errors, f"theme {t.name}", t.match)) for t in self.roadmap.themes]
+        themes_name = {THEMES_NAME: "list"}
+        self.adjust = [
+            (a, self._compile(errors, f"adjust {a.name}", a.when, themes_name)) for a in scoring.adjust
+        ]
         if scoring.framework == "custom" and not scoring.formula:
             errors.append(RuleError("scoring.formula", "", "framework 'custom' needs a formula"))
         if errors:
             raise RulesInvalid(errors)
+        self._prepare()
 
     def _framework(self) -> Framework:
         if self.scoring.framework == "custom":
@@ -90,18 +104,36 @@ class RulesEngine:
         return FRAMEWORKS[self.scoring.framework]
 
     def _compile(
-        self, errors: list[RuleError], rule: str, source: str, extra: Iterable[str] = ()
+        self,
+        errors: list[RuleError],
+        rule: str,
+        source: str,
+        extra: dict[str, str] | None = None,
+        number: bool = False,
     ) -> Compiled:
         try:
-            return compile_expression(rule, source, [*VOCABULARY, *extra])
+            compiled = compile_expression(
+                rule, source, [*VOCABULARY, *(extra or {})], types=TYPES | (extra or {})
+            )
         except RuleError as exc:
             errors.append(exc)
             return compile_expression(rule, "None", [])
+        if number and compiled.type in ("text", "list", "map"):
+            errors.append(
+                RuleError(
+                    rule, source, f"type error: an input must give a number (or None), not a {compiled.type}"
+                )
+            )
+        return compiled
 
-    def _compile_inputs(self, errors: list[RuleError]) -> list[tuple[Input, Compiled]]:
+    def _compile_inputs(self, errors: list[RuleError]) -> tuple[InputRule, ...]:
         known = {i.name for i in self.framework.inputs}
         for name in self.scoring.inputs:
-            if name not in known:
+            if name in VOCABULARY and self.scoring.framework == "custom":
+                errors.append(
+                    RuleError(f"scoring.inputs.{name}", name, f"{name!r} is already a vocabulary name")
+                )
+            elif name not in known:
                 errors.append(
                     RuleError(
                         f"scoring.inputs.{name}",
@@ -114,8 +146,32 @@ class RulesEngine:
             source = self.scoring.inputs.get(spec.name, spec.expression)
             fallback = self.scoring.defaults.get(spec.name, spec.fallback)
             spec = Input(spec.name, source, fallback, spec.meaning)
-            compiled.append((spec, self._compile(errors, f"scoring.inputs.{spec.name}", source)))
-        return compiled
+            rule = f"scoring.inputs.{spec.name}"
+            compiled.append(InputRule(spec, self._compile(errors, rule, source, number=True)))
+        return tuple(compiled)
+
+    def _prepare(self) -> None:
+        """Batch the expressions each item needs into one generated function (plus one code object for
+        adjustments that read ``themes``), and list the names they use."""
+        uses_themes = any(THEMES_NAME in c.names for _, c in self.adjust)
+        first = [r.compiled for r in self.inputs] + [c for _, c in self.themes]
+        if not uses_themes:
+            first += [c for _, c in self.adjust]
+        self.first = first
+        self.first_function = rules_function(first, FUNCTIONS)
+        self.second = [c for _, c in self.adjust] if uses_themes else []
+        self.second_code = compile_batch(self.second) if self.second else None
+        used = {n for c in [*first, *self.second] for n in c.names}
+        if self.formula is not None:
+            used |= set(self.formula.names) - {i.name for i in self.framework.inputs}
+        self.needed = frozenset(used & set(VOCABULARY))
+        self.input_names = tuple(r.spec.name for r in self.inputs)
+        self.input_count = len(self.inputs)
+        self.fallbacks = tuple(r.spec.fallback for r in self.inputs)
+        self.confidence = self.framework.confidence_input
+        self.confidence_index = self.input_names.index(self.confidence) if self.confidence else None
+        self.penalty = self.scoring.imputed_penalty
+        self.adjust_offset = self.input_count + len(self.themes)
 
     # --- ranking --------------------------------------------------------------------------------------
     def rank(
@@ -126,108 +182,169 @@ class RulesEngine:
         tie_break: dict[str, Any] | None = None,
         now: datetime | None = None,
     ) -> RankResult:
-        now = now or datetime.now(UTC)
-        evidence = collect_evidence(items, links)
-        by_customer = {c.uid: c for c in customers}
-        by_uid = {i.uid: i for i in items}
+        scale, sla, effort = (
+            dict(self.scoring.estimate_scale),
+            self.scoring.sla_field,
+            self.capacity.default_effort,
+        )
+        with collection_paused():
+            facts = Facts(items, links, customers, now, scale, sla, effort)
+            return self._rank(facts, tie_break or {})
+
+    def _rank(self, facts: Facts, ties: dict[str, Any]) -> RankResult:
+        names_of = facts.builder(self.needed)
+        themes = [(t, t.active(facts.today)) for t, _ in self.themes]
         scores: list[ItemScore] = []
         excluded: list[str] = []
         errors: list[str] = []
-        for item in items:
-            if not is_rankable(item):
+        for item in facts.by_uid.values():  # the hot loop: one call for the names, one or two evaluations
+            if item.deleted or item.kind == Kind.FEEDBACK or item.status_category in CLOSED:
                 continue
-            names = item_names(item, evidence[item.uid], by_customer, by_uid, now)
-            scored = self._score(item, names)
+            scored = self._score(item, facts, themes, names_of)
             if scored is None:
                 excluded.append(item.uid)
                 continue
-            errors.extend(f"{item.key}: {e}" for e in scored.errors)
+            if scored.errors:
+                errors.extend(f"{item.key}: {e}" for e in scored.errors)
             scores.append(scored)
-        ties = tie_break or {}
-        pin_order = {"top": 0, None: 1, "bottom": 2}
-        scores.sort(key=lambda s: (pin_order[s.pin], -s.score, ties.get(s.uid, ()), s.uid))
-        for position, scored in enumerate(scores, start=1):
-            scored.rank = position
-        return RankResult(scores, excluded, errors)
+        ordered = self._order(scores, facts, ties)
+        lines = cut_line(ordered, self.capacity)
+        return RankResult(ordered, excluded, errors, lines)
 
-    def _score(self, item: Item, names: dict[str, Any]) -> ItemScore | None:
+    def _order(self, scores: list[ItemScore], facts: Facts, ties: dict[str, Any]) -> list[ItemScore]:
+        """Sort into one ranking; a mirror group takes its best member's score and one shared position."""
+
+        def position(s: ItemScore) -> tuple[Any, ...]:
+            return (PIN_ORDER[s.pin], -s.score, ties.get(s.item.uid, ()), s.item.uid)
+
+        groups = facts.groups
+        if not groups:
+            keyed = [(PIN_ORDER[s.pin], -s.score, ties.get(s.item.uid, ()), s.item.uid, s) for s in scores]
+            keyed.sort(key=itemgetter(0, 1, 2, 3))
+            ranked = [entry[4] for entry in keyed]
+            for rank, scored in enumerate(ranked, start=1):
+                scored.rank = rank
+            return ranked
+        entries: dict[str, list[ItemScore]] = {}
+        for scored in scores:
+            group = groups.get(scored.item.uid)
+            entries.setdefault(group[0] if group else scored.item.uid, []).append(scored)
+        heads: list[ItemScore] = []
+        for members in entries.values():
+            members.sort(key=position)
+            heads.append(members[0])
+        heads.sort(key=position)
+        ordered: list[ItemScore] = []
+        for rank, head in enumerate(heads, start=1):
+            group = groups.get(head.item.uid, ())
+            for member in entries[group[0]] if group else [head]:
+                if member is not head:
+                    member.score, member.pin, member.scored_by = head.score, head.pin, head.item.key
+                member.rank, member.group = rank, group
+                ordered.append(member)
+        return ordered
+
+    def _score(
+        self, item: Item, facts: Facts, theme_states: list[tuple[Theme, bool]], names_of: NamesOf
+    ) -> ItemScore | None:
         errors: list[str] = []
-        values = [self._input(spec, compiled, names, errors) for spec, compiled in self.inputs]
-        by_name = {v.name: v.value for v in values}
-        imputed = sum(1 for v in values if v.imputed)
-        penalty = self.scoring.imputed_penalty**imputed
-        confidence = self.framework.confidence_input
-        if confidence and imputed:
-            by_name[confidence] = by_name[confidence] * penalty
-        score = self._combine(by_name, names, errors)
-        if not confidence:
-            score *= penalty
+        names: dict[str, Any] | None = None
+        try:
+            results = self.first_function(item, facts)
+        except Exception:  # find which expression failed, for this item only
+            names = names_of(item, facts)
+            results = tuple(self._run(c, names, errors) for c in self.first)
+        if names is None and (self.second_code is not None or self.formula is not None):
+            names = names_of(item, facts)
+        count = self.input_count
+        values = list(results[:count])
+        imputed = [False] * count
+        missing = 0
+        for index, value in enumerate(values):
+            if type(value) not in NUMBERS or not isfinite(value):
+                values[index] = self.fallbacks[index]
+                imputed[index] = True
+                missing += 1
+        if self.formula is None:
+            if missing and self.confidence_index is not None:
+                used = values.copy()  # the explanation keeps the input; the penalty goes into the score
+                used[self.confidence_index] *= self.penalty**missing
+                score = self.framework.combine(used)
+            else:
+                score = self.framework.combine(values)
+        else:
+            score = self._formula(values, missing, names, errors)
+        if missing and not self.confidence:
+            score *= self.penalty**missing
+        base = score
+        themes: list[str] = []
+        dormant: list[str] = []
+        weight = 0.0
+        for (theme, active), matched in zip(theme_states, results[count:], strict=False):
+            if matched:
+                if active:
+                    themes.append(theme.name)
+                    weight = max(weight, theme.weight)
+                else:
+                    dormant.append(theme.name)
         result = ItemScore(
-            uid=item.uid,
-            key=item.key,
-            title=item.title,
-            source=item.source,
-            status=item.status,
-            score=0.0,
-            framework=self.framework.label,
-            inputs=values,
-            evidence={n: names[n] for n in EVIDENCE_NAMES},
-            errors=errors,
+            item, 0.0, base, self.framework.label, self.inputs, values, imputed, names, facts, themes, errors
         )
-        for adjustment, compiled in self.adjust:
-            if not self._truthy(compiled, names, errors):
-                continue
-            if adjustment.exclude:
-                return None
-            score = self._apply(adjustment, score, result)
-        score = self._align(score, names, result, errors)
-        result.score = round(score, 6)
+        if dormant:
+            result.dormant_themes = dormant
+        for (adjustment, _), when in zip(
+            self.adjust, self._whens(results, names, themes, errors), strict=True
+        ):
+            if when:
+                if adjustment.exclude:
+                    return None
+                score = self._apply(adjustment, score, result)
+        if themes:
+            score *= weight
+            result.theme_weight = weight
+        result.score = round(score, 6) if isfinite(score) else 0.0
         return result
 
-    def _input(self, spec: Input, compiled: Compiled, names: dict[str, Any], errors: list[str]) -> InputValue:
+    def _whens(
+        self, results: tuple[Any, ...], names: dict[str, Any] | None, themes: list[str], errors: list[str]
+    ) -> tuple[Any, ...]:
+        if self.second_code is None or names is None:
+            return results[self.adjust_offset :]
+        names[THEMES_NAME] = themes
         try:
-            value = self.evaluator.run(compiled, names)
+            return self.evaluator.run_batch(self.second_code, names)
+        except Exception:
+            return tuple(self._run(c, names, errors) for c in self.second)
+
+    def _run(self, compiled: Compiled, names: dict[str, Any], errors: list[str]) -> Any:
+        try:
+            return self.evaluator.run(compiled, names)
         except EvaluationError as exc:
             errors.append(str(exc))
-            value = None
-        if value is None or isinstance(value, bool | str | list):
-            return InputValue(spec.name, float(spec.fallback), spec.expression, True)
-        return InputValue(spec.name, float(value), spec.expression, False)
+            return None
 
-    def _combine(self, values: dict[str, float], names: dict[str, Any], errors: list[str]) -> float:
-        if self.formula is None:
-            return float(self.framework.combine(values))
-        try:
-            result = self.evaluator.run(self.formula, {**names, **values})
-            return float(result or 0.0)
-        except (EvaluationError, TypeError, ValueError) as exc:
-            errors.append(str(exc))
-            return 0.0
-
-    def _truthy(self, compiled: Compiled, names: dict[str, Any], errors: list[str]) -> bool:
-        try:
-            return bool(self.evaluator.run(compiled, names))
-        except EvaluationError as exc:
-            errors.append(str(exc))
-            return False
+    def _formula(
+        self, values: list[float], missing: int, names: dict[str, Any] | None, errors: list[str]
+    ) -> float:
+        assert self.formula is not None and names is not None
+        result = self._run(
+            self.formula, {**names, **dict(zip(self.input_names, values, strict=True))}, errors
+        )
+        if type(result) in NUMBERS or isinstance(result, bool):
+            return float(result)
+        if result is not None:
+            errors.append(f"rule 'scoring.formula': gave {result!r}, not a number")
+        return 0.0
 
     @staticmethod
     def _apply(adjustment: Adjustment, score: float, result: ItemScore) -> float:
         if adjustment.multiply is not None:
             score *= adjustment.multiply
-            result.adjustments.append(f"{adjustment.name}: ×{adjustment.multiply:g}")
+            result.adjustments = [*result.adjustments, f"{adjustment.name}: ×{adjustment.multiply:g}"]
         if adjustment.add is not None:
             score += adjustment.add
-            result.adjustments.append(f"{adjustment.name}: {adjustment.add:+g}")
+            result.adjustments = [*result.adjustments, f"{adjustment.name}: {adjustment.add:+g}"]
         if adjustment.pin:
             result.pin = adjustment.pin
-            result.adjustments.append(f"{adjustment.name}: pinned to the {adjustment.pin}")
+            result.adjustments = [*result.adjustments, f"{adjustment.name}: pinned to the {adjustment.pin}"]
         return score
-
-    def _align(self, score: float, names: dict[str, Any], result: ItemScore, errors: list[str]) -> float:
-        weights = []
-        for theme, compiled in self.themes:
-            if self._truthy(compiled, names, errors):
-                result.themes.append(theme.name)
-                weights.append(theme.weight)
-        return score * max(weights) if weights else score

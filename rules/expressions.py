@@ -1,22 +1,27 @@
 """Safe rule expressions: a small Python-like language compiled once and evaluated over many items.
 
 Allowed: literals, names from the vocabulary, arithmetic, comparisons, ``and``/``or``/``not``, ``in``,
-conditional expressions, list/tuple literals and whitelisted functions. Not allowed: attribute access,
-imports, lambdas, comprehensions, subscripts into Python internals. Evaluation goes through simpleeval with
-no attributes allowed at all (string methods would bypass its size limits), and its own caps on power and
-string size; names are checked before anything runs, with a suggestion for a misspelt one.
+conditional expressions, list/tuple literals, ``name['key']`` and whitelisted functions. Not allowed:
+attribute access, imports, lambdas, comprehensions, other subscripts, keyword arguments. Names are checked
+before anything runs, with a suggestion for a misspelt one, and types where the vocabulary declares them.
+A checked tree compiles to a Python code object that runs with no builtins; ``*``, ``+``, ``**`` and ``%``
+on values not known to be numbers call bounded helpers (size, exponent and bit caps), so no expression can
+reach outside its names or run past a bound (there are no loops: cost grows with the expression's length).
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
-from simpleeval import EvalWithCompoundTypes, InvalidExpression
+from rules.typecheck import GUARDS, TypeProblem, check_types, guard
+from rules.vocabulary import ANY
 
 MAX_LENGTH = 2_000
 ALLOWED_NODES = (
@@ -95,35 +100,54 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-MAX_EXPONENT = 64
-
-
-def _bounded_power(base: Any, exponent: Any) -> Any:
-    if abs(exponent) > MAX_EXPONENT:
-        raise ValueError(f"exponent {exponent} is larger than {MAX_EXPONENT}")
-    return base**exponent
-
-
 @dataclass(frozen=True)
 class Compiled:
     rule: str
     source: str
     tree: ast.Expression
     names: frozenset[str]
+    code: CodeType
+    guarded: ast.Expression
+    type: str = ANY
 
 
 def compile_expression(
-    rule: str, source: str, vocabulary: Iterable[str], functions: Mapping[str, Callable[..., Any]] = FUNCTIONS
+    rule: str,
+    source: str,
+    vocabulary: Iterable[str],
+    functions: Mapping[str, Callable[..., Any]] = FUNCTIONS,
+    types: Mapping[str, str] | None = None,
 ) -> Compiled:
-    """Parse and check ``source`` once; raise :class:`RuleError` with the position of the first problem."""
+    """Parse and check ``source`` once; raise :class:`RuleError` with the position of the first problem.
+
+    ``types`` (name -> declared type, see rules/vocabulary.py) enables the type check; names without a
+    declared type are not checked."""
     if len(source) > MAX_LENGTH:
         raise RuleError(rule, source[:60] + "…", f"expression longer than {MAX_LENGTH} characters")
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
         raise RuleError(rule, source, f"syntax error: {exc.msg}", (exc.offset or 1) - 1) from None
-    known = set(vocabulary)
+    except (RecursionError, MemoryError, ValueError):
+        raise RuleError(rule, source, "expression nested too deeply") from None
+    names = _check_nodes(rule, source, tree, set(vocabulary), functions)
+    known_types = {n: t for n, t in (types or {}).items() if n in names}
+    try:
+        kind = check_types(tree, known_types)
+        guarded = guard(tree, known_types)
+        code = compile(guarded, f"<rule {rule}>", "eval")
+    except TypeProblem as exc:
+        raise RuleError(rule, source, str(exc), exc.column) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise RuleError(rule, source, "expression nested too deeply") from None
+    return Compiled(rule, source, tree, frozenset(names), code, guarded, kind)
+
+
+def _check_nodes(
+    rule: str, source: str, tree: ast.Expression, known: set[str], functions: Mapping[str, Callable[..., Any]]
+) -> set[str]:
     names: set[str] = set()
+    call_targets = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
         if not isinstance(node, ALLOWED_NODES):
             what = type(node).__name__
@@ -142,17 +166,13 @@ def compile_expression(
                 )
             if node.keywords:
                 raise RuleError(rule, source, "keyword arguments are not allowed", node.col_offset)
-        elif isinstance(node, ast.Name) and not _is_call_target(tree, node):
+        elif isinstance(node, ast.Name) and id(node) not in call_targets:
             if node.id not in known and node.id not in ("True", "False", "None"):
                 raise RuleError(
                     rule, source, f"unknown name {node.id!r}{_suggest(node.id, known)}", node.col_offset
                 )
             names.add(node.id)
-    return Compiled(rule, source, tree, frozenset(names))
-
-
-def _is_call_target(tree: ast.Expression, name: ast.Name) -> bool:
-    return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(tree))
+    return names
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -160,22 +180,33 @@ def _suggest(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def compile_batch(expressions: Sequence[Compiled]) -> CodeType:
+    """One code object computing the tuple of ``expressions`` (one call per item instead of one each)."""
+    elements = [copy.deepcopy(c.guarded.body) for c in expressions]
+    tree = ast.Expression(body=ast.Tuple(elts=elements, ctx=ast.Load()))
+    return compile(ast.fix_missing_locations(tree), "<rules>", "eval")
+
+
 class Evaluator:
-    """Evaluates compiled expressions; one instance serves many items."""
+    """Evaluates compiled expressions; one instance serves many items.
+
+    The code objects come from trees that passed :func:`compile_expression` (no attributes, no imports, no
+    comprehensions, only whitelisted functions) and run with no builtins; operations that could build huge
+    values go through the bounded helpers of rules/typecheck.py."""
 
     def __init__(self, functions: Mapping[str, Callable[..., Any]] = FUNCTIONS) -> None:
-        self._eval = EvalWithCompoundTypes(functions=dict(functions), names={})
-        self._eval.ATTR_INDEX_FALLBACK = False
-        self._eval.allowed_attrs = {}  # no attribute access at all
-        self._eval.operators[ast.Pow] = _bounded_power
-        self._parsed: dict[int, Any] = {}
+        self.globals: dict[str, Any] = {"__builtins__": {}, **functions, **GUARDS}
 
     def run(self, compiled: Compiled, names: dict[str, Any]) -> Any:
-        self._eval.names = names
         try:
-            return self._eval.eval(compiled.source.strip(), previously_parsed=compiled.tree.body)
-        except (InvalidExpression, ArithmeticError, TypeError, ValueError, KeyError, IndexError) as exc:
+            return eval(compiled.code, self.globals, names)
+        except Exception as exc:  # any failure on one item is that item's, never the run's
             raise EvaluationError(compiled.rule, compiled.source, exc) from None
+
+    def run_batch(self, code: CodeType, names: dict[str, Any]) -> tuple[Any, ...]:
+        """Evaluate a :func:`compile_batch` code object; raises the first error as it is."""
+        result: tuple[Any, ...] = eval(code, self.globals, names)
+        return result
 
 
 class EvaluationError(Exception):

@@ -1,14 +1,26 @@
 """Prioritisation frameworks: each a named set of inputs with default expressions and fallback values,
 and a function that combines the inputs into one absolute score (adding an item never changes another's).
 
-Where an input's expression gives None (the data is missing), its fallback value is used and the input is
-marked *imputed*; each imputed input multiplies the confidence (RICE, ICE) or, for frameworks without a
-confidence input, the score by ``[scoring] imputed_penalty``.
+Where an input's expression gives None (the data is missing) or fails on the item, its fallback value is
+used and the input is marked *imputed*; each imputed input multiplies the confidence (RICE, ICE) or, for
+frameworks without a confidence input, the score by ``[scoring] imputed_penalty``.
+
+Defaults (each overridable by ``[scoring.inputs]`` and ``[scoring.defaults]``):
+
+- RICE  reach = distinct requesting organisations (1); impact from priority 3/2/1/0.5 (1);
+        confidence 0.8 (0.8); effort = normalised estimate (3). Score reach × impact × confidence / effort.
+- ICE   impact = 10 − 2 × priority (5); confidence 8 (8); ease = max(1, 10 − estimate) (5).
+        Score impact × confidence × ease.
+- WSJF  business value = min(20, 1 + 2 × orgs + 3 × enterprise orgs) when requested (3); time criticality
+        20 overdue / 13 due within 14 days / 5 later (1); risk reduction 8 for 'security' (1); job size =
+        estimate (3). Score (value + criticality + risk) / job size.
+- custom: the inputs declared in ``[scoring.inputs]`` (fallback ``[scoring.defaults]``, else 0) and
+        ``formula`` over them and the vocabulary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -25,7 +37,7 @@ class Framework:
     name: str
     label: str
     inputs: tuple[Input, ...]
-    combine: Callable[[dict[str, float]], float]
+    combine: Callable[[Sequence[float]], float]  # the input values, in the order of ``inputs``
     formula: str
     confidence_input: str | None = None
 
@@ -56,7 +68,7 @@ RICE = Framework(
             "effort", "estimate if estimate else None", 3.0, "person-weeks, or the connection's estimate unit"
         ),
     ),
-    combine=lambda v: _ratio(v["reach"] * v["impact"] * v["confidence"], v["effort"]),
+    combine=lambda v: _ratio(v[0] * v[1] * v[2], v[3]),  # reach, impact, confidence, effort
     formula="reach × impact × confidence / effort",
     confidence_input="confidence",
 )
@@ -69,7 +81,7 @@ ICE = Framework(
         Input("confidence", "8", 8.0, "1 to 10"),
         Input("ease", "max(1, 10 - estimate) if estimate else None", 5.0, "1 to 10, higher is easier"),
     ),
-    combine=lambda v: v["impact"] * v["confidence"] * v["ease"],
+    combine=lambda v: v[0] * v[1] * v[2],  # impact, confidence, ease
     formula="impact × confidence × ease",
     confidence_input="confidence",
 )
@@ -99,9 +111,7 @@ WSJF = Framework(
         ),
         Input("job_size", "estimate if estimate else None", 3.0, "relative size, 1 to 20"),
     ),
-    combine=lambda v: _ratio(
-        v["business_value"] + v["time_criticality"] + v["risk_reduction"], v["job_size"]
-    ),
+    combine=lambda v: _ratio(v[0] + v[1] + v[2], v[3]),  # value, criticality, risk / job size
     formula="(business value + time criticality + risk reduction) / job size",
 )
 

@@ -1,153 +1,291 @@
-"""The vocabulary of rule expressions: each item's own fields and the evidence linked to it.
+"""The values of the vocabulary's names for each item: its own fields, its parent, and its evidence.
 
-Evidence comes from links: feedback that ``requests`` an item (counted once per organisation, weighted by
-the organisation's ARR and tier), mirrors (the same work in another tracker) and children.
+:class:`Facts` is built once per run: it indexes the items, links and customers, merges the feedback of
+mirror groups (the same work in several trackers shares its evidence, each request counted once), and
+summarises each item's evidence the first time a rule asks (counted once per organisation, weighted by ARR
+and tier). :meth:`Facts.names` computes only the names the compiled rules use.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property, lru_cache
 from typing import Any
 
-from sync.model import Customer, Item, Kind, Link, LinkType, StatusCategory
+from rules.mirrors import mirror_groups
+from rules.vocabulary import VOCABULARY
+from sync.model import Customer, Item, Kind, Link, LinkType
 
-VOCABULARY: dict[str, str] = {
-    "key": "the item's key, e.g. ENG-42 or acme/app#12",
-    "title": "the item's title",
-    "kind": "issue, epic or feedback",
-    "source": "jira, github, linear or zendesk",
-    "connection": "the connection's name in the config",
-    "status": "the native status name",
-    "status_category": "triage, backlog, todo, in_progress, done or canceled",
-    "priority_level": "0 none, 1 urgent, 2 high, 3 medium, 4 low",
-    "labels": "list of labels (use 'x' in labels)",
-    "estimate": "the estimate in the connection's unit, or None",
-    "due_in_days": "days until the due date (negative when overdue), or None",
-    "age_days": "days since the item was created",
-    "container": "Jira project, repository, Linear team or Zendesk group",
-    "fields": "configured custom fields by name (fields['Story Points'])",
-    "has_parent": "True when the item has a parent or epic",
-    "parent_title": "the parent's or epic's title, or ''",
-    "children": "number of child items",
-    "feedback_count": "feedback items (tickets, customer needs) requesting this item",
-    "feedback_orgs": "distinct organisations among them",
-    "feedback_arr": "ARR of those distinct organisations",
-    "enterprise_orgs": "distinct organisations of tier 'enterprise' requesting this item",
-    "tiers": "list of the requesting organisations' tiers",
-    "newest_request_days": "days since the newest request, or None",
-    "oldest_request_days": "days since the oldest request, or None",
-    "mirrors": "number of mirrors of this item in other trackers",
-    "linked_count": "for feedback: issues it asks for",
-    "linked_done": "for feedback: those of them done or canceled",
-    "linked_all_done": "for feedback: True when it asks for at least one issue and all are done",
-    "linked_keys": "for feedback: keys of the issues it asks for",
-}
+__all__ = ["VOCABULARY", "Facts", "Summary", "is_rankable"]
+
+OPEN = frozenset({"triage", "backlog", "todo", "in_progress"})
+CLOSED = frozenset({"done", "canceled"})
 
 
-@dataclass
-class Evidence:
-    feedback: list[Item] = field(default_factory=list)
-    requested: list[Item] = field(default_factory=list)
-    mirrors: set[str] = field(default_factory=set)
-    children: int = 0
+@dataclass(frozen=True)
+class Summary:
+    """An item's feedback evidence (merged over its mirror group)."""
+
+    count: int = 0
+    orgs: int = 0
+    arr: float = 0.0
+    enterprise: int = 0
+    tiers: list[str] = field(default_factory=list)
+    orgs_by_tier: dict[str, int] = field(default_factory=dict)
+    requests_by_tier: dict[str, int] = field(default_factory=dict)
+    sla_breaches: int = 0
 
 
-def collect_evidence(items: Iterable[Item], links: Iterable[Link]) -> dict[str, Evidence]:
-    by_uid = {item.uid: item for item in items}
-    evidence: dict[str, Evidence] = defaultdict(Evidence)
-    for item in by_uid.values():
-        if item.parent_uid:
-            evidence[item.parent_uid].children += 1
-    for link in links:
-        if link.dst_uid is None or link.dst_uid not in by_uid or link.src_uid not in by_uid:
-            continue
-        if link.type == LinkType.REQUESTS and by_uid[link.src_uid].kind == Kind.FEEDBACK:
-            evidence[link.dst_uid].feedback.append(by_uid[link.src_uid])
-            evidence[link.src_uid].requested.append(by_uid[link.dst_uid])
-        elif link.type == LinkType.MIRRORS:
-            evidence[link.dst_uid].mirrors.add(link.src_uid)
-            evidence[link.src_uid].mirrors.add(link.dst_uid)
-    return evidence
+EMPTY = Summary()
 
 
-def _days_between(earlier: str | None, later: datetime) -> float | None:
-    if not earlier:
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
         return None
     try:
-        moment = datetime.fromisoformat(earlier.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return round((later - moment).total_seconds() / 86400, 2)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _due_in_days(due: str | None, now: datetime) -> float | None:
+def days_between(earlier: str | None, later: datetime) -> float | None:
+    moment = parse_time(earlier)
+    return None if moment is None else round((later - moment).total_seconds() / 86400, 2)
+
+
+def due_in_days(due: str | None, today: date) -> float | None:
     if not due:
         return None
     try:
-        return float((date.fromisoformat(due[:10]) - now.date()).days)
+        return float((date.fromisoformat(due[:10]) - today).days)
     except ValueError:
         return None
 
 
-def item_names(
-    item: Item, evidence: Evidence, customers: dict[str, Customer], parents: dict[str, Item], now: datetime
-) -> dict[str, Any]:
-    """The names an expression sees for ``item``."""
-    orgs = {f.organization for f in evidence.feedback if f.organization}
-    known_orgs = [customers[o] for o in orgs if o in customers]
-    request_times = [f.created_at or f.updated_at for f in evidence.feedback]
-    request_ages = [a for a in (_days_between(t, now) for t in request_times) if a is not None]
-    parent = parents.get(item.parent_uid or "")
-    return {
-        "key": item.key,
-        "title": item.title,
-        "kind": item.kind,
-        "source": item.source,
-        "connection": item.connection,
-        "status": item.status,
-        "status_category": item.status_category,
-        "priority_level": item.priority_level,
-        "labels": list(item.labels),
-        "estimate": item.estimate,
-        "due_in_days": _due_in_days(item.due_date, now),
-        "age_days": _days_between(item.created_at, now) or 0.0,
-        "container": item.container or "",
-        "fields": dict(item.fields),
-        "has_parent": item.parent_uid is not None,
-        "parent_title": parent.title if parent else "",
-        "children": evidence.children,
-        "feedback_count": len(evidence.feedback),
-        "feedback_orgs": len(orgs),
-        "feedback_arr": float(sum(c.arr or 0 for c in known_orgs)),
-        "enterprise_orgs": sum(1 for c in known_orgs if (c.tier or "").lower() == "enterprise"),
-        "tiers": sorted({(c.tier or "").lower() for c in known_orgs if c.tier}),
-        "newest_request_days": min(request_ages) if request_ages else None,
-        "oldest_request_days": max(request_ages) if request_ages else None,
-        "mirrors": len(evidence.mirrors),
-        **linked_names(evidence.requested),
-    }
+class Facts:
+    """Everything the names of one run are computed from; pure and built once per run."""
+
+    def __init__(
+        self,
+        items: Iterable[Item],
+        links: Iterable[Link],
+        customers: Iterable[Customer],
+        now: datetime | None = None,
+        scale: dict[str, float] | None = None,
+        sla_field: str = "sla_breached",
+        default_effort: float = 1.0,
+    ) -> None:
+        self.now = now or datetime.now(UTC)
+        self.today = self.now.date()
+        self.by_uid = {item.uid: item for item in items}
+        self.customers = {c.uid: c for c in customers}
+        self.scale = scale or {}
+        self.sla_field = sla_field
+        self.default_effort = default_effort
+        links = list(links)
+        self.groups = mirror_groups(links, self.by_uid)
+        self.feedback: dict[str, list[Item]] = defaultdict(list)
+        self.requested: dict[str, list[Item]] = defaultdict(list)
+        requests, feedback, by_uid = LinkType.REQUESTS.value, Kind.FEEDBACK.value, self.by_uid
+        for link in links:
+            if link.type != requests or link.dst_uid is None:
+                continue
+            source, target = by_uid.get(link.src_uid), by_uid.get(link.dst_uid)
+            if source is None or target is None or source.kind != feedback:
+                continue
+            self.feedback[target.uid].append(source)
+            self.requested[source.uid].append(target)
+        self._merge_mirrors()
+        self._summaries: dict[str, Summary] = {}
+        self._ages: dict[str, tuple[float | None, float | None]] = {}
+
+    def _merge_mirrors(self) -> None:
+        for uid, group in self.groups.items():
+            if uid != group[0]:
+                continue
+            merged = {f.uid: f for member in group for f in self.feedback.get(member, ())}
+            shared = [merged[k] for k in sorted(merged)]
+            for member in group:
+                self.feedback[member] = shared
+
+    @cached_property
+    def children(self) -> Counter[str]:
+        """Child items per parent uid (counted when a rule first asks)."""
+        return Counter(i.parent_uid for i in self.by_uid.values() if i.parent_uid)
+
+    def estimate(self, item: Item) -> float | None:
+        """The estimate in the common unit: the raw one × the connection's ``estimate_scale``."""
+        if item.estimate is None:
+            return None
+        return item.estimate * self.scale.get(item.connection, 1.0)
+
+    def effort(self, item: Item) -> float:
+        """The effort an item takes from capacity: its normalised estimate, or the configured default."""
+        estimate = self.estimate(item)
+        return estimate if estimate is not None and estimate > 0 else self.default_effort
+
+    def summary(self, uid: str) -> Summary:
+        found = self._summaries.get(uid)
+        if found is None:
+            requests = self.feedback.get(uid)
+            if not requests:
+                return EMPTY
+            found = self._summaries[uid] = self._summarise(requests)
+        return found
+
+    def _summarise(self, requests: list[Item]) -> Summary:
+        orgs: dict[str, str] = {}  # organisation -> tier ('' when unknown)
+        by_tier: dict[str, int] = {}
+        arr = 0.0
+        breaches = 0
+        for request in requests:
+            org = request.organization
+            if request.fields and request.fields.get(self.sla_field):
+                breaches += 1
+            if not org:
+                continue
+            tier = orgs.get(org)
+            if tier is None:
+                customer = self.customers.get(org)
+                tier = orgs[org] = (customer.tier or "").lower() if customer else ""
+                arr += (customer.arr or 0.0) if customer else 0.0
+            if tier:
+                by_tier[tier] = by_tier.get(tier, 0) + 1
+        orgs_by_tier: dict[str, int] = {}
+        for tier in orgs.values():
+            if tier:
+                orgs_by_tier[tier] = orgs_by_tier.get(tier, 0) + 1
+        return Summary(
+            len(requests),
+            len(orgs),
+            float(arr),
+            orgs_by_tier.get("enterprise", 0),
+            sorted(orgs_by_tier),
+            orgs_by_tier,
+            by_tier,
+            breaches,
+        )
+
+    def parent(self, item: Item) -> Item | None:
+        return self.by_uid.get(item.parent_uid) if item.parent_uid else None
+
+    def mirror_keys(self, item: Item) -> list[str]:
+        group = self.groups.get(item.uid, ())
+        return sorted(self.by_uid[u].key for u in group if u != item.uid)
+
+    def request_ages(self, uid: str) -> tuple[float | None, float | None]:
+        """Days since the newest and the oldest request (None without requests); parsed only when asked."""
+        found = self._ages.get(uid)
+        if found is None:
+            times = (f.created_at or f.updated_at for f in self.feedback.get(uid, ()))
+            ages = [a for a in (days_between(t, self.now) for t in times) if a is not None]
+            found = self._ages[uid] = (min(ages), max(ages)) if ages else (None, None)
+        return found
+
+    def builder(self, wanted: Iterable[str]) -> Callable[[Item, Facts], dict[str, Any]]:
+        """A function computing only the ``wanted`` names of an item (the rules' names, once per run)."""
+        return names_function(frozenset(wanted))
+
+    def names(self, item: Item, wanted: Iterable[str] | None = None) -> dict[str, Any]:
+        """The names an expression sees for ``item`` (all of the vocabulary, or only ``wanted``)."""
+        return self.builder(VOCABULARY if wanted is None else wanted)(item, self)
 
 
-def linked_names(requested: list[Item]) -> dict[str, Any]:
-    done = sum(1 for i in requested if i.status_category in (StatusCategory.DONE, StatusCategory.CANCELED))
-    return {
-        "linked_count": len(requested),
-        "linked_done": done,
-        "linked_all_done": bool(requested) and done == len(requested),
-        "linked_keys": sorted(i.key for i in requested),
+# How each name is computed from the item ``i`` and the run's facts ``f``, with shared lookups: ``p`` the
+# parent, ``s`` the evidence summary, ``a`` the request ages, ``r`` the issues a feedback item asks for.
+# The names are never copied: expressions cannot change a value (no attribute access, no assignment).
+SOURCES: dict[str, str] = {
+    "key": "i.key",
+    "title": "i.title",
+    "kind": "i.kind",
+    "source": "i.source",
+    "connection": "i.connection",
+    "status": "i.status",
+    "status_category": "i.status_category",
+    "priority_level": "i.priority_level",
+    "labels": "i.labels",
+    "estimate": "None if i.estimate is None else i.estimate * f.scale.get(i.connection, 1.0)",
+    "estimate_raw": "i.estimate",
+    "due_in_days": "due_in_days(i.due_date, f.today)",
+    "age_days": "days_between(i.created_at, f.now) or 0.0",
+    "container": "i.container or ''",
+    "fields": "i.fields",
+    "has_parent": "i.parent_uid is not None",
+    "parent_key": "p.key if p else ''",
+    "parent_title": "p.title if p else ''",
+    "parent_labels": "p.labels if p else []",
+    "children": "f.children.get(i.uid, 0)",
+    "feedback_count": "s.count",
+    "feedback_orgs": "s.orgs",
+    "feedback_arr": "s.arr",
+    "enterprise_orgs": "s.enterprise",
+    "tiers": "s.tiers",
+    "orgs_by_tier": "s.orgs_by_tier",
+    "requests_by_tier": "s.requests_by_tier",
+    "newest_request_days": "a[0]",
+    "oldest_request_days": "a[1]",
+    "sla_breaches": "s.sla_breaches",
+    "mirrors": "len(f.groups[i.uid]) - 1 if i.uid in f.groups else 0",
+    "mirror_keys": "f.mirror_keys(i)",
+    "linked_count": "len(r)",
+    "linked_done": "sum(1 for t in r if t.status_category in CLOSED)",
+    "linked_all_done": "bool(r) and all(t.status_category in CLOSED for t in r)",
+    "linked_keys": "sorted(t.key for t in r)",
+}
+LOOKUPS = {
+    "p": "p = f.parent(i)",
+    "s": "s = f.summary(i.uid) if i.uid in f.feedback else EMPTY",
+    "a": "a = f.request_ages(i.uid)",
+    "r": "r = f.requested.get(i.uid, ())",
+}
+assert set(SOURCES) == set(VOCABULARY), set(SOURCES) ^ set(VOCABULARY)
+
+
+@lru_cache(maxsize=64)
+def names_function(wanted: frozenset[str]) -> Callable[[Item, Facts], dict[str, Any]]:
+    """Generate (from the fixed :data:`SOURCES` above, never from rule text) one function returning the
+    ``wanted`` names: a single call per item instead of one per name."""
+    chosen = sorted(n for n in wanted if n in SOURCES)
+    lookups = [line for var, line in LOOKUPS.items() if any(uses(SOURCES[n], var) for n in chosen)]
+    body = ", ".join(f"{n!r}: {SOURCES[n]}" for n in chosen)
+    source = "def names(i, f):\n" + "".join(f"    {line}\n" for line in lookups) + f"    return {{{body}}}\n"
+    namespace: dict[str, Any] = {
+        "due_in_days": due_in_days,
+        "days_between": days_between,
+        "CLOSED": CLOSED,
+        "EMPTY": EMPTY,
     }
+    exec(compile(source, "<names>", "exec"), namespace)  # built from SOURCES only, never from rule text
+    function: Callable[[Item, Facts], dict[str, Any]] = namespace["names"]
+    return function
+
+
+def uses(source: str, var: str) -> bool:
+    return re.search(rf"(?<![\w.]){var}\b", source) is not None
+
+
+EVIDENCE_NAMES = (
+    "feedback_count",
+    "feedback_orgs",
+    "feedback_arr",
+    "enterprise_orgs",
+    "requests_by_tier",
+    "sla_breaches",
+    "newest_request_days",
+    "mirrors",
+)
+
+
+def evidence_of(item: Item, facts: Facts) -> dict[str, Any]:
+    """The evidence an explanation shows (computed for explanations, not for scoring)."""
+    return names_function(frozenset(EVIDENCE_NAMES))(item, facts)
 
 
 def is_rankable(item: Item) -> bool:
     """Open work items take part in the unified ranking; feedback and closed work do not."""
-    if item.deleted or item.kind == Kind.FEEDBACK:
-        return False
-    try:
-        return StatusCategory(item.status_category).is_open
-    except ValueError:
-        return True
+    return not item.deleted and item.kind != Kind.FEEDBACK and item.status_category not in CLOSED

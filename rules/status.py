@@ -11,7 +11,8 @@ from typing import Any
 from rules.config import StatusConfig, StatusRule
 from rules.engine import RulesInvalid
 from rules.expressions import Compiled, EvaluationError, Evaluator, RuleError, compile_expression
-from rules.inputs import VOCABULARY, collect_evidence, item_names
+from rules.inputs import Facts
+from rules.vocabulary import TYPES, VOCABULARY
 from sync.model import Customer, Item, Link
 
 
@@ -31,27 +32,28 @@ class StatusRules:
         self.rules: list[tuple[StatusRule, Compiled]] = []
         for rule in config.rules:
             try:
-                self.rules.append((rule, compile_expression(f"status {rule.name}", rule.when, VOCABULARY)))
+                compiled = compile_expression(f"status {rule.name}", rule.when, VOCABULARY, types=TYPES)
+                self.rules.append((rule, compiled))
             except RuleError as exc:
                 errors.append(exc)
         if errors:
             raise RulesInvalid(errors)
+        placeholders = {m for r, _ in self.rules for m in PLACEHOLDER.findall(r.comment or "")}
+        self.needed = {n for _, c in self.rules for n in c.names} | (placeholders & set(VOCABULARY))
 
     def decide(
         self, items: list[Item], links: list[Link], customers: list[Customer], now: datetime | None = None
     ) -> tuple[list[Decision], list[str]]:
         if not self.rules:
             return [], []
-        now = now or datetime.now(UTC)
-        evidence = collect_evidence(items, links)
-        by_customer = {c.uid: c for c in customers}
-        by_uid = {i.uid: i for i in items}
+        facts = Facts(items, links, customers, now or datetime.now(UTC))
+        names_of = facts.builder(self.needed)
         decisions: list[Decision] = []
         errors: list[str] = []
-        for item in items:
+        for item in facts.by_uid.values():
             if item.deleted:
                 continue
-            names = item_names(item, evidence[item.uid], by_customer, by_uid, now)
+            names = names_of(item, facts)
             for rule, compiled in self.rules:
                 try:
                     matched = bool(self.evaluator.run(compiled, names))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -86,6 +87,22 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE): a deferred one
+        that reads first fails at once with "database is locked" when another writer committed since."""
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.conn.rollback()
+            raise
+        self.db.conn.execute("COMMIT")
+
     def _t(self, name: str) -> sqlite_utils.db.Table:
         return self.db.table(name)
 
@@ -99,7 +116,7 @@ class Store:
         for name, migration in MIGRATIONS:
             if name in done:
                 continue
-            with self.db.atomic():
+            with self._writing():
                 migration(self.db)
                 self._t("_migrations").insert({"name": name, "applied_at": now_iso()})
             applied.append(name)
@@ -126,7 +143,7 @@ class Store:
         """Store one page's records, raw payloads, links, quarantined payloads and cursor atomically."""
         stats = PageStats()
         pulled_at = now_iso()
-        with self.db.atomic():
+        with self._writing():
             rows = [item_row(item) | {"stream": stream, "pulled_at": pulled_at} for item in records.items]
             changed, echoes = self._changed_rows(rows)
             stats.changed, stats.echoes = len(changed) - echoes, echoes
@@ -231,7 +248,7 @@ class Store:
 
     def resolve_links(self) -> int:
         """Point references (``key:ENG-1``, ``url:https://…``) at the items they name, once pulled."""
-        with self.db.atomic():
+        with self._writing():
             before = self.db.execute("select count(*) from links where dst_uid is null").fetchone()[0]
             self.db.execute(
                 """update links set dst_uid = (
@@ -320,7 +337,7 @@ class Store:
 
     # --- scores ----------------------------------------------------------------------------------------
     def save_scores(self, run_id: int, rows: list[dict[str, Any]]) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.db.execute("delete from scores")
             if rows:
                 self._t("scores").insert_all([r | {"run_id": run_id} for r in rows], pk="uid")
@@ -357,7 +374,7 @@ class Store:
         from the latest state, so an older op is either in it again or no longer wanted. Ops caught
         mid-send (``sending``) stay, to be checked against the tracker by the next push."""
         stamp = now_iso()
-        with self.db.atomic():
+        with self._writing():
             self.db.execute(
                 "update outbox set state = 'superseded', updated_at = ? where state in ('pending', 'failed')",
                 [stamp],
@@ -410,7 +427,7 @@ class Store:
         pushed: Iterable[tuple[str, str, Any]] = (),
     ) -> None:
         """Record one applied op, settle its outbox row and remember pushed values, in one transaction."""
-        with self.db.atomic():
+        with self._writing():
             self._t("journal").insert(
                 {
                     "op_key": op.key,

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from sync.engine import SyncReport
 from sync.model import Item
 from sync.outbox import PushReport
 from sync.planner import Plan
@@ -175,3 +176,73 @@ def item_line(item: Item) -> str:
 
 def print_json(console: Console, data: Any) -> None:
     console.print_json(json.dumps(data, default=str))
+
+
+def sync_failed(report: SyncReport) -> bool:
+    return bool(report.pull.failed or (report.push and report.push.errors))
+
+
+def show_sync(
+    console: Console, err: Console, store: Store, report: SyncReport, as_json: bool, dry_run: bool
+) -> None:
+    if as_json:
+        print_json(console, sync_json(report, dry_run))
+        return
+    console.print(pull_table(report.pull))
+    if report.plan is not None:
+        console.print(plan_table(report.plan, store))
+        for note in report.plan.kept:
+            console.print(f"  {note}")
+    if report.push is not None:
+        console.print(push_table(report.push))
+        for error in report.push.errors:
+            err.print(error, markup=False)
+    console.print(summary_line(report, dry_run))
+
+
+def summary_line(report: SyncReport, dry_run: bool) -> str:
+    reads = sum(s.requests for s in report.pull.streams)
+    writes = report.push.applied if report.push else 0
+    streams = len(report.pull.streams)
+    if report.pull.changed == 0 and (report.plan is None or not report.plan.ops) and not writes:
+        return f"nothing changed: {reads} read request(s) over {streams} stream(s), no writes"
+    planned = len(report.plan.ops) if report.plan else 0
+    mode = " (dry run: nothing written)" if dry_run else ""
+    return f"{report.pull.changed} item(s) changed, {planned} op(s) planned, {writes} written{mode}"
+
+
+def sync_json(report: SyncReport, dry_run: bool) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run,
+        "pull": report.pull.as_dict(),
+        "plan": plan_json(report.plan) if report.plan else None,
+        "push": vars(report.push) if report.push else None,
+    }
+
+
+def show_log(console: Console, entries: list[dict[str, Any]]) -> None:
+    for run in entries:
+        console.print(
+            f"[bold]push {run['run']}[/] {run['started_at']} {run['status']}: {len(run['ops'])} op(s)"
+        )
+        for op in run["ops"]:
+            line = (
+                f"  {op['connection']} {op['kind']} {op['result']}: {op['payload']} (before {op['before']})"
+            )
+            console.print(line, markup=False, highlight=False)
+
+
+def show_status(console: Console, data: dict[str, Any]) -> None:
+    for row in data["connections"]:
+        console.print(
+            f"[bold]{row['name']}[/] last pull {row['last_pull'] or 'never'} ({row['last_status'] or '-'}),"
+            f" lag {row['lag_seconds']}s, pending ops {row['pending_ops']}, quarantined {row['quarantined']}"
+        )
+        if row["error"]:
+            console.print(f"  error: {row['error']}", markup=False)
+        for cursor in row["cursors"]:
+            console.print(f"  cursor {cursor['stream']}: {cursor['value']}", markup=False)
+        for note in row["manual_overrides"]:
+            console.print(f"  manual override: {note}", markup=False)
+    if data.get("daemon"):
+        console.print(f"store in use by {data['daemon']}", markup=False)

@@ -69,6 +69,10 @@ class LinearConnector(Connector):
     def priority_for(self, score: float) -> int:
         return self.config.priority_for(score)
 
+    def can_write(self, item: Item) -> bool:
+        """Only issues take writes: projects (epics) and customer needs (feedback) are read for evidence."""
+        return super().can_write(item) and item.kind == Kind.ISSUE
+
     def derived_fields(self, item: Item, score: float, rank: int) -> dict[str, Any]:
         if item.kind != Kind.ISSUE:
             return {}  # projects are ranked as epics but have no issue fields to write

@@ -244,6 +244,29 @@ class World:
         start = 0 if since is None else bisect.bisect_left(ordered, (since, -1))
         return [self.issues[(repo, number)] for _, number in ordered[start:]]
 
+    def set_state(self, issue: Issue, state: str, reason: str | None) -> None:
+        """Close (with a reason, ``completed`` by default) or reopen (reason ``reopened``)."""
+        issue.state = state
+        if state == "closed":
+            issue.state_reason = (
+                reason if reason in ("completed", "not_planned", "duplicate") else "completed"
+            )
+            issue.closed_at = self.now()
+        else:
+            issue.state_reason = "reopened"
+            issue.closed_at = None
+
+    def label_names(self, repo: Repo, given: list[Any]) -> list[str]:
+        """Label names from names or label objects; unknown labels are created, as GitHub does."""
+        names = [g["name"] if isinstance(g, dict) else str(g) for g in given]
+        for name in names:
+            if name not in repo.labels:
+                label_id = self.new_id()
+                repo.labels[name] = Label(
+                    id=label_id, node_id=f"LA_kwDO{label_id}", name=name, color="ededed"
+                )
+        return list(dict.fromkeys(names))
+
     def touch_item(self, item: ProjectItem) -> None:
         assert self.project is not None
         moment = max(self.now(), item.updated_at)

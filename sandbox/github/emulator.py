@@ -1,7 +1,7 @@
-"""The GitHub emulator: REST issues (list with ``since``/``state``/``sort``/``direction``, ``Link`` pagination,
-ETags and 304s), issue edits, labels, milestones, comments, ``/rate_limit``, and GraphQL Projects v2 at
-``/graphql``. Auth is ``Authorization: token …`` (or ``Bearer``); past its budget it answers 403 with
-GitHub's primary rate-limit message, and injected rate limits are 429 secondary-limit answers."""
+"""The GitHub emulator: REST issues (list with ``since``/``state``/``sort``/``direction``, ``Link``
+pagination, ETags and 304s), issue edits, labels, milestones, comments, ``/rate_limit``, and GraphQL
+Projects v2 at ``/graphql``. Auth is ``Authorization: token …`` (or ``Bearer``); past its budget it answers
+403 with GitHub's primary rate-limit message, and injected rate limits are 429 secondary-limit answers."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox.framework import Emulator, HttpError, Request, Response, graphql_operation, route
-from sandbox.github import generate, graphql, payloads
+from sandbox.github import control, generate, graphql, payloads
 from sandbox.github.data import Issue, Repo, World, iso, parse_iso
 
-PRIMARY = "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include" \
-          " the request ID."
+PRIMARY = (
+    "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please"
+    " include the request ID."
+)
 SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 STATES = {"open", "closed", "all"}
+SORTS = {"created", "updated", "comments"}
 REASONS = {"completed", "not_planned", "duplicate", "reopened"}
 FREE = {"/rate_limit"}  # requests GitHub does not count against the primary limit
 
@@ -37,23 +40,33 @@ class GithubEmulator(Emulator):
         return payloads.error(status, "Bad credentials" if status == 401 else message)
 
     def rate_limit_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
-        return {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining),
-                "x-ratelimit-used": str(limit - remaining), "x-ratelimit-reset": str(int(reset_at)),
-                "x-ratelimit-resource": "core"}
+        return {
+            "x-ratelimit-limit": str(limit),
+            "x-ratelimit-remaining": str(remaining),
+            "x-ratelimit-used": str(limit - remaining),
+            "x-ratelimit-reset": str(int(reset_at)),
+            "x-ratelimit-resource": "core",
+        }
 
     def rate_limited(self, retry_after: float, reset_at: float) -> Response:
-        wait = str(max(1, int(round(retry_after))))
+        wait = str(max(1, round(retry_after)))
         if self.budget.used >= self.budget.limit:
-            return Response(403, payloads.error(403, PRIMARY), {"retry-after": wait, "x-ratelimit-remaining": "0"})
+            headers = {"retry-after": wait, "x-ratelimit-remaining": "0"}
+            return Response(403, payloads.error(403, PRIMARY), headers)
         return Response(429, payloads.error(429, SECONDARY), {"retry-after": wait})
 
     def _api(self, request: Request) -> Response | None:
         response = super()._api(request)
-        if response is not None and (response.status == 304 or request.path in FREE) \
-                and response.status < 400 and self.budget.used > 0:
+        if (
+            response is not None
+            and (response.status == 304 or request.path in FREE)
+            and response.status < 400
+            and self.budget.used > 0
+        ):
             self.budget.used -= 1  # conditional hits and /rate_limit cost no primary budget
-            response.headers.update(self.rate_limit_headers(
-                self.budget.limit, self.budget.limit - self.budget.used, self.budget.window_start + self.budget.window))
+            b = self.budget
+            reset_at = b.window_start + b.window
+            response.headers.update(self.rate_limit_headers(b.limit, b.limit - b.used, reset_at))
         return response
 
     # --- helpers -------------------------------------------------------------------------------------
@@ -85,7 +98,7 @@ class GithubEmulator(Emulator):
         state = request.arg("state", "open") or "open"
         sort = request.arg("sort", "created") or "created"
         direction = request.arg("direction", "desc") or "desc"
-        if state not in STATES or sort not in ("created", "updated", "comments") or direction not in ("asc", "desc"):
+        if state not in STATES or sort not in SORTS or direction not in ("asc", "desc"):
             raise self._invalid("Issue", "state/sort/direction")
         since_arg = request.arg("since")
         try:
@@ -107,7 +120,8 @@ class GithubEmulator(Emulator):
         if direction == "desc":
             rows.reverse()
         last = max(1, -(-len(rows) // per_page))
-        body = [payloads.issue(self.base_url, self.world, i) for i in rows[(page - 1) * per_page : page * per_page]]
+        shown = rows[(page - 1) * per_page : page * per_page]
+        body = [payloads.issue(self.base_url, self.world, i) for i in shown]
         headers = {"Link": self._links(request, page, last)} if last > 1 else {}
         return self._conditional(request, Response(200, body, headers))
 
@@ -146,39 +160,23 @@ class GithubEmulator(Emulator):
             raise self._invalid("Issue", "state")
         if data.get("state_reason") is not None and data["state_reason"] not in REASONS:
             raise self._invalid("Issue", "state_reason")
-        if "milestone" in data and data["milestone"] is not None and int(data["milestone"]) not in repo.milestones:
+        milestone = data.get("milestone")
+        if milestone is not None and int(milestone) not in repo.milestones:
             raise self._invalid("Issue", "milestone")
         if "title" in data:
             issue.title = str(data["title"])
         if "body" in data:
             issue.body = data["body"] or ""
         if "labels" in data:
-            issue.labels = self._label_names(repo, data["labels"])
+            issue.labels = self.world.label_names(repo, data["labels"])
         if "milestone" in data:
             issue.milestone = None if data["milestone"] is None else int(data["milestone"])
         if "assignees" in data:
             issue.assignees = list(data["assignees"])
         if "state" in data and data["state"] != issue.state:
-            self._set_state(issue, data["state"], data.get("state_reason"))
+            self.world.set_state(issue, data["state"], data.get("state_reason"))
         self.world.touch(issue)
         return Response(200, payloads.issue(self.base_url, self.world, issue), mutated=True)
-
-    def _set_state(self, issue: Issue, state: str, reason: str | None) -> None:
-        issue.state = state
-        if state == "closed":
-            issue.state_reason = reason if reason in ("completed", "not_planned", "duplicate") else "completed"
-            issue.closed_at = self.world.now()
-        else:
-            issue.state_reason = "reopened"
-            issue.closed_at = None
-
-    def _label_names(self, repo: Repo, given: list[Any]) -> list[str]:
-        names = [g["name"] if isinstance(g, dict) else str(g) for g in given]
-        for name in names:
-            if name not in repo.labels:
-                new_id = self.world.new_id()
-                repo.labels[name] = generate.make_label(new_id, name)
-        return list(dict.fromkeys(names))
 
     @route("GET", "/repos/{owner}/{repo}/issues/{number}/labels")
     def issue_labels(self, request: Request) -> Response:
@@ -192,7 +190,7 @@ class GithubEmulator(Emulator):
         repo = self.world.repos[issue.repo]
         data = request.json()
         given = data.get("labels", []) if isinstance(data, dict) else data or []
-        issue.labels = list(dict.fromkeys(issue.labels + self._label_names(repo, given)))
+        issue.labels = list(dict.fromkeys(issue.labels + self.world.label_names(repo, given)))
         self.world.touch(issue)
         body = [payloads.label(self.base_url, repo, repo.labels[n]) for n in issue.labels]
         return Response(200, body, mutated=True)
@@ -227,12 +225,18 @@ class GithubEmulator(Emulator):
 
     @route("GET", "/rate_limit")
     def rate_limit(self, request: Request) -> Response:
-        return Response(200, {"resources": {"core": self._rate(), "graphql": self._rate()}, "rate": self._rate()})
+        rate = self._rate()
+        resources = {"core": rate, "graphql": rate, "search": rate}
+        return Response(200, {"resources": resources, "rate": rate})
 
     def _rate(self) -> dict[str, int]:
         b = self.budget
-        return {"limit": b.limit, "remaining": max(0, b.limit - b.used), "used": b.used,
-                "reset": int(b.window_start + b.window)}
+        return {
+            "limit": b.limit,
+            "remaining": max(0, b.limit - b.used),
+            "used": b.used,
+            "reset": int(b.window_start + b.window),
+        }
 
     # --- GraphQL -------------------------------------------------------------------------------------
     @route("POST", "/graphql")
@@ -240,107 +244,50 @@ class GithubEmulator(Emulator):
         data = request.json() or {}
         query, operation = data.get("query"), data.get("operationName")
         if not isinstance(query, str):
-            return Response(200, {"errors": [{"message": "A query attribute must be specified and must be a "
-                                                         "string."}]})
+            return Response(
+                200, {"errors": [{"message": "A query attribute must be specified and must be a string."}]}
+            )
         request.operation = graphql_operation(query, operation)
         changed: list[bool] = []
         rate = self._rate()
-        body = graphql.execute(self.world, query, data.get("variables") or {}, operation,
-                               lambda: changed.append(True),
-                               {"limit": rate["limit"], "remaining": rate["remaining"], "used": rate["used"],
-                                "resetAt": iso(rate["reset"])})
+        body = graphql.execute(
+            self.world,
+            query,
+            data.get("variables") or {},
+            operation,
+            lambda: changed.append(True),
+            {
+                "limit": rate["limit"],
+                "remaining": rate["remaining"],
+                "used": rate["used"],
+                "resetAt": iso(rate["reset"]),
+            },
+        )
         return Response(200, body, {"x-ratelimit-resource": "graphql"}, mutated=bool(changed))
 
     # --- /_sandbox/ ----------------------------------------------------------------------------------
     def state(self) -> Any:
         with self.lock:
-            p = self.world.project
-            positions = p.positions() if p else {}
-            items = [self._state_of(i, positions) for i in self.world.issues.values() if not i.is_pull]
-            items.sort(key=lambda e: (e["key"].split("#")[0], int(e["key"].split("#")[1])))
-            return {"items": items, "project": None if p is None else {
-                "id": p.id, "owner": p.owner, "number": p.number, "updated": iso(p.updated_at),
-                "order": [self.world.by_node[i.content_id].key for i in p.items
-                          if i.content_id in self.world.by_node]}}
-
-    def _state_of(self, issue: Issue, positions: dict[str, int]) -> dict[str, Any]:
-        fields: dict[str, Any] = {}
-        p = self.world.project
-        item = p.item_for(issue.node_id) if p else None
-        if p is not None and item is not None:
-            fields["project_item_id"] = item.id
-            for f in p.fields:
-                value = item.values.get(f.id)
-                if value is not None:
-                    fields[f.name] = f.option_name(value) if f.data_type == "SINGLE_SELECT" else value
-        return {"key": issue.key, "native_id": issue.key, "title": issue.title, "status": issue.state,
-                "status_category": generate.category(issue), "order": positions.get(issue.node_id),
-                "labels": list(issue.labels), "fields": fields, "updated": iso(issue.updated_at)}
+            return control.state(self.world)
 
     def edit(self, change: dict[str, Any]) -> Any:
         with self.lock:
-            issue = self.world.issue_by_key(str(change["key"]))
-            if change.get("delete"):
-                self.world.delete(issue)
-                return {"deleted": issue.key}
-            if "raw" in change:
-                issue.raw.update(change["raw"])
-                self.world.touch(issue)
-            if "move" in change:
-                self._edit_move(issue, change["move"].get("after"))
-            for name, value in (change.get("set") or {}).items():
-                self._edit_set(issue, name, value)
+            return control.edit(self.world, change)
+
+    def board(self) -> list[Issue]:
+        """The project's issues in board order (for measurements and tests)."""
+        with self.lock:
             p = self.world.project
-            return self._state_of(issue, p.positions() if p else {})
+            found = [self.world.by_node.get(i.content_id) for i in p.items] if p else []
+            return [i for i in found if i is not None and not i.is_pull]
 
-    def _edit_move(self, issue: Issue, after_key: str | None) -> None:
-        p = self.world.project
-        item = p.item_for(issue.node_id) if p else None
-        if p is None or item is None:
-            raise KeyError(f"{issue.key} is not in the project")
-        after = None
-        if after_key is not None:
-            after = p.item_for(self.world.issue_by_key(after_key).node_id)
-            if after is None:
-                raise KeyError(f"{after_key} is not in the project")
-        p.move(item, after)
-        self.world.touch_item(item)
-
-    def _edit_set(self, issue: Issue, name: str, value: Any) -> None:
-        if name in ("title", "body"):
-            setattr(issue, name, str(value))
-        elif name == "labels":
-            issue.labels = self._label_names(self.world.repos[issue.repo], list(value))
-        elif name == "status_category":
-            if value in ("done", "canceled"):
-                reason = "completed" if value == "done" else "not_planned"
-                if issue.state == "closed":
-                    issue.state_reason = reason
-                else:
-                    self._set_state(issue, "closed", reason)
-            elif issue.state == "closed":
-                self._set_state(issue, "open", None)
-        else:
-            self._edit_field(issue, name, value)
-            return
-        self.world.touch(issue)
-
-    def _edit_field(self, issue: Issue, name: str, value: Any) -> None:
-        p = self.world.project
-        f = p.field_named(name) if p else None
-        item = p.item_for(issue.node_id) if p else None
-        if p is None or f is None or item is None:
-            raise KeyError(f"no project field {name!r} for {issue.key}")
-        if value is None:
-            item.values.pop(f.id, None)
-        elif f.data_type == "SINGLE_SELECT":
-            option = next((oid for oid, label in f.options if label == value), None)
-            if option is None:
-                raise ValueError(f"{name} has no option {value!r}")
-            item.values[f.id] = option
-        else:
-            item.values[f.id] = float(value) if f.data_type == "NUMBER" else str(value)
-        self.world.touch_item(item)
+    def truncate_project(self, size: int) -> None:
+        """Keep only the first ``size`` items on the board (to measure a board of a given size)."""
+        with self.lock:
+            p = self.world.project
+            if p is not None:
+                for item in p.items[size:]:
+                    p.remove(item)
 
     def generate(self, items: int, seed: int, references: list[dict[str, str]]) -> None:
         with self.lock:
@@ -348,17 +295,23 @@ class GithubEmulator(Emulator):
             generate.populate(self.world, items, seed, references)
 
     def references(self) -> list[dict[str, str]]:
-        return [{"service": "github", "key": i.key, "url": i.html_url, "native_id": i.key}
-                for i in self.world.issues.values() if not i.is_pull]
+        return [
+            {"service": "github", "key": i.key, "url": i.html_url, "native_id": i.key}
+            for i in self.world.issues.values()
+            if not i.is_pull
+        ]
 
     def connection_config(self) -> dict[str, Any]:
         p = self.world.project
         config: dict[str, Any] = {
-            "type": "github", "url": self.base_url, "token": "${RANKBRIDGE_SANDBOX_TOKEN}",
-            "repos": sorted(self.world.repos), "score_field": generate.SCORE_FIELD, "add_missing": True,
+            "type": "github",
+            "url": self.base_url,
+            "token": "${RANKBRIDGE_SANDBOX_TOKEN}",
+            "repos": sorted(self.world.repos),
+            "score_field": generate.SCORE_FIELD,
+            "add_missing": True,
             "policy": {"min_write_interval": 0.0, "base_wait": 0.01, "max_wait": 5.0, "timeout": 10.0},
         }
         if p is not None:
             config["project"] = {"owner": p.owner, "number": p.number, "owner_type": p.owner_type}
         return config
-

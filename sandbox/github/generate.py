@@ -14,12 +14,35 @@ REPOS = ("acme/app", "acme/api")
 SCORE_FIELD = "Priority score"
 STATUS_FIELD = "Status"
 STATUS_OPTIONS = ("Todo", "In Progress", "Done")
-LABELS = {"bug": "d73a4a", "enhancement": "a2eeef", "epic": "3e4b9e", "customer": "fbca04",
-          "p1": "b60205", "p2": "d93f0b", "p3": "0e8a16", "documentation": "0075ca"}
+LABELS = {
+    "bug": "d73a4a",
+    "enhancement": "a2eeef",
+    "epic": "3e4b9e",
+    "customer": "fbca04",
+    "p1": "b60205",
+    "p2": "d93f0b",
+    "p3": "0e8a16",
+    "documentation": "0075ca",
+}
 MILESTONES = ("v1.0", "v1.1", "v2.0")
 PEOPLE = ("octocat", "hubot", "monalisa", "mona", "defunkt")
-NOUNS = ("login", "export", "billing", "search", "webhooks", "dashboard", "SSO", "API tokens", "mobile",
-         "notifications", "audit log", "onboarding", "rate limits", "reports", "permissions")
+NOUNS = (
+    "login",
+    "export",
+    "billing",
+    "search",
+    "webhooks",
+    "dashboard",
+    "SSO",
+    "API tokens",
+    "mobile",
+    "notifications",
+    "audit log",
+    "onboarding",
+    "rate limits",
+    "reports",
+    "permissions",
+)
 VERBS = ("fails on", "is slow for", "needs", "should support", "breaks", "improve", "add", "rework")
 START = 1_735_689_600.0  # 2025-01-01T00:00:00Z
 DAY = 86_400.0
@@ -28,12 +51,6 @@ DAY = 86_400.0
 def make_label(label_id: int, name: str) -> Label:
     color = LABELS.get(name, f"{zlib.crc32(name.encode()) & 0xFFFFFF:06x}")
     return Label(id=label_id, node_id=f"LA_kwDO{label_id}", name=name, color=color)
-
-
-def category(issue: Issue) -> str:
-    if issue.state == "open":
-        return "todo"
-    return "canceled" if issue.state_reason in ("not_planned", "duplicate") else "done"
 
 
 def populate(world: World, items: int, seed: int, references: list[dict[str, str]]) -> None:
@@ -46,8 +63,15 @@ def populate(world: World, items: int, seed: int, references: list[dict[str, str
         for number, title in enumerate(MILESTONES, start=1):
             m_id = world.new_id()
             repo.milestones[number] = Milestone(
-                id=m_id, node_id=f"MI_kwDO{m_id}", number=number, title=title, state="open",
-                created_at=START, updated_at=START, due_on=START + DAY * 90 * number)
+                id=m_id,
+                node_id=f"MI_kwDO{m_id}",
+                number=number,
+                title=title,
+                state="open",
+                created_at=START,
+                updated_at=START,
+                due_on=START + DAY * 90 * number,
+            )
     issues = [_issue(world, rng, index, items, references) for index in range(items)]
     for index in range(max(1, items // 20)):  # pull requests, listed among issues
         repo = world.repos[REPOS[index % len(REPOS)]]
@@ -57,8 +81,9 @@ def populate(world: World, items: int, seed: int, references: list[dict[str, str
     _project(world, rng, issues)
 
 
-def _issue(world: World, rng: random.Random, index: int, total: int,
-           references: list[dict[str, str]]) -> Issue:
+def _issue(
+    world: World, rng: random.Random, index: int, total: int, references: list[dict[str, str]]
+) -> Issue:
     repo = REPOS[0] if index % 3 else REPOS[1]
     title = f"{rng.choice(NOUNS).capitalize()} {rng.choice(VERBS)} {rng.choice(NOUNS)}"
     body = f"Reported by a customer. Steps to reproduce #{index}."
@@ -67,8 +92,9 @@ def _issue(world: World, rng: random.Random, index: int, total: int,
         body += f"\n\nSee {ref['url'] if rng.random() < 0.5 else ref['key']}."
     moment = START + (index / max(1, total)) * 300 * DAY + rng.uniform(0, DAY)
     issue = _add(world, repo, title, body, rng, moment)
-    issue.labels = rng.sample(["bug", "enhancement", "customer", "p1", "p2", "p3", "documentation"],
-                              k=rng.randint(0, 3))
+    issue.labels = rng.sample(
+        ["bug", "enhancement", "customer", "p1", "p2", "p3", "documentation"], k=rng.randint(0, 3)
+    )
     issue.milestone = rng.choice([None, 1, 2, 3])
     issue.assignees = rng.sample(PEOPLE, k=rng.randint(0, 2))
     roll = rng.random()
@@ -79,16 +105,26 @@ def _issue(world: World, rng: random.Random, index: int, total: int,
     return issue
 
 
-def _add(world: World, repo: str, title: str, body: str, rng: random.Random, moment: float,
-         is_pull: bool = False) -> Issue:
+def _add(
+    world: World, repo: str, title: str, body: str, rng: random.Random, moment: float, is_pull: bool = False
+) -> Issue:
     r = world.repos[repo]
     number = r.next_number
     r.next_number += 1
     issue_id = world.new_id()
     prefix = "PR_kwDO" if is_pull else "I_kwDO"
-    issue = Issue(id=issue_id, node_id=f"{prefix}{issue_id}", repo=repo, number=number, title=title,
-                  body=body, author=rng.choice(PEOPLE), created_at=float(int(moment)),
-                  updated_at=float(int(moment + rng.uniform(0, 5) * DAY)), is_pull=is_pull)
+    issue = Issue(
+        id=issue_id,
+        node_id=f"{prefix}{issue_id}",
+        repo=repo,
+        number=number,
+        title=title,
+        body=body,
+        author=rng.choice(PEOPLE),
+        created_at=float(int(moment)),
+        updated_at=float(int(moment + rng.uniform(0, 5) * DAY)),
+        is_pull=is_pull,
+    )
     if is_pull:
         issue.state, issue.closed_at = "closed", issue.updated_at
     return world.add_issue(issue)
@@ -100,7 +136,7 @@ def _epics(world: World, rng: random.Random, issues: list[Issue]) -> None:
     for epic in epics:
         epic.labels = ["epic", *[n for n in epic.labels if n != "epic"]]
     for issue in issues:
-        if issue.labels and issue.labels[0] == "epic" or rng.random() > 0.3:
+        if (issue.labels and issue.labels[0] == "epic") or rng.random() > 0.3:
             continue
         parents = [e for e in epics if e.repo == issue.repo and e.number < issue.number]
         if parents:
@@ -110,21 +146,30 @@ def _epics(world: World, rng: random.Random, issues: list[Issue]) -> None:
 
 
 def _project(world: World, rng: random.Random, issues: list[Issue]) -> None:
-    project = Project(id="PVT_kwDOacme1", owner="acme", owner_type="organization", number=1,
-                      title="Roadmap", updated_at=START + 301 * DAY)
+    project = Project(
+        id="PVT_kwDOacme1",
+        owner="acme",
+        owner_type="organization",
+        number=1,
+        title="Roadmap",
+        updated_at=START + 301 * DAY,
+    )
     status_options = [(f"{zlib.crc32(n.encode()) & 0xFFFFFFF:07x}", n) for n in STATUS_OPTIONS]
     project.fields = [
         ProjectField(id="PVTF_title", name="Title", data_type="TITLE"),
         ProjectField(id="PVTF_score", name=SCORE_FIELD, data_type="NUMBER"),
-        ProjectField(id="PVTSSF_status", name=STATUS_FIELD, data_type="SINGLE_SELECT", options=status_options),
+        ProjectField(
+            id="PVTSSF_status", name=STATUS_FIELD, data_type="SINGLE_SELECT", options=status_options
+        ),
     ]
     members = [i for i in issues if i.state == "open" and rng.random() < 0.85]
     rng.shuffle(members)
     pulls = [i for i in world.issues.values() if i.is_pull][:1]
     for issue in [*members, *pulls]:
         moment = START + 300 * DAY
-        item = ProjectItem(id=f"PVTI_{issue.node_id}", content_id=issue.node_id, created_at=moment,
-                           updated_at=moment)
+        item = ProjectItem(
+            id=f"PVTI_{issue.node_id}", content_id=issue.node_id, created_at=moment, updated_at=moment
+        )
         if rng.random() < 0.5:
             item.values["PVTF_score"] = float(round(rng.uniform(1, 100), 1))
         item.values["PVTSSF_status"] = rng.choice(status_options[:2])[0]

@@ -16,6 +16,7 @@ from sandbox.github.data import HTML_HOST, Issue, Project, ProjectField, Project
 
 View = dict[str, Any]
 MAX_PAGE = 100
+VALUE_KEYS = {"NUMBER": "number", "SINGLE_SELECT": "singleSelectOptionId", "TEXT": "text"}
 
 
 @cache
@@ -32,13 +33,20 @@ class NotFound(GraphQLError):
         super().__init__(message, extensions={"type": "NOT_FOUND"})
 
 
-def execute(world: World, query: str, variables: dict[str, Any] | None, operation: str | None,
-            on_mutation: Callable[[], None], rate: View) -> dict[str, Any]:
+def execute(
+    world: World,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation: str | None,
+    on_mutation: Callable[[], None],
+    rate: View,
+) -> dict[str, Any]:
     """Run one GraphQL request; ``on_mutation`` is called when a mutation changed data; ``rate`` is what
     ``rateLimit`` answers (limit, remaining, used, resetAt)."""
     root = Root(world, on_mutation, rate)
-    result = graphql_sync(schema(), query, root_value=root.view(), variable_values=variables,
-                          operation_name=operation)
+    result = graphql_sync(
+        schema(), query, root_value=root.view(), variable_values=variables, operation_name=operation
+    )
     body: dict[str, Any] = {}
     if result.errors:
         body["errors"] = [github_error(error) for error in result.errors]
@@ -73,26 +81,40 @@ def offset(after: str | None) -> int:
         raise GraphQLError(f"`{after}` does not appear to be a valid cursor.") from exc
 
 
-def connection(rows: Sequence[Any], view: Callable[[Any], View], name: str, first: int | None,
-               after: str | None, last: int | None = None) -> View:
+def connection(
+    rows: Sequence[Any],
+    view: Callable[[Any], View],
+    name: str,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+) -> View:
     """A forward-paginated connection over ``rows`` as GitHub bounds it (first/last 1..100, required)."""
     if first is None and last is None:
-        raise GraphQLError(f"You must provide a `first` or `last` value to properly paginate the `{name}`"
-                           " connection.", extensions={"type": "MISSING_PAGINATION_BOUNDARIES"})
+        raise GraphQLError(
+            f"You must provide a `first` or `last` value to properly paginate the `{name}` connection.",
+            extensions={"type": "MISSING_PAGINATION_BOUNDARIES"},
+        )
     size = first if first is not None else last
     assert size is not None
     if size < 0 or size > MAX_PAGE:
-        raise GraphQLError(f"Requesting {size} records on the `{name}` connection exceeds the `first` limit"
-                           f" of {MAX_PAGE} records.", extensions={"type": "EXCESSIVE_PAGINATION"})
+        raise GraphQLError(
+            f"Requesting {size} records on the `{name}` connection exceeds the `first` limit"
+            f" of {MAX_PAGE} records.",
+            extensions={"type": "EXCESSIVE_PAGINATION"},
+        )
     start = offset(after) if first is not None else max(0, len(rows) - size)
     page = rows[start : start + size]
     end = start + len(page)
     return {
         "nodes": [view(row) for row in page],
         "totalCount": len(rows),
-        "pageInfo": {"hasNextPage": end < len(rows), "hasPreviousPage": start > 0,
-                     "startCursor": cursor(start) if page else None,
-                     "endCursor": cursor(end - 1) if page else None},
+        "pageInfo": {
+            "hasNextPage": end < len(rows),
+            "hasPreviousPage": start > 0,
+            "startCursor": cursor(start) if page else None,
+            "endCursor": cursor(end - 1) if page else None,
+        },
     }
 
 
@@ -110,8 +132,12 @@ class Root:
             "node": lambda info, id: self.node(id),
             "organization": lambda info, login: self.owner("Organization", login),
             "user": lambda info, login: self.owner("User", login),
-            "viewer": {"__typename": "User", "id": "U_viewer", "login": w.login,
-                       "projectV2": lambda info, number: self.project_for("User", w.login, number)},
+            "viewer": {
+                "__typename": "User",
+                "id": "U_viewer",
+                "login": w.login,
+                "projectV2": lambda info, number: self.project_for("User", w.login, number),
+            },
             "rateLimit": {"cost": 1, **self.rate},
             "updateProjectV2ItemPosition": lambda info, input: self.move(input),
             "updateProjectV2ItemFieldValue": lambda info, input: self.set_value(input),
@@ -134,53 +160,81 @@ class Root:
         if login not in known:
             article = "an" if typename == "Organization" else "a"
             raise NotFound(f"Could not resolve to {article} {typename} with the login of '{login}'.")
-        return {"__typename": typename, "id": f"O_{login}", "login": login,
-                "projectV2": lambda info, number: self.project_for(typename, login, number)}
+        return {
+            "__typename": typename,
+            "id": f"O_{login}",
+            "login": login,
+            "projectV2": lambda info, number: self.project_for(typename, login, number),
+        }
 
     def project_for(self, typename: str, login: str, number: int) -> View:
         p = self.world.project
-        if p is None or p.owner != login or p.number != number or \
-                (p.owner_type == "organization") != (typename == "Organization"):
+        if (
+            p is None
+            or p.owner != login
+            or p.number != number
+            or (p.owner_type == "organization") != (typename == "Organization")
+        ):
             raise NotFound(f"Could not resolve to a ProjectV2 with the number {number}.")
         return self.project(p)
 
     def project(self, p: Project) -> View:
         return {
-            "__typename": "ProjectV2", "id": p.id, "number": p.number, "title": p.title, "closed": False,
-            "updatedAt": iso(p.updated_at), "url": f"{HTML_HOST}/orgs/{p.owner}/projects/{p.number}",
-            "field": lambda info, name: self.field(p.field_named(name)) if p.field_named(name) else None,
+            "__typename": "ProjectV2",
+            "id": p.id,
+            "number": p.number,
+            "title": p.title,
+            "closed": False,
+            "updatedAt": iso(p.updated_at),
+            "url": f"{HTML_HOST}/orgs/{p.owner}/projects/{p.number}",
+            "field": lambda info, name: self._field_or_none(p.field_named(name)),
             "fields": lambda info, first=None, after=None, before=None, last=None: connection(
-                p.fields, self.field, "fields", first, after, last),
+                p.fields, self.field, "fields", first, after, last
+            ),
             "items": lambda info, first=None, after=None, before=None, last=None: connection(
-                p.items, self.item, "items", first, after, last),
+                p.items, self.item, "items", first, after, last
+            ),
         }
 
-    def field(self, f: ProjectField | None) -> View | None:
-        if f is None:
-            return None
+    def field(self, f: ProjectField) -> View:
         if f.data_type == "SINGLE_SELECT":
-            return {"__typename": "ProjectV2SingleSelectField", "id": f.id, "name": f.name,
-                    "dataType": f.data_type,
-                    "options": lambda info, names=None: [{"id": oid, "name": name} for oid, name in f.options
-                                                         if names is None or name in names]}
+            return {
+                "__typename": "ProjectV2SingleSelectField",
+                "id": f.id,
+                "name": f.name,
+                "dataType": f.data_type,
+                "options": lambda info, names=None: [
+                    {"id": oid, "name": name} for oid, name in f.options if names is None or name in names
+                ],
+            }
         return {"__typename": "ProjectV2Field", "id": f.id, "name": f.name, "dataType": f.data_type}
+
+    def _field_or_none(self, f: ProjectField | None) -> View | None:
+        return None if f is None else self.field(f)
 
     def item(self, item: ProjectItem) -> View:
         p = self.world.project
         assert p is not None
         issue = self.world.by_node.get(item.content_id)
-        kind = "ISSUE" if issue is not None and not issue.is_pull else "PULL_REQUEST" if issue else "DRAFT_ISSUE"
+        kind = "DRAFT_ISSUE" if issue is None else "PULL_REQUEST" if issue.is_pull else "ISSUE"
         values = self.values(item)
         return {
-            "__typename": "ProjectV2Item", "id": item.id, "isArchived": False, "type": kind,
-            "createdAt": iso(item.created_at), "updatedAt": iso(item.updated_at),
-            "content": self.content(issue) if issue else {"__typename": "DraftIssue", "id": item.content_id,
-                                                          "title": "Draft"},
+            "__typename": "ProjectV2Item",
+            "id": item.id,
+            "isArchived": False,
+            "type": kind,
+            "createdAt": iso(item.created_at),
+            "updatedAt": iso(item.updated_at),
+            "content": self.content(issue)
+            if issue
+            else {"__typename": "DraftIssue", "id": item.content_id, "title": "Draft"},
             "project": lambda info: self.project(p),
             "fieldValues": lambda info, first=None, after=None, before=None, last=None: connection(
-                values, lambda v: v, "fieldValues", first, after, last),
+                values, lambda v: v, "fieldValues", first, after, last
+            ),
             "fieldValueByName": lambda info, name: next(
-                (v for v in values if v["field"]["name"] == name), None),
+                (v for v in values if v["field"]["name"] == name), None
+            ),
         }
 
     def values(self, item: ProjectItem) -> list[View]:
@@ -189,7 +243,11 @@ class Root:
         out: list[View] = []
         issue = self.world.by_node.get(item.content_id)
         for f in p.fields:
-            base = {"id": f"PVTFV_{item.id}_{f.id}", "field": self.field(f), "updatedAt": iso(item.updated_at)}
+            base = {
+                "id": f"PVTFV_{item.id}_{f.id}",
+                "field": self.field(f),
+                "updatedAt": iso(item.updated_at),
+            }
             if f.data_type == "TITLE" and issue is not None:
                 out.append(base | {"__typename": "ProjectV2ItemFieldTextValue", "text": issue.title})
             value = item.values.get(f.id)
@@ -198,42 +256,78 @@ class Root:
             if f.data_type == "NUMBER":
                 out.append(base | {"__typename": "ProjectV2ItemFieldNumberValue", "number": float(value)})
             elif f.data_type == "SINGLE_SELECT":
-                out.append(base | {"__typename": "ProjectV2ItemFieldSingleSelectValue", "optionId": value,
-                                   "name": f.option_name(value)})
+                out.append(
+                    base
+                    | {
+                        "__typename": "ProjectV2ItemFieldSingleSelectValue",
+                        "optionId": value,
+                        "name": f.option_name(value),
+                    }
+                )
             elif f.data_type == "TEXT":
                 out.append(base | {"__typename": "ProjectV2ItemFieldTextValue", "text": str(value)})
         return out
 
     def content(self, issue: Issue) -> View:
         if issue.is_pull:
-            return {"__typename": "PullRequest", "id": issue.node_id, "number": issue.number,
-                    "title": issue.title, "url": issue.html_url}
+            return {
+                "__typename": "PullRequest",
+                "id": issue.node_id,
+                "number": issue.number,
+                "title": issue.title,
+                "url": issue.html_url,
+            }
         repo = self.world.repos[issue.repo]
         milestone = repo.milestones.get(issue.milestone) if issue.milestone else None
         children = self.world.children_of(issue)
         done = sum(1 for c in children if c.state == "closed")
         parent = self.world.issue(*issue.parent) if issue.parent else None
         return {
-            "__typename": "Issue", "id": issue.node_id, "number": issue.number, "title": issue.title,
-            "body": issue.body, "url": issue.html_url, "state": issue.state.upper(),
+            "__typename": "Issue",
+            "id": issue.node_id,
+            "number": issue.number,
+            "title": issue.title,
+            "body": issue.body,
+            "url": issue.html_url,
+            "state": issue.state.upper(),
             "closed": issue.state == "closed",
             "stateReason": lambda info, enableDuplicate=False: self.reason(issue, enableDuplicate),
-            "createdAt": iso(issue.created_at), "updatedAt": iso(issue.updated_at),
+            "createdAt": iso(issue.created_at),
+            "updatedAt": iso(issue.updated_at),
             "closedAt": iso(issue.closed_at),
             "repository": {"id": repo.node_id, "name": repo.name, "nameWithOwner": repo.full_name},
             "author": {"__typename": "User", "id": f"U_{issue.author}", "login": issue.author},
             "labels": lambda info, first=None, after=None, before=None, last=None: connection(
-                issue.labels, lambda n: {"id": repo.labels[n].node_id if n in repo.labels else n, "name": n},
-                "labels", first, after, last),
+                issue.labels,
+                lambda n: {"id": repo.labels[n].node_id if n in repo.labels else n, "name": n},
+                "labels",
+                first,
+                after,
+                last,
+            ),
             "assignees": lambda info, first=None, after=None, before=None, last=None: connection(
-                issue.assignees, lambda login: {"id": f"U_{login}", "login": login}, "assignees", first,
-                after, last),
-            "milestone": None if milestone is None else {
-                "id": milestone.node_id, "number": milestone.number, "title": milestone.title,
-                "state": milestone.state.upper(), "dueOn": iso(milestone.due_on)},
+                issue.assignees,
+                lambda login: {"id": f"U_{login}", "login": login},
+                "assignees",
+                first,
+                after,
+                last,
+            ),
+            "milestone": None
+            if milestone is None
+            else {
+                "id": milestone.node_id,
+                "number": milestone.number,
+                "title": milestone.title,
+                "state": milestone.state.upper(),
+                "dueOn": iso(milestone.due_on),
+            },
             "parent": (lambda info: self.content(parent)) if parent is not None else None,
-            "subIssuesSummary": {"total": len(children), "completed": done,
-                                 "percentCompleted": int(100 * done / len(children)) if children else 0},
+            "subIssuesSummary": {
+                "total": len(children),
+                "completed": done,
+                "percentCompleted": int(100 * done / len(children)) if children else 0,
+            },
         }
 
     @staticmethod
@@ -265,9 +359,12 @@ class Root:
         p.move(item, after)
         self.world.touch_item(item)
         self.on_mutation()
-        return {"clientMutationId": data.get("clientMutationId"),
-                "items": lambda info, first=None, after=None, before=None, last=None: connection(
-                    p.items, self.item, "items", first, after, last)}
+        return {
+            "clientMutationId": data.get("clientMutationId"),
+            "items": lambda info, first=None, after=None, before=None, last=None: connection(
+                p.items, self.item, "items", first, after, last
+            ),
+        }
 
     def set_value(self, data: dict[str, Any]) -> View:
         p = self._project(data["projectId"])
@@ -276,9 +373,9 @@ class Root:
         if f is None:
             raise NotFound(f"Could not resolve to a node with the global id of '{data['fieldId']}'")
         given = {k: v for k, v in (data.get("value") or {}).items() if v is not None}
-        wanted = {"NUMBER": "number", "SINGLE_SELECT": "singleSelectOptionId", "TEXT": "text"}.get(f.data_type)
+        wanted = VALUE_KEYS.get(f.data_type)
         if wanted is None or set(given) != {wanted}:
-            raise GraphQLError(f"The field {f.name} of type {f.data_type} takes exactly one `{wanted}` value.")
+            raise GraphQLError(f"The field {f.name} ({f.data_type}) takes exactly one `{wanted}` value.")
         value = given[wanted]
         if f.data_type == "SINGLE_SELECT" and f.option_name(value) is None:
             raise GraphQLError(f"The single select option Id does not belong to the field {f.name}.")
@@ -295,8 +392,9 @@ class Root:
         item = p.item_for(issue.node_id)
         if item is None:
             now = self.world.now()
-            item = ProjectItem(id=f"PVTI_{issue.node_id}", content_id=issue.node_id, created_at=now,
-                               updated_at=now)
+            item = ProjectItem(
+                id=f"PVTI_{issue.node_id}", content_id=issue.node_id, created_at=now, updated_at=now
+            )
             p.append(item)
             self.world.touch_item(item)
             self.on_mutation()

@@ -14,31 +14,58 @@ DOCS = "https://docs.github.com/rest"
 def user(base: str, login: str) -> dict[str, Any]:
     api = f"{base}/users/{login}"
     return {
-        "login": login, "id": zlib.crc32(login.encode()) % 10_000_000, "node_id": f"U_{login}",
-        "avatar_url": f"{HTML_HOST}/images/{login}.gif", "gravatar_id": "", "url": api,
-        "html_url": f"{HTML_HOST}/{login}", "followers_url": f"{api}/followers",
-        "following_url": f"{api}/following{{/other_user}}", "gists_url": f"{api}/gists{{/gist_id}}",
-        "starred_url": f"{api}/starred{{/owner}}{{/repo}}", "subscriptions_url": f"{api}/subscriptions",
-        "organizations_url": f"{api}/orgs", "repos_url": f"{api}/repos", "events_url": f"{api}/events{{/privacy}}",
-        "received_events_url": f"{api}/received_events", "type": "User", "site_admin": False,
+        "login": login,
+        "id": zlib.crc32(login.encode()) % 10_000_000,
+        "node_id": f"U_{login}",
+        "avatar_url": f"{HTML_HOST}/images/{login}.gif",
+        "gravatar_id": "",
+        "url": api,
+        "html_url": f"{HTML_HOST}/{login}",
+        "followers_url": f"{api}/followers",
+        "following_url": f"{api}/following{{/other_user}}",
+        "gists_url": f"{api}/gists{{/gist_id}}",
+        "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{api}/subscriptions",
+        "organizations_url": f"{api}/orgs",
+        "repos_url": f"{api}/repos",
+        "events_url": f"{api}/events{{/privacy}}",
+        "received_events_url": f"{api}/received_events",
+        "type": "User",
+        "site_admin": False,
     }
 
 
 def label(base: str, repo: Repo, lab: Label) -> dict[str, Any]:
-    return {"id": lab.id, "node_id": lab.node_id, "url": f"{base}/repos/{repo.full_name}/labels/{lab.name}",
-            "name": lab.name, "description": lab.description, "color": lab.color, "default": False}
+    return {
+        "id": lab.id,
+        "node_id": lab.node_id,
+        "url": f"{base}/repos/{repo.full_name}/labels/{lab.name}",
+        "name": lab.name,
+        "description": lab.description,
+        "color": lab.color,
+        "default": False,
+    }
 
 
 def milestone(base: str, world: World, repo: Repo, m: Milestone) -> dict[str, Any]:
     api = f"{base}/repos/{repo.full_name}/milestones/{m.number}"
     issues = [i for i in world.issues.values() if i.repo == repo.full_name and i.milestone == m.number]
     return {
-        "url": api, "html_url": f"{HTML_HOST}/{repo.full_name}/milestone/{m.number}",
-        "labels_url": f"{api}/labels", "id": m.id, "node_id": m.node_id, "number": m.number,
-        "state": m.state, "title": m.title, "description": m.description, "creator": user(base, world.login),
+        "url": api,
+        "html_url": f"{HTML_HOST}/{repo.full_name}/milestone/{m.number}",
+        "labels_url": f"{api}/labels",
+        "id": m.id,
+        "node_id": m.node_id,
+        "number": m.number,
+        "state": m.state,
+        "title": m.title,
+        "description": m.description,
+        "creator": user(base, world.login),
         "open_issues": sum(1 for i in issues if i.state == "open"),
         "closed_issues": sum(1 for i in issues if i.state == "closed"),
-        "created_at": iso(m.created_at), "updated_at": iso(m.updated_at), "closed_at": iso(m.closed_at),
+        "created_at": iso(m.created_at),
+        "updated_at": iso(m.updated_at),
+        "closed_at": iso(m.closed_at),
         "due_on": iso(m.due_on),
     }
 
@@ -47,11 +74,22 @@ def milestone_brief(base: str, world: World, repo: Repo, m: Milestone) -> dict[s
     """The milestone embedded in an issue (counts left at zero so a list stays O(page))."""
     api = f"{base}/repos/{repo.full_name}/milestones/{m.number}"
     return {
-        "url": api, "html_url": f"{HTML_HOST}/{repo.full_name}/milestone/{m.number}",
-        "labels_url": f"{api}/labels", "id": m.id, "node_id": m.node_id, "number": m.number,
-        "state": m.state, "title": m.title, "description": m.description, "creator": user(base, world.login),
-        "open_issues": 0, "closed_issues": 0, "created_at": iso(m.created_at),
-        "updated_at": iso(m.updated_at), "closed_at": iso(m.closed_at), "due_on": iso(m.due_on),
+        "url": api,
+        "html_url": f"{HTML_HOST}/{repo.full_name}/milestone/{m.number}",
+        "labels_url": f"{api}/labels",
+        "id": m.id,
+        "node_id": m.node_id,
+        "number": m.number,
+        "state": m.state,
+        "title": m.title,
+        "description": m.description,
+        "creator": user(base, world.login),
+        "open_issues": 0,
+        "closed_issues": 0,
+        "created_at": iso(m.created_at),
+        "updated_at": iso(m.updated_at),
+        "closed_at": iso(m.closed_at),
+        "due_on": iso(m.due_on),
     }
 
 
@@ -63,26 +101,47 @@ def issue(base: str, world: World, item: Issue) -> dict[str, Any]:
     assignees = [user(base, login) for login in item.assignees]
     m = repo.milestones.get(item.milestone) if item.milestone else None
     out: dict[str, Any] = {
-        "id": item.id, "node_id": item.node_id, "url": api, "repository_url": f"{base}/repos/{item.repo}",
-        "labels_url": f"{api}/labels{{/name}}", "comments_url": f"{api}/comments",
-        "events_url": f"{api}/events", "html_url": item.html_url, "number": item.number,
-        "state": item.state, "state_reason": item.state_reason, "title": item.title, "body": item.body,
+        "id": item.id,
+        "node_id": item.node_id,
+        "url": api,
+        "repository_url": f"{base}/repos/{item.repo}",
+        "labels_url": f"{api}/labels{{/name}}",
+        "comments_url": f"{api}/comments",
+        "events_url": f"{api}/events",
+        "html_url": item.html_url,
+        "number": item.number,
+        "state": item.state,
+        "state_reason": item.state_reason,
+        "title": item.title,
+        "body": item.body,
         "user": user(base, item.author),
         "labels": [label(base, repo, repo.labels[n]) for n in item.labels if n in repo.labels],
-        "assignee": assignees[0] if assignees else None, "assignees": assignees,
+        "assignee": assignees[0] if assignees else None,
+        "assignees": assignees,
         "milestone": milestone_brief(base, world, repo, m) if m else None,
-        "locked": False, "active_lock_reason": None, "comments": len(item.comments),
-        "closed_at": iso(item.closed_at), "created_at": iso(item.created_at),
-        "updated_at": iso(item.updated_at), "author_association": "MEMBER",
-        "sub_issues_summary": {"total": len(children), "completed": done,
-                               "percent_completed": int(100 * done / len(children)) if children else 0},
+        "locked": False,
+        "active_lock_reason": None,
+        "comments": len(item.comments),
+        "closed_at": iso(item.closed_at),
+        "created_at": iso(item.created_at),
+        "updated_at": iso(item.updated_at),
+        "author_association": "MEMBER",
+        "sub_issues_summary": {
+            "total": len(children),
+            "completed": done,
+            "percent_completed": int(100 * done / len(children)) if children else 0,
+        },
     }
     if item.parent is not None:
         out["parent_issue_url"] = f"{base}/repos/{item.parent[0]}/issues/{item.parent[1]}"
     if item.is_pull:
         pulls = f"{base}/repos/{item.repo}/pulls/{item.number}"
-        out["pull_request"] = {"url": pulls, "html_url": item.html_url, "diff_url": f"{item.html_url}.diff",
-                               "patch_url": f"{item.html_url}.patch"}
+        out["pull_request"] = {
+            "url": pulls,
+            "html_url": item.html_url,
+            "diff_url": f"{item.html_url}.diff",
+            "patch_url": f"{item.html_url}.patch",
+        }
         out["draft"] = False
     out.update(item.raw)
     return out
@@ -91,10 +150,15 @@ def issue(base: str, world: World, item: Issue) -> dict[str, Any]:
 def comment(base: str, world: World, item: Issue, data: dict[str, Any]) -> dict[str, Any]:
     api = f"{base}/repos/{item.repo}/issues/comments/{data['id']}"
     return {
-        "id": data["id"], "node_id": f"IC_{data['id']}", "url": api,
-        "html_url": f"{item.html_url}#issuecomment-{data['id']}", "body": data["body"],
-        "user": user(base, world.login), "created_at": iso(data["created_at"]),
-        "updated_at": iso(data["created_at"]), "issue_url": f"{base}/repos/{item.repo}/issues/{item.number}",
+        "id": data["id"],
+        "node_id": f"IC_{data['id']}",
+        "url": api,
+        "html_url": f"{item.html_url}#issuecomment-{data['id']}",
+        "body": data["body"],
+        "user": user(base, world.login),
+        "created_at": iso(data["created_at"]),
+        "updated_at": iso(data["created_at"]),
+        "issue_url": f"{base}/repos/{item.repo}/issues/{item.number}",
         "author_association": "MEMBER",
     }
 
@@ -102,12 +166,22 @@ def comment(base: str, world: World, item: Issue, data: dict[str, Any]) -> dict[
 def repository(base: str, world: World, repo: Repo) -> dict[str, Any]:
     api = f"{base}/repos/{repo.full_name}"
     return {
-        "id": repo.id, "node_id": repo.node_id, "name": repo.name, "full_name": repo.full_name,
-        "private": False, "owner": user(base, repo.owner) | {"type": "Organization"},
-        "html_url": f"{HTML_HOST}/{repo.full_name}", "url": api, "issues_url": f"{api}/issues{{/number}}",
-        "labels_url": f"{api}/labels{{/name}}", "milestones_url": f"{api}/milestones{{/number}}",
-        "has_issues": True, "has_projects": True, "open_issues_count": sum(
-            1 for i in world.issues.values() if i.repo == repo.full_name and i.state == "open"),
+        "id": repo.id,
+        "node_id": repo.node_id,
+        "name": repo.name,
+        "full_name": repo.full_name,
+        "private": False,
+        "owner": user(base, repo.owner) | {"type": "Organization"},
+        "html_url": f"{HTML_HOST}/{repo.full_name}",
+        "url": api,
+        "issues_url": f"{api}/issues{{/number}}",
+        "labels_url": f"{api}/labels{{/name}}",
+        "milestones_url": f"{api}/milestones{{/number}}",
+        "has_issues": True,
+        "has_projects": True,
+        "open_issues_count": sum(
+            1 for i in world.issues.values() if i.repo == repo.full_name and i.state == "open"
+        ),
     }
 
 

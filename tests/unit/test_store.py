@@ -23,7 +23,7 @@ def store(tmp_path: Path) -> Store:
 
 def test_migrations_are_named_and_applied_once(tmp_path: Path) -> None:
     first = Store(tmp_path / "m.db")
-    assert [r["name"] for r in first.db["_migrations"].rows] == ["001_initial"]
+    assert [r["name"] for r in first.db["_migrations"].rows] == ["001_initial", "002_journal_scope"]
     first.close()
     assert Store(tmp_path / "m.db").migrate() == []
 

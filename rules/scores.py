@@ -1,0 +1,142 @@
+"""What the engine produces: one :class:`ItemScore` per ranked item and the :class:`RankResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rules.capacity import CapacityLine
+from rules.expressions import Compiled
+from rules.frameworks import Input
+from rules.inputs import Facts, evidence_of
+from sync.model import Item
+
+
+@dataclass(frozen=True)
+class InputRule:
+    spec: Input
+    compiled: Compiled
+
+
+@dataclass
+class InputValue:
+    name: str
+    value: float
+    expression: str
+    imputed: bool
+    sources: dict[str, Any] = field(default_factory=dict)
+
+
+class ItemScore:
+    """One ranked item. Built for every open item of a run, so it sets few attributes (the rest are class
+    defaults until an adjustment, a theme or the ranking changes them) and computes the views an
+    explanation needs (inputs with their sources, evidence, effort) only when asked."""
+
+    adjustments: Sequence[str] = ()
+    dormant_themes: Sequence[str] = ()
+    pin: str | None = None
+    theme_weight: float = 1.0
+    rank: int = 0
+    fits_next_cycle: bool | None = None
+    group: tuple[str, ...] = ()
+    scored_by: str | None = None  # the mirror whose score the group took, when not this item
+
+    def __init__(
+        self,
+        item: Item,
+        score: float,
+        base_score: float,
+        framework: str,
+        rules: tuple[InputRule, ...],
+        values: list[float],
+        imputed: list[bool],
+        names: dict[str, Any] | None,
+        facts: Facts,
+        themes: list[str],
+        errors: list[str],
+    ) -> None:
+        self.item = item
+        self.score = score
+        self.base_score = base_score  # before adjustments and themes
+        self.framework = framework
+        self.rules = rules
+        self.values = values
+        self.imputed = imputed
+        self._names = names
+        self.facts = facts
+        self.themes = themes
+        self.errors = errors
+
+    def __repr__(self) -> str:
+        return f"ItemScore({self.key}, score={self.score}, rank={self.rank})"
+
+    @property
+    def uid(self) -> str:
+        return self.item.uid
+
+    @property
+    def key(self) -> str:
+        return self.item.key
+
+    @property
+    def title(self) -> str:
+        return self.item.title
+
+    @property
+    def source(self) -> str:
+        return self.item.source
+
+    @property
+    def status(self) -> str:
+        return self.item.status
+
+    @property
+    def status_category(self) -> str:
+        return self.item.status_category
+
+    @property
+    def container(self) -> str:
+        return self.item.container or ""
+
+    @property
+    def names(self) -> dict[str, Any]:
+        """The names the item's inputs read (computed again when the run did not keep them)."""
+        if self._names is None:
+            wanted = frozenset(n for rule in self.rules for n in rule.compiled.names)
+            self._names = self.facts.builder(wanted)(self.item, self.facts)
+        return self._names
+
+    @property
+    def effort(self) -> float:
+        return self.facts.effort(self.item)
+
+    @property
+    def inputs(self) -> list[InputValue]:
+        """Each input with its value, its expression, whether it was imputed, and the names it read."""
+        return [
+            InputValue(
+                rule.spec.name,
+                value,
+                rule.spec.expression,
+                imputed,
+                {n: self.names.get(n) for n in sorted(rule.compiled.names)},
+            )
+            for rule, value, imputed in zip(self.rules, self.values, self.imputed, strict=True)
+        ]
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        return evidence_of(self.item, self.facts)
+
+
+@dataclass
+class RankResult:
+    scores: list[ItemScore]
+    excluded: list[str]
+    errors: list[str]
+    capacity: dict[str, CapacityLine] = field(default_factory=dict)
+
+    def next_cycle(self) -> list[ItemScore]:
+        """The ranked items above their container's cut line."""
+        return [s for s in self.scores if s.fits_next_cycle]

@@ -1,0 +1,152 @@
+"""/healthz verdicts, the Prometheus text format of /metrics, and the backoff schedule."""
+
+from __future__ import annotations
+
+import re
+
+from sync.daemon import MAX_BACKOFF, Backoff, backoff_delay
+from sync.metrics import Live, Metrics
+
+SAMPLE = re.compile(r'^([a-z_:][a-z0-9_:]*)(\{([a-z_]+="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+]+|\+Inf|-Inf|NaN)$')
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_health_is_ok_only_when_every_connection_is_fresh() -> None:
+    clock = Clock()
+    metrics = Metrics({"jira": (60, 300), "zendesk": (60, 600)}, clock=clock)
+    ok, body = metrics.health()
+    assert not ok and body["status"] == "unhealthy"
+    assert "jira: never synced" in body["reasons"] and "zendesk: never synced" in body["reasons"]
+
+    metrics.record_cycle("jira", ok=True, error=None, pulled=5, changed=5, duration=0.2)
+    metrics.seed_last_success("zendesk", clock.now - 100)
+    ok, body = metrics.health()
+    assert ok and body == {
+        "status": "ok",
+        "reasons": [],
+        "connections": {
+            "jira": {
+                "ok": True,
+                "age_seconds": 0.0,
+                "staleness_seconds": 300,
+                "consecutive_failures": 0,
+                "last_error": None,
+            },
+            "zendesk": {
+                "ok": True,
+                "age_seconds": 100.0,
+                "staleness_seconds": 600,
+                "consecutive_failures": 0,
+                "last_error": None,
+            },
+        },
+    }
+
+    clock.now += 400  # jira (300 s allowed) is stale now; zendesk (600 s) is not
+    metrics.record_cycle(
+        "jira", ok=False, error="RetriableError: 503 from the server", pulled=0, changed=0, duration=1.0
+    )
+    ok, body = metrics.health()
+    assert not ok
+    assert body["reasons"] == [
+        "jira: last successful sync 400s ago (allowed 300s)",
+        "jira: last error: RetriableError: 503 from the server",
+    ]
+    assert body["connections"]["jira"]["consecutive_failures"] == 1
+    assert body["connections"]["zendesk"]["ok"]
+
+
+def test_errors_are_redacted_before_they_are_kept(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ACME_API_TOKEN", "s3cr3t-value-42")
+    metrics = Metrics({"jira": (60, 1)}, clock=Clock())
+    metrics.record_cycle(
+        "jira", ok=False, error="401 with s3cr3t-value-42 and token=abc", pulled=0, changed=0, duration=0.1
+    )
+    _, body = metrics.health()
+    text = str(body)
+    assert "s3cr3t-value-42" not in text and "token=abc" not in text and "***" in text
+
+
+def parse(text: str) -> dict[str, float]:
+    """Every line is a HELP, a TYPE or a valid sample; returns samples by their full name and labels."""
+    samples: dict[str, float] = {}
+    typed: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            continue
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            assert kind in ("counter", "gauge", "histogram"), line
+            typed.add(name)
+            continue
+        match = SAMPLE.match(line)
+        assert match, f"not a valid sample line: {line!r}"
+        family = re.sub(r"_(bucket|sum|count)$", "", match.group(1))
+        assert match.group(1) in typed or family in typed, f"sample before its TYPE: {line}"
+        key, value = line.rsplit(" ", 1)
+        samples[key] = float(value)
+    assert text.endswith("\n")
+    return samples
+
+
+def test_metrics_render_in_the_prometheus_text_format() -> None:
+    metrics = Metrics({"jira": (60, 300), 'we"ird\\name': (60, 300)}, clock=Clock())
+    for duration in (0.05, 0.3, 7.0):
+        metrics.record_cycle("jira", ok=True, error=None, pulled=10, changed=2, duration=duration)
+    metrics.record_push({"jira": {"applied": 3, "failed": 1, "already": 0}, "unknown": {"applied": 9}})
+    metrics.record_outbox({"jira": 4})
+    text = metrics.render(
+        {
+            "jira": Live(requests=12, rate_limit_remaining=88.0),
+            'we"ird\\name': Live(requests=0, rate_limit_remaining=None),
+        }
+    )
+    samples = parse(text)
+    assert samples["rankbridge_cycles_total"] == 3
+    assert samples['rankbridge_connection_cycles_total{connection="jira"}'] == 3
+    assert samples['rankbridge_items_pulled_total{connection="jira"}'] == 30
+    assert samples['rankbridge_requests_total{connection="jira"}'] == 12
+    assert samples['rankbridge_rate_limit_remaining{connection="jira"}'] == 88
+    assert samples['rankbridge_ops_applied_total{connection="jira"}'] == 3
+    assert samples['rankbridge_ops_failed_total{connection="jira"}'] == 1
+    assert samples['rankbridge_outbox_depth{connection="jira"}'] == 4
+    assert samples['rankbridge_last_success_timestamp_seconds{connection="jira"}'] == 1_000_000
+    assert samples['rankbridge_connection_cycles_total{connection="we\\"ird\\\\name"}'] == 0
+    assert 'rankbridge_rate_limit_remaining{connection="we' not in text  # not exposed: nothing known
+    buckets = [
+        (k, v)
+        for k, v in samples.items()
+        if k.startswith('rankbridge_run_duration_seconds_bucket{connection="jira"')
+    ]
+    counts = [v for _, v in buckets]
+    assert counts == sorted(counts) and counts[-1] == 3 and buckets[-1][0].endswith('le="+Inf"}')
+    assert samples['rankbridge_run_duration_seconds_bucket{connection="jira",le="0.1"}'] == 1
+    assert samples['rankbridge_run_duration_seconds_count{connection="jira"}'] == 3
+    assert abs(samples['rankbridge_run_duration_seconds_sum{connection="jira"}'] - 7.35) < 1e-9
+
+
+def test_backoff_doubles_up_to_a_cap_and_resets_on_success() -> None:
+    assert [backoff_delay(n, 10) for n in range(6)] == [0, 10, 20, 40, 80, 160]
+    assert backoff_delay(30, 10) == MAX_BACKOFF
+    assert backoff_delay(3, 7200) == 7200  # never shorter than the interval itself
+
+    clock = Clock(0.0)
+    backoff = Backoff(clock=clock)
+    assert backoff.due("jira")
+    assert backoff.failed("jira", 10) == 10
+    clock.now = 9.9  # the next scheduled run (at 10) goes ahead after one failure
+    assert backoff.due("jira")
+    assert backoff.failed("jira", 10) == 20  # at 9.9: skip the run at ~19.9, take the one at ~29.9
+    clock.now = 19.9
+    assert not backoff.due("jira")
+    clock.now = 29.9
+    assert backoff.due("jira") and backoff.due("github")
+    backoff.succeeded("jira")
+    assert backoff.failures == {} and backoff.due("jira")

@@ -1,0 +1,222 @@
+"""The GitHub connector against its emulator over real HTTP: pulls, cursors, writes, verify, errors."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connectors.errors import AuthError, RateLimited, SkippableError
+from connectors.github import GithubConfig, GithubConnector
+from connectors.github.write import shows_order
+from sandbox.github import GithubEmulator
+from sync.model import Op, OpKind
+
+GithubFactory = Callable[..., GithubConnector]
+
+
+def pull_all(
+    connector: GithubConnector, cursors: dict[str, str | None] | None = None
+) -> dict[str, list[dict]]:
+    cursors = cursors if cursors is not None else {}
+    out: dict[str, list[dict]] = {}
+    started = datetime.now(UTC)
+    for stream in connector.streams():
+        out[stream] = []
+        for page in connector.pull(stream, cursors.get(stream), started):
+            out[stream].extend(page.payloads)
+            if page.cursor is not None:
+                cursors[stream] = page.cursor
+    return out
+
+
+def faults(emulator: GithubEmulator, spec: dict) -> None:
+    """Set faults through the emulator's control endpoint, as a test or a person would."""
+    request = urllib.request.Request(
+        emulator.base_url + "/_sandbox/faults", data=json.dumps(spec).encode(), method="POST"
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+def op(kind: str, payload: dict, key: str = "k") -> Op:
+    return Op("gh", kind, "scope", payload, {}, "test", key)
+
+
+def test_construction_sends_nothing(connector: GithubConnector, emulator: GithubEmulator) -> None:
+    assert connector.request_count() == 0 and emulator.log == []
+    assert connector.streams() == ["issues:acme/api", "issues:acme/app", "project"]
+
+
+def test_first_pull_skips_pull_requests_and_reads_the_board(
+    connector: GithubConnector, emulator: GithubEmulator
+) -> None:
+    pulled = pull_all(connector)
+    issues = [p for s, rows in pulled.items() if s.startswith("issues:") for p in rows]
+    assert len(issues) == sum(1 for i in emulator.world.issues.values() if not i.is_pull)
+    assert not any("pull_request" in p for p in issues)
+    board = [connector.normalize("project", p).items[0] for p in pulled["project"]]
+    assert [i.native_id for i in sorted(board, key=connector.order_key)] == [i.key for i in emulator.board()]
+    assert all("project_item_id" in i.fields for i in board)
+    assert connector.scope_of(board[0]) == "project:acme/1"
+    lists = [r for r in emulator.log if r["path"].endswith("/issues")]
+    assert all(r["query"]["since"][0].endswith("Z") for r in lists if "since" in r["query"])
+
+
+def test_noop_repull_costs_one_request_per_stream_then_304s(
+    connector: GithubConnector, emulator: GithubEmulator
+) -> None:
+    cursors: dict[str, str | None] = {}
+    pull_all(connector, cursors)
+    for _ in range(2):
+        emulator.log.clear()
+        pull_all(connector, cursors)
+        assert len(emulator.log) == len(connector.streams()), emulator.log
+    statuses = sorted(r["status"] for r in emulator.log)
+    assert statuses == [200, 304, 304]  # the board (GraphQL) and two unchanged repositories
+    assert all(json.loads(c or "{}") for c in cursors.values())
+
+
+def test_cursor_never_passes_run_start_and_changes_come_back(
+    connector: GithubConnector, emulator: GithubEmulator
+) -> None:
+    past = datetime(2025, 3, 1, tzinfo=UTC)
+    pages = list(connector.pull("issues:acme/app", None, past))
+    assert json.loads(pages[-1].cursor or "{}")["since"] <= "2025-03-01T00:00:00Z"
+    cursors: dict[str, str | None] = {}
+    pull_all(connector, cursors)
+    emulator.edit({"key": "acme/app#2", "set": {"title": "Renamed by a person"}})
+    again = pull_all(connector, cursors)
+    assert [p["title"] for p in again["issues:acme/app"] if p["number"] == 2] == ["Renamed by a person"]
+
+
+def test_rank_writes_one_mutation_per_moved_item(
+    connector: GithubConnector, emulator: GithubEmulator
+) -> None:
+    order = connector.current_order("project:acme/1")
+    emulator.log.clear()
+    last, first, second = order[-1], order[0], order[1]
+    moved = op(OpKind.RANK, {"items": [last], "after": first, "before": None, "ranks": {}})
+    top = op(OpKind.RANK, {"items": [second], "after": None, "before": first, "ranks": {}}, "k2")
+    assert connector.apply(moved).ok and connector.apply(top).ok
+    assert [i.key for i in emulator.board()][:3] == [second, first, last]
+    names = [r["operation"]["name"] for r in emulator.log if r["mutating"]]
+    assert names == ["UpdateItemPosition", "UpdateItemPosition"]
+    assert connector.verify([moved, top]) == {"k": True, "k2": True}
+    emulator.edit({"key": last, "move": {"after": None}})
+    assert connector.verify([moved]) == {"k": False}
+
+
+def test_score_field_and_status_writes_then_verify(
+    connector: GithubConnector, emulator: GithubEmulator
+) -> None:
+    target = connector.current_order("project:acme/1")[0]
+    score = op(OpKind.FIELD, {"item": target, "field": "score", "value": 87.25}, "score")
+    close = op(OpKind.STATUS, {"item": target, "category": "canceled"}, "close")
+    assert connector.apply(score).ok and connector.apply(close).ok
+    state = {i["key"]: i for i in emulator.state()["items"]}[target]
+    assert state["fields"]["Priority score"] == 87.25 and state["status_category"] == "canceled"
+    assert connector.verify([score, close]) == {"score": True, "close": True}
+    reopen = op(OpKind.STATUS, {"item": target, "category": "todo"}, "reopen")
+    assert connector.verify([reopen]) == {"reopen": False}
+    assert connector.apply(reopen).ok and connector.verify([reopen]) == {"reopen": True}
+
+
+def test_status_into_the_project_status_field(
+    make_connector: GithubFactory, emulator: GithubEmulator
+) -> None:
+    connector = make_connector(status_field="Status")
+    target = connector.current_order("project:acme/1")[0]
+    started = op(OpKind.STATUS, {"item": target, "category": "in_progress"}, "s")
+    assert connector.apply(started).ok and connector.verify([started]) == {"s": True}
+    assert {i["key"]: i for i in emulator.state()["items"]}[target]["fields"]["Status"] == "In Progress"
+
+
+def test_add_missing_puts_issues_on_the_board(
+    make_connector: GithubFactory, emulator: GithubEmulator
+) -> None:
+    connector = make_connector(add_missing=True)
+    outside = next(
+        i for i in emulator.state()["items"] if i["order"] is None and i["status_category"] == "todo"
+    )
+    first = connector.current_order("project:acme/1")[0]
+    placed = op(OpKind.RANK, {"items": [outside["key"]], "after": first, "before": None, "ranks": {}})
+    assert connector.apply(placed).ok
+    assert [i.key for i in emulator.board()][1] == outside["key"]
+
+
+def test_comments_and_labels(connector: GithubConnector, emulator: GithubEmulator) -> None:
+    note = op(OpKind.COMMENT, {"item": "acme/app#1", "body": "Linked work is done.", "public": False}, "c")
+    tags = op(OpKind.TAGS, {"items": ["acme/app#1", "acme/app#2"], "tags": ["customer-request"]}, "t")
+    assert connector.apply(note).ok and connector.apply(tags).ok
+    assert connector.verify([note, tags]) == {"c": True, "t": True}
+    assert "customer-request" in emulator.world.issue("acme/app", 2).labels  # type: ignore[union-attr]
+
+
+def test_rate_limits_and_server_errors_are_retried(
+    connector: GithubConnector, emulator: GithubEmulator
+) -> None:
+    faults(emulator, {"rate_limit_rate": 0.5, "error_rate": 0.5, "retry_after": 1, "remaining": 3, "seed": 4})
+    pulled = pull_all(connector)
+    assert pulled["issues:acme/app"]
+    assert {r["status"] for r in emulator.log[:3]} <= {429, 500} and connector.policy.retries >= 3
+
+
+def test_a_long_retry_after_stops_with_rate_limited(
+    connector: GithubConnector, emulator: GithubEmulator
+) -> None:
+    faults(emulator, {"rate_limit_rate": 1.0, "retry_after": 30, "remaining": 1})
+    with pytest.raises(RateLimited):
+        list(connector.pull("issues:acme/app", None, datetime.now(UTC)))
+
+
+def test_bad_token_is_an_auth_error_without_the_secret(make_connector: GithubFactory) -> None:
+    connector = make_connector(token="ghp_wrong_secret_value")
+    with pytest.raises(AuthError) as caught:
+        list(connector.pull("issues:acme/app", None, datetime.now(UTC)))
+    assert "401" in str(caught.value) and "ghp_wrong_secret_value" not in str(caught.value)
+    assert connector.check()["ok"] is False
+
+
+def test_malformed_payload_is_skippable(connector: GithubConnector, emulator: GithubEmulator) -> None:
+    emulator.edit({"key": "acme/app#3", "raw": {"updated_at": "not a time"}})
+    payloads = pull_all(connector)["issues:acme/app"]
+    bad = next(p for p in payloads if p["number"] == 3)
+    with pytest.raises(SkippableError):
+        connector.normalize("issues:acme/app", bad)
+
+
+def test_check_reports_user_and_budget(connector: GithubConnector) -> None:
+    report = connector.check()
+    assert report["ok"] and report["user"] == "octocat" and report["rate_limit_remaining"] > 0
+
+
+def test_pacer_sees_rate_limit_headers(connector: GithubConnector) -> None:
+    list(connector.pull("issues:acme/app", None, datetime.now(UTC) + timedelta(seconds=1)))
+    state = connector.policy.pacer.state
+    assert state.limit and state.remaining is not None and state.reset_at
+
+
+def test_mutations_are_spaced_by_min_write_interval(
+    make_connector: GithubFactory, emulator: GithubEmulator
+) -> None:
+    connector = make_connector(policy={"base_wait": 0.01, "max_wait": 5.0, "min_write_interval": 0.2})
+    assert GithubConfig(url="http://x", token="t", repos=["a/b"]).policy.min_write_interval == 1.0
+    order = connector.current_order("project:acme/1")
+    moves = [
+        op(OpKind.RANK, {"items": [n], "after": None, "before": None, "ranks": {}}, n) for n in order[3:6]
+    ]
+    for move in moves:
+        assert connector.apply(move).ok
+    times = [r["time"] for r in emulator.log if r["mutating"]]
+    assert len(times) == 3 and all(b - a >= 0.19 for a, b in itertools.pairwise(times))
+
+
+def test_verify_of_a_top_run_allows_its_chained_chunks() -> None:
+    assert shows_order(["a", "b", "X", "c"], ["a"], None, "X")  # "b" was chained after "a" by the next op
+    assert shows_order(["a", "b", "X"], ["b"], "a", None)
+    assert not shows_order(["X", "a"], ["a"], None, "X")
+    assert not shows_order(["a", "c", "b"], ["b"], "a", None)
