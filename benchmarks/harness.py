@@ -30,8 +30,9 @@ class Bench:
 
 
 @contextmanager
-def bench(services: list[str], items: int = ITEMS, seed: int = 5,
-          extra: dict[str, Any] | None = None) -> Iterator[Bench]:
+def bench(
+    services: list[str], items: int = ITEMS, seed: int = 5, extra: dict[str, Any] | None = None
+) -> Iterator[Bench]:
     box = Sandbox.start(services, items=items, seed=seed)
     os.environ[TOKEN_ENV] = box.token
     with tempfile.TemporaryDirectory() as tmp:

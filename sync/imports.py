@@ -37,7 +37,9 @@ def offline_config(model: type[ConnectionConfig], service: str) -> ConnectionCon
         if name in values or not field.is_required():
             continue
         annotation = str(field.annotation)
-        values[name] = [] if "list" in annotation else "offline" if "Secret" not in annotation else "offline-import"
+        values[name] = (
+            [] if "list" in annotation else "offline" if "Secret" not in annotation else "offline-import"
+        )
     return model.model_validate(values)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path

@@ -24,7 +24,7 @@ from connectors.linear.normalize import CATEGORY_STATE_TYPE, STATE_TYPES
 from sync.model import Op, OpKind, OpResult
 
 OPEN_FILTER = {"type": {"nin": ["completed", "canceled", "duplicate"]}}
-VERIFY_BATCH = 100
+VERIFY_BATCH = 50  # issue_states costs ~125 complexity points per issue; Linear refuses > 10,000
 
 
 @dataclass

@@ -59,15 +59,18 @@ def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
 
 
 @pytest.fixture(params=SERVICES)
-def big_world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def big_world(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
     w = make_world(request.param, tmp_path, monkeypatch, items=250)
     yield w
     w.box.stop()
 
 
 @pytest.fixture(params=ORDERED)
-def ordered_world(request: pytest.FixtureRequest, tmp_path: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def ordered_world(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
     w = make_world(request.param, tmp_path, monkeypatch)
     yield w
     w.box.stop()

@@ -20,15 +20,21 @@ from tests.contract.conftest import World
 def store_keys(world: World) -> dict[str, dict[str, object]]:
     store = Store(world.store_path)
     try:
-        return {i.key: {"title": i.title, "status_category": i.status_category}
-                for i in store.items(world.service) if i.kind != "feedback" or world.service == "zendesk"}
+        return {
+            i.key: {"title": i.title, "status_category": i.status_category}
+            for i in store.items(world.service)
+            if i.kind != "feedback" or world.service == "zendesk"
+        }
     finally:
         store.close()
 
 
 def emulator_keys(world: World) -> dict[str, dict[str, object]]:
-    return {i["key"]: {"title": i["title"], "status_category": i["status_category"]}
-            for i in world.state_items() if not i.get("deleted")}
+    return {
+        i["key"]: {"title": i["title"], "status_category": i["status_category"]}
+        for i in world.state_items()
+        if not i.get("deleted")
+    }
 
 
 def test_first_sync_stores_what_the_tracker_has(world: World) -> None:
@@ -68,12 +74,18 @@ def test_rank_write_makes_tracker_order_equal_the_unified_ranking(ordered_world:
             ranked = [n for n in live if f"{world.service}:{n}" in scores]
             assert ranked == sorted(ranked, key=lambda n: scores[f"{world.service}:{n}"]), scope
         rank_ops = [o for o in report.plan.ops if o.kind == "rank"] if report.plan else []
-        assert sum(len(o.payload["items"]) for o in rank_ops) <= report.plan.naive_rank_writes if report.plan else True
+        assert (
+            sum(len(o.payload["items"]) for o in rank_ops) <= report.plan.naive_rank_writes
+            if report.plan
+            else True
+        )
 
 
 def test_status_rule_write_reaches_the_tracker(world: World) -> None:
     target = next(i for i in world.state_items() if i["status_category"] not in ("done", "canceled"))
-    world.box.edit(world.service, {"key": target["key"], "set": {"labels": [*target.get("labels", []), "rb-close"]}})
+    world.box.edit(
+        world.service, {"key": target["key"], "set": {"labels": [*target.get("labels", []), "rb-close"]}}
+    )
     with world.engine() as engine:
         report = engine.sync()
     assert report.push is not None and not report.push.errors, report.push.errors if report.push else None
@@ -94,8 +106,10 @@ def test_score_field_written_then_stable(world: World) -> None:
 
 
 def test_rate_limits_and_server_errors_are_retried(world: World) -> None:
-    world.box.faults(world.service, {"rate_limit_rate": 0.5, "error_rate": 0.5, "retry_after": 1,
-                                     "remaining": 3, "seed": 4})
+    world.box.faults(
+        world.service,
+        {"rate_limit_rate": 0.5, "error_rate": 0.5, "retry_after": 1, "remaining": 3, "seed": 4},
+    )
     with world.engine() as engine:
         report = engine.pull()
     assert not report.failed, report.failed
@@ -104,7 +118,9 @@ def test_rate_limits_and_server_errors_are_retried(world: World) -> None:
     assert emulator_keys(world).keys() <= store_keys(world).keys()
 
 
-def test_bad_token_is_a_clear_auth_error_without_the_secret(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_token_is_a_clear_auth_error_without_the_secret(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RANKBRIDGE_SANDBOX_TOKEN", "wrong-token-value-123")
     with world.engine() as engine:
         report = engine.pull()
@@ -118,8 +134,9 @@ def test_pull_killed_midway_resumes_to_the_same_state(big_world: World) -> None:
     world = big_world
     world.box.faults(world.service, {"latency": 0.15})
     env = {**os.environ, "RANKBRIDGE_CONFIG": str(world.config_path)}
-    process = subprocess.Popen([sys.executable, "-m", "cli", "pull"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "pull"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 20
     while time.time() < deadline and not _has_cursor(world):
         time.sleep(0.05)
@@ -132,7 +149,8 @@ def test_pull_killed_midway_resumes_to_the_same_state(big_world: World) -> None:
     assert emulator_keys(world).items() <= store_keys(world).items()
     connection = sqlite3.connect(world.store_path)
     duplicates = connection.execute(
-        "select key, count(*) from items where connection = ? group by key having count(*) > 1", [world.service]
+        "select key, count(*) from items where connection = ? group by key having count(*) > 1",
+        [world.service],
     ).fetchall()
     assert duplicates == []
 

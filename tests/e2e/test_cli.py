@@ -28,8 +28,17 @@ def box() -> Iterator[Sandbox]:
 @pytest.fixture
 def config(box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(TOKEN_ENV, box.token)
-    rules = {"status": {"rules": [{"name": "shipped", "when": "kind == 'feedback' and linked_all_done",
-                                   "comment": "Shipped {linked_keys}"}]}}
+    rules = {
+        "status": {
+            "rules": [
+                {
+                    "name": "shipped",
+                    "when": "kind == 'feedback' and linked_all_done",
+                    "comment": "Shipped {linked_keys}",
+                }
+            ]
+        }
+    }
     return box.write_config(tmp_path / "rankbridge.toml", tmp_path / "store.db", rules)
 
 
@@ -93,14 +102,29 @@ def test_import_replays_saved_payloads_offline(tmp_path: Path, monkeypatch: pyte
     config = tmp_path / "rankbridge.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "imported.db"}"\n')
     payloads = tmp_path / "jira.json"
-    payloads.write_text(json.dumps({"issues": [
-        {"id": "10001", "key": "ENG-1", "self": "https://x/rest/api/3/issue/10001",
-         "fields": {"summary": "Imported", "status": {"name": "To Do", "id": "1",
-                                                      "statusCategory": {"key": "new"}},
-                    "updated": "2026-01-02T03:04:05.000+0000", "created": "2026-01-01T00:00:00.000+0000",
-                    "issuetype": {"name": "Story"}, "project": {"key": "ENG"}, "labels": []}},
-        {"id": "10002", "key": "ENG-2"},
-    ]}))
+    payloads.write_text(
+        json.dumps(
+            {
+                "issues": [
+                    {
+                        "id": "10001",
+                        "key": "ENG-1",
+                        "self": "https://x/rest/api/3/issue/10001",
+                        "fields": {
+                            "summary": "Imported",
+                            "status": {"name": "To Do", "id": "1", "statusCategory": {"key": "new"}},
+                            "updated": "2026-01-02T03:04:05.000+0000",
+                            "created": "2026-01-01T00:00:00.000+0000",
+                            "issuetype": {"name": "Story"},
+                            "project": {"key": "ENG"},
+                            "labels": [],
+                        },
+                    },
+                    {"id": "10002", "key": "ENG-2"},
+                ]
+            }
+        )
+    )
     result = run(config, "import", "jira", str(payloads))
     assert result.exit_code == 0, result.output
     assert "imported 1 item(s)" in result.output and "1 quarantined" in result.output

@@ -18,8 +18,9 @@ def order(world_state: dict[str, object]) -> list[str]:
 
 
 @pytest.mark.parametrize("service", ORDERED)
-def test_undo_restores_the_order_before_the_push(service: str, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_undo_restores_the_order_before_the_push(
+    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     world = make_world(service, tmp_path, monkeypatch, items=25)
     try:
         runner = CliRunner()
@@ -32,6 +33,7 @@ def test_undo_restores_the_order_before_the_push(service: str, tmp_path: Path,
         assert runner.invoke(main, ["--config", str(world.config_path), "pull"]).exit_code == 0
         result = runner.invoke(main, ["--config", str(world.config_path), "undo", str(push_run), "--yes"])
         assert result.exit_code == 0, result.output
-        assert order(world.box.state(service)) == before
+        # Issues the sync added to a GitHub project stay on it; the others are back in their old order.
+        assert [key for key in order(world.box.state(service)) if key in before] == before
     finally:
         world.box.stop()

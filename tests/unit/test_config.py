@@ -8,8 +8,13 @@ from click.testing import CliRunner
 from cli import main
 from sync.config import ConfigError, load, parse
 
-JIRA = {"type": "jira", "url": "https://x.atlassian.net", "email": "a@b.c", "token": "${JIRA_TOKEN}",
-        "jql": "project = ENG"}
+JIRA = {
+    "type": "jira",
+    "url": "https://x.atlassian.net",
+    "email": "a@b.c",
+    "token": "${JIRA_TOKEN}",
+    "jql": "project = ENG",
+}
 
 
 def test_env_references_fill_secrets_that_never_print(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,8 +32,11 @@ def test_a_missing_env_var_names_the_section_and_key(monkeypatch: pytest.MonkeyP
 
 def test_unknown_keys_and_bad_values_name_file_section_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JIRA_TOKEN", "t")
-    raw = {"connections": {"jira": {**JIRA, "jqll": "x", "interval": "soon"}}, "scoring": {"framework": "magic"},
-           "stroe": {}}
+    raw = {
+        "connections": {"jira": {**JIRA, "jqll": "x", "interval": "soon"}},
+        "scoring": {"framework": "magic"},
+        "stroe": {},
+    }
     with pytest.raises(ConfigError) as caught:
         parse(raw, "my.toml")
     text = str(caught.value)

@@ -4,8 +4,16 @@ import json
 
 from sync.echo import is_echo
 
-OLD = {"uid": "j:1", "title": "A", "native_rank": "0|a", "fields": json.dumps({"score": 1.0}), "status": "To Do",
-       "status_category": "todo", "updated_at": "2026-01-01", "pulled_at": "2026-01-02T00:00:00Z"}
+OLD = {
+    "uid": "j:1",
+    "title": "A",
+    "native_rank": "0|a",
+    "fields": json.dumps({"score": 1.0}),
+    "status": "To Do",
+    "status_category": "todo",
+    "updated_at": "2026-01-01",
+    "pulled_at": "2026-01-02T00:00:00Z",
+}
 
 
 def changed(**values: object) -> dict[str, object]:

@@ -56,9 +56,39 @@ def test_huge_values_are_capped() -> None:
         run("'x' * 100000000")
 
 
-ATOMS = st.sampled_from(["1", "2.5", "labels", "estimate", "'a'", "title", "None", "(", ")", "+", "*", "**",
-                         " if ", " else ", " in ", " and ", " not ", ".", "__class__", "[", "]", ",", "max",
-                         "open", "'x' * 10**9", "__import__", "lambda", ":", "9" * 30])
+ATOMS = st.sampled_from(
+    [
+        "1",
+        "2.5",
+        "labels",
+        "estimate",
+        "'a'",
+        "title",
+        "None",
+        "(",
+        ")",
+        "+",
+        "*",
+        "**",
+        " if ",
+        " else ",
+        " in ",
+        " and ",
+        " not ",
+        ".",
+        "__class__",
+        "[",
+        "]",
+        ",",
+        "max",
+        "open",
+        "'x' * 10**9",
+        "__import__",
+        "lambda",
+        ":",
+        "9" * 30,
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -70,8 +100,9 @@ def test_no_input_escapes_the_sandbox(source: str) -> None:
     except RuleError:
         return
     try:
-        value = Evaluator().run(compiled, {"labels": ["a"], "estimate": 2.0, "feedback_orgs": 1,
-                                           "fields": {}, "title": "t"})
+        value = Evaluator().run(
+            compiled, {"labels": ["a"], "estimate": 2.0, "feedback_orgs": 1, "fields": {}, "title": "t"}
+        )
     except EvaluationError:
         return
     assert isinstance(value, int | float | str | bool | list | tuple | type(None))

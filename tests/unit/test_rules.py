@@ -16,21 +16,44 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def item(n: int, **extra: object) -> Item:
-    base: dict[str, object] = dict(uid=f"j:{n}", connection="j", source="jira", native_id=str(n), key=f"ENG-{n}",
-                                   kind="issue", title=f"Item {n}", status="To Do", status_category="todo",
-                                   updated_at="2026-10-01T00:00:00Z", created_at="2026-09-01T00:00:00Z")
+    base: dict[str, object] = dict(
+        uid=f"j:{n}",
+        connection="j",
+        source="jira",
+        native_id=str(n),
+        key=f"ENG-{n}",
+        kind="issue",
+        title=f"Item {n}",
+        status="To Do",
+        status_category="todo",
+        updated_at="2026-10-01T00:00:00Z",
+        created_at="2026-09-01T00:00:00Z",
+    )
     base.update(extra)
     return Item(**base)  # type: ignore[arg-type]
 
 
 def ticket(n: int, org: str, target: str) -> tuple[Item, Link]:
-    feedback = Item(uid=f"z:{n}", connection="z", source="zendesk", native_id=str(n), key=f"#{n}", kind="feedback",
-                    title="please", status="open", status_category="todo", updated_at="2026-10-02T00:00:00Z",
-                    organization=org)
+    feedback = Item(
+        uid=f"z:{n}",
+        connection="z",
+        source="zendesk",
+        native_id=str(n),
+        key=f"#{n}",
+        kind="feedback",
+        title="please",
+        status="open",
+        status_category="todo",
+        updated_at="2026-10-02T00:00:00Z",
+        organization=org,
+    )
     return feedback, Link(src_uid=feedback.uid, type="requests", origin="api", dst_uid=target)
 
 
-CUSTOMERS = [Customer("z:o1", "z", "Acme", "enterprise", 120_000.0), Customer("z:o2", "z", "Beta", "starter", 5_000.0)]
+CUSTOMERS = [
+    Customer("z:o1", "z", "Acme", "enterprise", 120_000.0),
+    Customer("z:o2", "z", "Beta", "starter", 5_000.0),
+]
 
 
 def test_rice_with_observed_inputs() -> None:
@@ -38,7 +61,9 @@ def test_rice_with_observed_inputs() -> None:
     t2, l2 = ticket(2, "z:o2", "j:1")
     t3, l3 = ticket(3, "z:o1", "j:1")  # the same organisation again counts once
     engine = RulesEngine(ScoringConfig())
-    result = engine.rank([item(1, priority_level=2, estimate=2.0), t1, t2, t3], [l1, l2, l3], CUSTOMERS, now=NOW)
+    result = engine.rank(
+        [item(1, priority_level=2, estimate=2.0), t1, t2, t3], [l1, l2, l3], CUSTOMERS, now=NOW
+    )
     (score,) = result.scores
     # reach 2 orgs × impact 2 (High) × confidence 0.8 / effort 2 = 1.6
     assert score.score == pytest.approx(1.6)
@@ -61,20 +86,30 @@ def test_ice_and_wsjf() -> None:
     # impact 10 - 4 = 6, confidence 8, ease 10 - 3 = 7 → 336
     assert s.score == pytest.approx(336)
     wsjf = RulesEngine(ScoringConfig(framework="wsjf"))
-    (w,) = wsjf.rank([item(1, labels=["security"], due_date="2026-11-05", estimate=5.0)], [], [], now=NOW).scores
+    (w,) = wsjf.rank(
+        [item(1, labels=["security"], due_date="2026-11-05", estimate=5.0)], [], [], now=NOW
+    ).scores
     # business value imputed 3, time criticality 13 (due in 4 days), risk 8 → 24 / 5 = 4.8 × 0.8 (one imputed)
     assert w.score == pytest.approx(3.84)
 
 
 def test_custom_formula_and_adjustments_and_pins() -> None:
     config = ScoringConfig(
-        framework="custom", inputs={"value": "10 if 'customer' in labels else 2"}, formula="value * 2",
-        adjust=[Adjustment(name="boost", when="priority_level == 1", multiply=1.5),
-                Adjustment(name="pin", when="key == 'ENG-3'", pin="bottom"),
-                Adjustment(name="drop", when="'wontfix' in labels", exclude=True)],
+        framework="custom",
+        inputs={"value": "10 if 'customer' in labels else 2"},
+        formula="value * 2",
+        adjust=[
+            Adjustment(name="boost", when="priority_level == 1", multiply=1.5),
+            Adjustment(name="pin", when="key == 'ENG-3'", pin="bottom"),
+            Adjustment(name="drop", when="'wontfix' in labels", exclude=True),
+        ],
     )
-    items = [item(1, labels=["customer"]), item(2, priority_level=1), item(3, labels=["customer"]),
-             item(4, labels=["wontfix"])]
+    items = [
+        item(1, labels=["customer"]),
+        item(2, priority_level=1),
+        item(3, labels=["customer"]),
+        item(4, labels=["wontfix"]),
+    ]
     result = RulesEngine(config).rank(items, [], [], now=NOW)
     # ENG-1: 20; ENG-2: 4 × 1.5 = 6; ENG-3: 20 but pinned to the bottom; ENG-4 excluded
     assert [(s.key, s.score) for s in result.scores] == [("ENG-1", 20), ("ENG-2", 6), ("ENG-3", 20)]
@@ -84,7 +119,8 @@ def test_custom_formula_and_adjustments_and_pins() -> None:
 def test_themes_weight_the_score() -> None:
     roadmap = RoadmapConfig(themes=[Theme(name="Security", match="'security' in labels", weight=2)])
     result = RulesEngine(ScoringConfig(framework="ice"), roadmap).rank(
-        [item(1, labels=["security"], priority_level=3, estimate=5.0)], [], [], now=NOW)
+        [item(1, labels=["security"], priority_level=3, estimate=5.0)], [], [], now=NOW
+    )
     # ICE 4 × 8 × 5 = 160, theme weight 2 → 320
     assert result.scores[0].score == pytest.approx(320)
     assert result.scores[0].themes == ["Security"]
@@ -92,7 +128,9 @@ def test_themes_weight_the_score() -> None:
 
 def test_ties_keep_the_tracker_order() -> None:
     items = [item(1), item(2), item(3)]
-    result = RulesEngine(ScoringConfig()).rank(items, [], [], {"j:3": (0,), "j:1": (1,), "j:2": (2,)}, now=NOW)
+    result = RulesEngine(ScoringConfig()).rank(
+        items, [], [], {"j:3": (0,), "j:1": (1,), "j:2": (2,)}, now=NOW
+    )
     assert [s.key for s in result.scores] == ["ENG-3", "ENG-1", "ENG-2"]
 
 
@@ -103,8 +141,9 @@ def test_closed_work_and_feedback_are_not_ranked() -> None:
 
 
 def test_invalid_rules_are_all_reported_before_anything_runs() -> None:
-    config = ScoringConfig(inputs={"reach": "feedbak_orgs", "effrt": "1"},
-                           adjust=[Adjustment(name="x", when="1 +", add=1)])
+    config = ScoringConfig(
+        inputs={"reach": "feedbak_orgs", "effrt": "1"}, adjust=[Adjustment(name="x", when="1 +", add=1)]
+    )
     with pytest.raises(RulesInvalid) as caught:
         RulesEngine(config)
     text = str(caught.value)
@@ -122,9 +161,18 @@ def test_runtime_error_on_one_item_does_not_stop_the_ranking() -> None:
 
 def test_status_rule_decides_and_renders_comment_safely() -> None:
     t1, link = ticket(1, "z:o1", "j:1")
-    rules = StatusRules(StatusConfig(rules=[StatusRule(
-        name="shipped", when="kind == 'feedback' and linked_all_done",
-        comment="Shipped {linked_keys} {title.__class__}", set_category="todo")]))
+    rules = StatusRules(
+        StatusConfig(
+            rules=[
+                StatusRule(
+                    name="shipped",
+                    when="kind == 'feedback' and linked_all_done",
+                    comment="Shipped {linked_keys} {title.__class__}",
+                    set_category="todo",
+                )
+            ]
+        )
+    )
     decisions, errors = rules.decide([item(1, status_category="done"), t1], [link], CUSTOMERS, now=NOW)
     assert errors == []
     (decision,) = decisions

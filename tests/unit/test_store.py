@@ -9,9 +9,18 @@ from sync.store import Store
 
 
 def item(n: int, **extra: object) -> Item:
-    base: dict[str, object] = dict(uid=f"j:{n}", connection="j", source="jira", native_id=str(n), key=f"ENG-{n}",
-                                   kind="issue", title=f"Item {n}", status="To Do", status_category="todo",
-                                   updated_at="2026-10-01T00:00:00Z")
+    base: dict[str, object] = dict(
+        uid=f"j:{n}",
+        connection="j",
+        source="jira",
+        native_id=str(n),
+        key=f"ENG-{n}",
+        kind="issue",
+        title=f"Item {n}",
+        status="To Do",
+        status_category="todo",
+        updated_at="2026-10-01T00:00:00Z",
+    )
     base.update(extra)
     return Item(**base)  # type: ignore[arg-type]
 
@@ -38,16 +47,23 @@ def test_page_and_cursor_commit_together_and_unchanged_records_change_nothing(st
 
 def test_a_failing_page_leaves_neither_records_nor_cursor(store: Store) -> None:
     bad = Records(items=[item(1)], customers=[Customer("c", "z", "Acme", arr="lots")])  # type: ignore[arg-type]
-    store.db.execute("create trigger no_lots before insert on customers when new.arr = 'lots' "
-                     "begin select raise(abort, 'bad arr'); end")
+    store.db.execute(
+        "create trigger no_lots before insert on customers when new.arr = 'lots' "
+        "begin select raise(abort, 'bad arr'); end"
+    )
     with pytest.raises(Exception, match="bad arr"):
         store.write_page("j", "issues", bad, [], "c9")
     assert store.items() == [] and store.cursor("j", "issues") is None
 
 
 def test_a_second_stream_keeps_rank_and_merges_fields(store: Store) -> None:
-    store.write_page("g", "project", Records(items=[item(1, native_rank="0003", fields={"project_item_id": "P1"})]),
-                     [], None)
+    store.write_page(
+        "g",
+        "project",
+        Records(items=[item(1, native_rank="0003", fields={"project_item_id": "P1"})]),
+        [],
+        None,
+    )
     store.write_page("g", "issues", Records(items=[item(1, fields={"milestone": "v2"})]), [], None)
     stored = store.item("ENG-1")
     assert stored is not None
@@ -56,10 +72,22 @@ def test_a_second_stream_keeps_rank_and_merges_fields(store: Store) -> None:
 
 
 def test_links_resolve_when_the_other_side_arrives(store: Store) -> None:
-    ticket = Item(uid="z:9", connection="z", source="zendesk", native_id="9", key="#9", kind="feedback", title="t",
-                  status="open", status_category="todo", updated_at="2026-10-01T00:00:00Z")
-    links = [Link("z:9", "requests", "text", dst_ref="key:ENG-1"),
-             Link("z:9", "requests", "text", dst_ref="url:https://x/browse/ENG-2")]
+    ticket = Item(
+        uid="z:9",
+        connection="z",
+        source="zendesk",
+        native_id="9",
+        key="#9",
+        kind="feedback",
+        title="t",
+        status="open",
+        status_category="todo",
+        updated_at="2026-10-01T00:00:00Z",
+    )
+    links = [
+        Link("z:9", "requests", "text", dst_ref="key:ENG-1"),
+        Link("z:9", "requests", "text", dst_ref="url:https://x/browse/ENG-2"),
+    ]
     store.write_page("z", "tickets", Records(items=[ticket], links=links), [], None)
     assert store.resolve_links() == 0
     store.write_page("j", "issues", Records(items=[item(1), item(2, url="https://x/browse/ENG-2")]), [], None)
