@@ -24,7 +24,7 @@ from sync.lock import LockHeld, StoreLock
 from sync.logs import setup_logging
 from sync.starter import STARTER_CONFIG
 
-console = Console(soft_wrap=True)
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, soft_wrap=True)
 
 

@@ -92,9 +92,11 @@ class Facts:
         self.feedback: dict[str, list[Item]] = defaultdict(list)
         self.requested: dict[str, list[Item]] = defaultdict(list)
         requests, feedback, by_uid = LinkType.REQUESTS.value, Kind.FEEDBACK.value, self.by_uid
+        seen: set[tuple[str, str]] = set()  # one ticket may name an issue twice (a URL and a key)
         for link in links:
-            if link.type != requests or link.dst_uid is None:
+            if link.type != requests or link.dst_uid is None or (link.src_uid, link.dst_uid) in seen:
                 continue
+            seen.add((link.src_uid, link.dst_uid))
             source, target = by_uid.get(link.src_uid), by_uid.get(link.dst_uid)
             if source is None or target is None or source.kind != feedback:
                 continue

@@ -143,7 +143,12 @@ def m002_journal_scope(db: sqlite_utils.Database) -> None:
     db.table("journal").add_column("scope", str)
 
 
+def m003_pushed_original(db: sqlite_utils.Database) -> None:
+    db.table("pushed").add_column("original", str)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_journal_scope", m002_journal_scope),
+    ("003_pushed_original", m003_pushed_original),
 ]

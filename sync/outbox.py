@@ -41,20 +41,23 @@ class PushReport:
         stats[what] = stats.get(what, 0) + 1
 
 
-def pushed_values(op: Op, connector: Connector) -> list[tuple[str, str, Any]]:
-    """What we remember having written, to tell our echoes from a person's edits later."""
+def pushed_values(op: Op, connector: Connector) -> list[tuple[str, str, Any, Any]]:
+    """What we remember having written (with the value it replaced), to tell our echoes from a person's
+    edits later and to keep our own output out of the rules' inputs."""
+    payload, before = op.payload, op.before
     if op.kind == OpKind.FIELD:
-        return [(connector.uid(op.payload["item"]), op.payload["field"], op.payload["value"])]
+        name = payload["field"]
+        return [(connector.uid(payload["item"]), name, payload["value"], before.get(name))]
     if op.kind == OpKind.STATUS:
-        return [(connector.uid(op.payload["item"]), "status_category", op.payload["category"])]
-    if op.kind == OpKind.COMMENT:
         return [
-            (connector.uid(op.payload["item"]), f"comment:{op.payload.get('rule', '')}", op.payload["body"])
+            (connector.uid(payload["item"]), "status_category", payload["category"], before.get("category"))
         ]
+    if op.kind == OpKind.COMMENT:
+        return [(connector.uid(payload["item"]), f"comment:{payload.get('rule', '')}", payload["body"], None)]
     if op.kind == OpKind.TAGS:
-        return [(connector.uid(i), "tags", op.payload["tags"]) for i in op.payload["items"]]
+        return [(connector.uid(i), "tags", payload["tags"], None) for i in payload["items"]]
     if op.kind == OpKind.RANK:
-        return [(connector.uid(i), "rank_after", op.payload["after"]) for i in op.payload["items"]]
+        return [(connector.uid(i), "rank_after", payload["after"], None) for i in payload["items"]]
     return []
 
 

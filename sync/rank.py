@@ -49,11 +49,28 @@ def tie_break(items: list[Item], connectors: Mapping[str, Connector]) -> dict[st
     return ties
 
 
+# Native attributes a write-back also changes (Linear's priority, written from score bands).
+WRITTEN_INPUTS = {"priority": "priority_level"}
+
+
+def without_our_output(items: list[Item], originals: dict[tuple[str, str], tuple[Any, Any]]) -> None:
+    """Where a tracker still shows a value we derived from the score, rules read the value a person had
+    set before: otherwise our output would feed our input and the ranking would chase its own tail."""
+    for item in items:
+        for name, attribute in WRITTEN_INPUTS.items():
+            ours = originals.get((item.uid, name))
+            if ours is None or item.fields.get(name) != ours[0] or ours[1] is None:
+                continue
+            item.fields[name] = ours[1]
+            setattr(item, attribute, ours[1])
+
+
 def rank(store: Store, config: Config, connectors: Mapping[str, Connector]) -> RankOutcome:
     """Score and rank the store; every member of a mirror group gets the group's score and rank (the
     planner then puts each tracker's copy at that position)."""
     engine = RulesEngine(config.scoring, config.roadmap, config.capacity)
     snapshot = store.snapshot()
+    without_our_output(snapshot.items, store.originals())
     run_id = store.start_run("rank")
     previous = {row["uid"]: row for row in store.scores()}
     result = engine.rank(

@@ -424,7 +424,7 @@ class Store:
         result: str,
         after: dict[str, Any],
         detail: str = "",
-        pushed: Iterable[tuple[str, str, Any]] = (),
+        pushed: Iterable[tuple[str, str, Any, Any]] = (),
     ) -> None:
         """Record one applied op, settle its outbox row and remember pushed values, in one transaction."""
         with self._writing():
@@ -448,11 +448,19 @@ class Store:
                 "update outbox set state = ?, error = ?, updated_at = ? where key = ?",
                 [state, None if state == "done" else detail, now_iso(), op.key],
             )
-            for uid, name, value in pushed:
-                self._t("pushed").upsert(
-                    {"uid": uid, "field": name, "value": json.dumps(value), "at": now_iso()},
-                    pk=("uid", "field"),
-                )
+            for uid, name, value, before in pushed:
+                self._remember_push(uid, name, value, before)
+
+    def _remember_push(self, uid: str, name: str, value: Any, before: Any) -> None:
+        """Keep our latest value and the person's value we first overwrote (``original``): while the
+        tracker still shows our value, rules read the original, so our output never feeds our input."""
+        rows = list(
+            self.db.query("select value, original from pushed where uid = ? and field = ?", [uid, name])
+        )
+        still_ours = bool(rows) and json.loads(rows[0]["value"]) == before
+        original = rows[0]["original"] if still_ours else json.dumps(before)
+        row = {"uid": uid, "field": name, "value": json.dumps(value), "original": original, "at": now_iso()}
+        self._t("pushed").upsert(row, pk=("uid", "field"))
 
     def journal_entries(self, run_id: int | None = None) -> list[dict[str, Any]]:
         sql = "select * from journal where (? is null or run_id = ?) order by id"
@@ -460,6 +468,11 @@ class Store:
 
     def pushed(self) -> dict[tuple[str, str], Any]:
         return {(r["uid"], r["field"]): json.loads(r["value"]) for r in self.db.query("select * from pushed")}
+
+    def originals(self) -> dict[tuple[str, str], tuple[Any, Any]]:
+        """(our pushed value, the value it replaced) per item and field."""
+        rows = self.db.query("select * from pushed where original is not null")
+        return {(r["uid"], r["field"]): (json.loads(r["value"]), json.loads(r["original"])) for r in rows}
 
     def iter_table(self, name: str) -> Iterator[dict[str, Any]]:
         yield from self.db[name].rows

@@ -87,12 +87,12 @@ class Writer:
         after, before = payload.get("after"), payload.get("before")
         previous: str | None = None
         if after is not None:
-            anchor = snap.by_native.get(after)
+            anchor = self._entry(after)  # with add_missing, an anchor not yet on the board is added first
             if anchor is None:
                 failed = dict.fromkeys(items, f"anchor {after} is not on the project")
                 return OpResult(False, f"anchor {after} is not on the project", failed=failed)
             previous = anchor.item_id
-        elif before is not None:
+        elif before is not None and self._entry(before) is not None:
             moving = {snap.by_native[i].item_id for i in items if i in snap.by_native}
             previous = snap.predecessor(before, skip=moving)
         failed = {}
