@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from sync.model import Customer, Item, Link, Records
+from sync.migrations import MIGRATIONS
 from sync.store import Store
 
 
@@ -32,7 +33,7 @@ def store(tmp_path: Path) -> Store:
 
 def test_migrations_are_named_and_applied_once(tmp_path: Path) -> None:
     first = Store(tmp_path / "m.db")
-    assert [r["name"] for r in first.db["_migrations"].rows] == ["001_initial", "002_journal_scope"]
+    assert [r["name"] for r in first.db["_migrations"].rows] == [name for name, _ in MIGRATIONS]
     first.close()
     assert Store(tmp_path / "m.db").migrate() == []
 
