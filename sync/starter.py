@@ -23,8 +23,7 @@ interval = 300                          # seconds between pulls in the daemon
 # url = "https://api.github.com"
 # token = "${GITHUB_TOKEN}"
 # repos = ["acme/app"]
-# project_owner = "acme"
-# project_number = 1
+# project = { owner = "acme", number = 1 }
 # score_field = "Priority score"
 
 # [connections.linear]

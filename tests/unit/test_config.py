@@ -77,3 +77,18 @@ def test_bad_config_exits_2_with_the_message(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(path), "rules", "check"])
     assert result.exit_code == 2
     assert "did you mean 'feedback_orgs'" in result.output
+
+
+def test_every_commented_example_in_the_starter_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from sync.starter import STARTER_CONFIG
+
+    for name in ("JIRA_API_TOKEN", "GITHUB_TOKEN", "LINEAR_API_KEY", "ZENDESK_API_TOKEN"):
+        monkeypatch.setenv(name, "t")
+    text = re.sub(r"(?m)^# (?=\[|[\w.]+ = )", "", STARTER_CONFIG)
+    import tomllib
+
+    config = parse(tomllib.loads(text))
+    assert set(config.connections) == {"jira", "github", "linear", "zendesk"}
+    assert config.roadmap.themes and config.status.rules
