@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from sync.model import Customer, Item, Link, Records
 from sync.migrations import MIGRATIONS
+from sync.model import Customer, Item, Link, Records
 from sync.store import Store
 
 
