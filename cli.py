@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from rules.engine import RulesEngine, RulesInvalid
 from rules.status import StatusRules
@@ -51,7 +52,8 @@ class Context:
         try:
             return load(self.path)
         except ConfigError as exc:
-            err.print(f"[red]config error:[/] {exc}", markup=True, highlight=False)
+            # escaped: the message names sections as [connections.jira], which rich would eat as markup
+            err.print(f"[red]config error:[/] {escape(str(exc))}", markup=True, highlight=False)
             raise SystemExit(2) from None
 
     @contextmanager

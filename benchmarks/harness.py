@@ -1,43 +1,54 @@
-"""Shared setup of the benchmarks: a sandbox, a config and an engine in a temporary folder."""
+"""Shared setup of the benchmarks: sizes, per-tracker configs over emulators that run in a child process
+(:mod:`benchmarks.emulators`), and engines on them."""
 
 from __future__ import annotations
 
 import os
-import tempfile
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.control import TOKEN_ENV, Sandbox
+import tomli_w
+
+from benchmarks.emulators import Remote
+from sandbox.control import TOKEN_ENV
 from sync.config import load
 from sync.engine import Engine
 
-ITEMS = int(os.environ.get("RANKBRIDGE_BENCH_ITEMS", "1000"))
+# Items per tracker of the full-pull figures, and of the sync figures (no-op sync, re-rank writes), whose
+# first sync writes every tracker's whole order (GitHub and Linear: one mutation an item).
+PULL_ITEMS = int(os.environ.get("RANKBRIDGE_BENCH_ITEMS", "25000"))
+SYNC_ITEMS = int(os.environ.get("RANKBRIDGE_BENCH_SYNC_ITEMS", "1000"))
+SERVICES = ("jira", "github", "linear", "zendesk")
+EXPORT_BUDGET = 100_000
 
 
-@dataclass
-class Bench:
-    box: Sandbox
-    config_path: Path
-
-    def engine(self) -> Engine:
-        return Engine(load(self.config_path))
-
-    def requests(self, service: str) -> list[dict[str, Any]]:
-        return self.box.requests(service)
+def service_config(
+    remote: Remote, service: str, extra: dict[str, Any] | None = None, lift_limits: bool = False
+) -> Path:
+    """A config holding ``service``'s connection alone, with a fresh store of its own. ``lift_limits``
+    lifts the providers' budgets (Zendesk's 10 exports a minute, Linear's complexity window) in the
+    emulator and the connection, so that a figure measures the pipeline and not waiting on a limit."""
+    data = tomllib.loads(remote.config_path.read_text())
+    connection = dict(data["connections"][service])
+    if lift_limits and service == "zendesk":
+        connection["export_per_minute"] = EXPORT_BUDGET
+        remote.faults(service, {"export_per_minute": EXPORT_BUDGET})
+    if lift_limits and service == "linear":
+        remote.faults(service, {"budget": 100_000, "window": 1.0})
+    for leftover in remote.workdir.glob(f"{service}.db*"):
+        leftover.unlink()
+    config = {"store": {"path": str(remote.workdir / f"{service}.db")}, "connections": {service: connection}}
+    path = remote.workdir / f"{service}.toml"
+    path.write_text(tomli_w.dumps(config | (extra or {})))
+    return path
 
 
 @contextmanager
-def bench(
-    services: list[str], items: int = ITEMS, seed: int = 5, extra: dict[str, Any] | None = None
-) -> Iterator[Bench]:
-    box = Sandbox.start(services, items=items, seed=seed)
-    os.environ[TOKEN_ENV] = box.token
-    with tempfile.TemporaryDirectory() as tmp:
-        path = box.write_config(Path(tmp) / "rankbridge.toml", Path(tmp) / "store.db", extra)
-        try:
-            yield Bench(box, path)
-        finally:
-            box.stop()
+def engine_on(remote: Remote, config: Path) -> Iterator[Engine]:
+    """An engine in this process over ``config`` (the sandbox token where its ``${...}`` finds it)."""
+    os.environ[TOKEN_ENV] = remote.token
+    with Engine(load(config)) as engine:
+        yield engine

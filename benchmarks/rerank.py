@@ -1,12 +1,13 @@
 """Re-rank writes: after 20 items' inputs change, the order-write calls the push makes vs the naive count
-(one call per item whose position differs)."""
+(one call per item whose position differs), on a store already in step with its tracker."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from benchmarks.harness import ITEMS, bench
+from benchmarks.emulators import Remote
+from sync.engine import Engine
 
 CHANGED = 20
 ORDERED = ("jira", "github", "linear")
@@ -14,24 +15,21 @@ ORDERED = ("jira", "github", "linear")
 RULES = {"scoring": {"adjust": [{"name": "security first", "when": "'security' in labels", "multiply": 3.0}]}}
 
 
-def run(service: str, items: int = ITEMS, changed: int = CHANGED) -> dict[str, Any]:
-    with bench([service], items, extra=RULES) as b, b.engine() as engine:
-        engine.sync()
-        engine.sync()
-        candidates = [i for i in b.box.state(service)["items"] if i.get("order") is not None]
-        candidates = [i for i in candidates if "security" not in i.get("labels", [])]
-        for target in random.Random(3).sample(candidates, min(changed, len(candidates))):
-            b.box.edit(
-                service, {"key": target["key"], "set": {"labels": [*target.get("labels", []), "security"]}}
-            )
-        engine.pull()
-        engine.rank()
-        plan, plan_id = engine.plan()
-        rank_ops = [o for o in plan.ops if o.kind == "rank"]
-        engine.store.stage_ops(plan_id, rank_ops)  # the order writes alone
-        b.box.reset(service)
-        report = engine.push()
-        log = b.requests(service)
+def run(engine: Engine, remote: Remote, service: str, items: int, changed: int = CHANGED) -> dict[str, Any]:
+    candidates = [i for i in remote.state(service)["items"] if i.get("order") is not None]
+    candidates = [i for i in candidates if "security" not in i.get("labels", [])]
+    for target in random.Random(3).sample(candidates, min(changed, len(candidates))):
+        remote.edit(
+            service, {"key": target["key"], "set": {"labels": [*target.get("labels", []), "security"]}}
+        )
+    engine.pull()
+    engine.rank()
+    plan, plan_id = engine.plan()
+    rank_ops = [o for o in plan.ops if o.kind == "rank"]
+    engine.store.stage_ops(plan_id, rank_ops)  # the order writes alone
+    remote.reset(service)
+    report = engine.push()
+    log = remote.requests(service)
     return {
         "service": service,
         "items": items,

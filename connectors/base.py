@@ -13,7 +13,8 @@ A connector is built from its connection's config section and talks to one track
   - the caller commits each page's records and its cursor in one transaction, so a crash loses at most the
     page in flight.
 
-* :meth:`Connector.normalize` is pure: one raw payload → :class:`Records`, or :class:`SkippableError`.
+* :meth:`Connector.normalize` is pure: one raw payload → :class:`Records`, or :class:`SkippableError`
+  (normalisers run inside :func:`malformed_payload`, which turns what bad data makes Python raise into it).
 * :meth:`Connector.scope_of` and :meth:`Connector.order_key` tell the planner which rank scope an item is
   ordered in and how the tracker orders it; :meth:`Connector.current_order` reads that order live.
 * :meth:`Connector.apply` performs one :class:`Op`; :meth:`Connector.verify` re-reads the tracker to tell
@@ -26,12 +27,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.errors import SkippableError, truncate
 from connectors.policy import Policy, PolicySettings
 from sync.model import Item, Op, OpResult, Records, StatusCategory
 
@@ -162,6 +165,34 @@ class Connector(ABC):
     def request_count(self) -> int:
         """Requests sent so far (for status output and metrics); connectors that count override this."""
         return 0
+
+
+# What a normaliser raises on data of the wrong shape: missing keys, wrong types, unparsable or out-of-range
+# values (``int(inf)``, a year 10**9 timestamp), structures nested past the interpreter's limit.
+MALFORMED = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+    OSError,
+    RecursionError,
+)
+
+
+@contextmanager
+def malformed_payload(stream: str, payload: Any) -> Iterator[None]:
+    """Run a normaliser: a payload that is not an object, or whose shape makes it fail, is a
+    :class:`SkippableError` naming the stream, the payload's id and the cause (truncated)."""
+    if not isinstance(payload, Mapping):
+        raise SkippableError(f"{stream} payload is not an object ({type(payload).__name__})")
+    try:
+        yield
+    except MALFORMED as exc:
+        ident = truncate(repr(payload.get("id") or payload.get("key")), 40)
+        reason = f"malformed {stream} payload {ident}: {type(exc).__name__}: {exc}"
+        raise SkippableError(truncate(reason)) from exc
 
 
 RECORD_KEYS = ("issues", "tickets", "items", "results", "nodes", "values")

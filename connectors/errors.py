@@ -4,7 +4,8 @@
     ├── FatalError        stop this connection's run: bad config, 401/403, a resource that does not exist.
     │   └── AuthError     credentials missing, wrong or without permission.
     ├── RetriableError    try the same request again later: 429, 5xx, timeouts, dropped connections.
-    │   └── RateLimited   the provider asked us to wait; ``retry_after`` says how long (seconds).
+    │   ├── RateLimited   the provider asked us to wait; ``retry_after`` says how long (seconds).
+    │   └── Unanswered    sent, but no answer came (timeout, dropped connection): it may have taken effect.
     └── SkippableError    one record is malformed: quarantine it with the reason and go on.
 
 Messages never contain credentials: they are built from status, method, path and the provider's own
@@ -38,6 +39,12 @@ class RateLimited(RetriableError):
     """The provider throttled us (429, 403 with a rate-limit reason, or a RATELIMITED GraphQL error)."""
 
 
+class Unanswered(RetriableError):
+    """The request left but no answer came back (a read timeout, a dropped connection). A read is retried
+    like any transient failure; a write may already have taken effect, so the policy does not send it again
+    and the pusher asks the tracker (``verify``) before it does."""
+
+
 class SkippableError(ConnectorError):
     """One payload could not be normalised; the caller quarantines it and continues."""
 
@@ -46,3 +53,11 @@ def truncate(text: str, limit: int = 300) -> str:
     """Keep provider error text short enough for a log line."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def transport_error(what: str, exc: Exception) -> RetriableError:
+    """A transport failure of an HTTP library as one of ours: a failure to connect sent nothing (retriable as
+    it is); anything after the connection was made may have reached the provider (:class:`Unanswered`)."""
+    connect_only = any(cls.__name__ == "ConnectTimeout" for cls in type(exc).__mro__)
+    kind = RetriableError if connect_only else Unanswered
+    return kind(f"{what}: {type(exc).__name__}")

@@ -8,6 +8,8 @@
   under ``slow_below`` of the limit, the next requests are spread over the time left until the reset,
   so that we slow down before a 429 rather than after it.
 * Writes can be spaced by ``min_write_interval`` (GitHub asks for one second between mutations).
+* A write that got no answer (:class:`Unanswered`: a timeout, a dropped connection) is not sent again here:
+  it may have taken effect, and only a re-read can tell (the pusher does that before resending).
 
 Client libraries' own retries and sleeps are switched off by the connectors so that this policy alone holds.
 """
@@ -23,9 +25,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from connectors.errors import RetriableError
+from connectors.errors import RetriableError, Unanswered
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -129,7 +131,7 @@ class Policy:
 
     def call(self, fn: Callable[[], T], *, write: bool = False, what: str = "request") -> T:
         retrying = Retrying(
-            retry=retry_if_exception_type(RetriableError),
+            retry=retry_if_exception(lambda exc: _retriable(exc, write)),
             stop=stop_after_attempt(self.settings.attempts),
             wait=self._wait,
             sleep=self.sleep,
@@ -161,6 +163,10 @@ class Policy:
         log.warning(
             "%s failed (%s); retry %d of %d", what, exc, state.attempt_number, self.settings.attempts - 1
         )
+
+
+def _retriable(exc: BaseException, write: bool) -> bool:
+    return isinstance(exc, RetriableError) and not (write and isinstance(exc, Unanswered))
 
 
 def header_float(headers: Mapping[str, str], *names: str) -> float | None:

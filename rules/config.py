@@ -79,11 +79,15 @@ class CapacityConfig(_Frozen):
 
 
 class StatusRule(_Frozen):
+    """When ``when`` holds for an item, set its status category, add a note or a tag: on the item itself
+    (``target = "self"``) or on its mirrors in the other trackers (``target = "mirrors"``)."""
+
     name: str
     when: str
     set_category: Literal["triage", "backlog", "todo", "in_progress", "done", "canceled"] | None = None
     comment: str | None = None
     tag: str | None = None
+    target: Literal["self", "mirrors"] = "self"
 
 
 class StatusConfig(_Frozen):

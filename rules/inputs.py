@@ -180,6 +180,10 @@ class Facts:
         group = self.groups.get(item.uid, ())
         return sorted(self.by_uid[u].key for u in group if u != item.uid)
 
+    def mirrors_of(self, item: Item) -> list[Item]:
+        """The other members of the item's mirror group."""
+        return [self.by_uid[u] for u in self.groups.get(item.uid, ()) if u != item.uid]
+
     def request_ages(self, uid: str) -> tuple[float | None, float | None]:
         """Days since the newest and the oldest request (None without requests); parsed only when asked."""
         found = self._ages.get(uid)
@@ -234,6 +238,8 @@ SOURCES: dict[str, str] = {
     "sla_breaches": "s.sla_breaches",
     "mirrors": "len(f.groups[i.uid]) - 1 if i.uid in f.groups else 0",
     "mirror_keys": "f.mirror_keys(i)",
+    "mirror_categories": "sorted({m.status_category for m in f.mirrors_of(i)})",
+    "mirrors_done": "bool(f.mirrors_of(i)) and all(m.status_category in CLOSED for m in f.mirrors_of(i))",
     "linked_count": "len(r)",
     "linked_done": "sum(1 for t in r if t.status_category in CLOSED)",
     "linked_all_done": "bool(r) and all(t.status_category in CLOSED for t in r)",

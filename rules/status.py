@@ -23,6 +23,7 @@ class Decision:
     set_category: str | None
     comment: str | None
     tag: str | None
+    target: str = "self"  # or "mirrors": the decision applies to the item's mirrors in other trackers
 
 
 class StatusRules:
@@ -62,7 +63,9 @@ class StatusRules:
                     continue
                 if matched:
                     comment = render(rule.comment, names) if rule.comment else None
-                    decisions.append(Decision(item.uid, rule.name, rule.set_category, comment, rule.tag))
+                    decisions.append(
+                        Decision(item.uid, rule.name, rule.set_category, comment, rule.tag, rule.target)
+                    )
         return decisions, errors
 
 

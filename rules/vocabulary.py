@@ -44,6 +44,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "sla_breaches": (NUMBER, "requests whose [scoring] sla_field is true"),
     "mirrors": (NUMBER, "number of mirrors of this item in other trackers"),
     "mirror_keys": (LIST, "keys of those mirrors"),
+    "mirror_categories": (LIST, "status categories of those mirrors (distinct)"),
+    "mirrors_done": (BOOL, "True when the item has mirrors and all of them are done or canceled"),
     # for feedback items
     "linked_count": (NUMBER, "for feedback: issues it asks for"),
     "linked_done": (NUMBER, "for feedback: those of them done or canceled"),

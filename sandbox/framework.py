@@ -8,9 +8,12 @@ on 127.0.0.1 (stdlib ``ThreadingHTTPServer``, HTTP/1.1 keep-alive); data lives i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +35,8 @@ class Request:
     body: bytes
     params: dict[str, str] = field(default_factory=dict)
     operation: dict[str, str] | None = None  # GraphQL operation type and name, set by GraphQL handlers
+    client_gone: Callable[[], bool] | None = None  # True once the client closed its connection
+    received: float = field(default_factory=time.time)  # when it arrived, before any injected latency
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -83,7 +88,9 @@ class Faults:
     error_status: int = 500
     rate_limit_rate: float = 0.0
     retry_after: float = 1.0
-    latency: float = 0.0
+    subsecond: bool = False  # send Retry-After under 1 s as it is ("0.2") instead of rounding up to 1
+    latency: float = 0.0  # seconds to wait before handling a request (a client gone by then: 499)
+    response_delay: float = 0.0  # seconds to wait after applying a write, before answering it
     malformed_rate: float = 0.0
     drop_rate: float = 0.0
     only_writes: bool = False
@@ -159,7 +166,13 @@ class Emulator:
 
     def rate_limited(self, retry_after: float, reset_at: float) -> Response:
         body = self.error_body(429, "rate limit exceeded")
-        return Response(429, body, {"Retry-After": _seconds(retry_after)})
+        return Response(429, body, {"Retry-After": self.retry_after_header(retry_after)})
+
+    def retry_after_header(self, seconds: float) -> str:
+        """A ``Retry-After`` value: whole seconds (at least 1), or fractional under ``Faults.subsecond``."""
+        if self.faults.subsecond and 0 < seconds < 1:
+            return f"{seconds:.3f}"
+        return _seconds(seconds)
 
     def state(self) -> Any:
         """``GET /_sandbox/state``: ``{"items": [{"key", "native_id", "title", "status", "status_category",
@@ -205,6 +218,9 @@ class Emulator:
             response = self._api(request)
             if response is not None:
                 self._record(request, response)
+            delay = self.faults.response_delay if response is not None and response.mutated else 0.0
+        if delay:
+            time.sleep(delay)  # the write is applied and logged; the client has no answer yet
         return response
 
     def _api(self, request: Request) -> Response | None:
@@ -235,6 +251,9 @@ class Emulator:
             f.remaining -= 1
         if f.latency:
             time.sleep(f.latency)
+            if request.client_gone is not None and request.client_gone():
+                self._record(request, Response(499))  # client closed request: never handled
+                return DROP
         roll = self._rng.random()
         if roll < f.drop_rate:
             self._record(request, Response(0))
@@ -282,6 +301,10 @@ class Emulator:
                 "status": response.status,
                 "operation": request.operation,
                 "mutating": response.mutated,
+                "digest": hashlib.sha256(request.body).hexdigest()[:16] if request.body else None,
+                "received": request.received,
+                "retry_after": response.headers.get("Retry-After") or response.headers.get("retry-after"),
+                "body": request.body.decode("utf-8", "replace") if response.mutated else None,
             }
         )
 
@@ -340,6 +363,7 @@ def graphql_operation(document: str, operation_name: str | None) -> dict[str, st
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms ACK stalls
     emulator: Emulator
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -355,6 +379,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             query=parse_qs(parts.query, keep_blank_values=True),
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
+            client_gone=lambda: _client_gone(self.connection),
         )
         response = self.emulator.handle(request)
         if response is None:
@@ -362,16 +387,28 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.connection.close()
             return
         payload = response.encoded()
-        self.send_response(response.status)
-        headers = {"Content-Type": "application/json; charset=utf-8", **response.headers}
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload and self.command != "HEAD":
-            self.wfile.write(payload)
+        try:
+            self.send_response(response.status)
+            headers = {"Content-Type": "application/json; charset=utf-8", **response.headers}
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if payload and self.command != "HEAD":
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client went away (killed, timed out)
+            self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+
+def _client_gone(connection: socket.socket) -> bool:
+    """Whether the client closed its end (readable with nothing to read), without consuming data."""
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 class _Server(ThreadingHTTPServer):

@@ -113,7 +113,9 @@ def _undo_order(plan: Plan, connector: Connector, items: dict[str, Item], scope:
     desired = sorted(current, key=lambda nid: previous.get(nid, len(previous)))
     batch = next((s.max_batch for s in connector.scopes() if s.name == scope), 1)
     ranks = {i.native_id: i.native_rank for i in members}
-    for move in minimal_moves(current, desired, batch):
+    # Items the push did not order (new since, or left out because the push closed them) stay put.
+    unknown = [nid for nid in current if nid not in previous]
+    for move in minimal_moves(current, desired, batch, pinned=unknown):
         anchors = [a for a in (move.after, move.before) if a]
         payload = {
             "items": move.items,

@@ -6,6 +6,7 @@ Errors name the file, the section and the key, e.g.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -17,9 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from connectors.base import ConnectionConfig
 from connectors.registry import config_model
 from rules.config import CapacityConfig, RoadmapConfig, ScoringConfig, StatusConfig
+from sync.linking import LinksConfig
 
 DEFAULT_PATH = "rankbridge.toml"
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ConfigError(Exception):
@@ -47,6 +50,7 @@ class Config(BaseModel):
     roadmap: RoadmapConfig = RoadmapConfig()
     status: StatusConfig = StatusConfig()
     capacity: CapacityConfig = CapacityConfig()
+    links: LinksConfig = LinksConfig()
     daemon: DaemonConfig = DaemonConfig()
     source: str = Field(DEFAULT_PATH, exclude=True)
 
@@ -87,7 +91,7 @@ def parse(raw: dict[str, Any], source: str = DEFAULT_PATH) -> Config:
 def _connections(raw: dict[str, Any], source: str, errors: list[str]) -> list[tuple[str, ConnectionConfig]]:
     out = []
     for name, table in raw.items():
-        section = f"connections.{name}"
+        section = f"connections.{toml_key(name)}"
         if not isinstance(table, dict):
             errors.append(f"{source} [{section}] must be a table")
             continue
@@ -107,7 +111,7 @@ def _connections(raw: dict[str, Any], source: str, errors: list[str]) -> list[tu
 def _describe(exc: ValidationError, source: str, section: str) -> list[str]:
     lines = []
     for error in exc.errors():
-        loc = [str(part) for part in error["loc"]]
+        loc = [toml_key(part) for part in error["loc"]]
         if not section and loc:
             where, key = loc[0], ".".join(loc[1:])
             if not key:
@@ -132,10 +136,17 @@ def _expand(value: Any, source: str, path: list[str]) -> Any:
     return value
 
 
+def toml_key(part: Any) -> str:
+    """One key of a path as TOML writes it: bare when it can be, else quoted (so that a key holding a
+    newline or a bracket cannot break the one-line message that names it)."""
+    text = str(part)
+    return text if BARE_KEY.fullmatch(text) else json.dumps(text)
+
+
 def _env(name: str, source: str, path: list[str]) -> str:
     value = os.environ.get(name)
     if value is None:
-        section = ".".join(path[:-1]) or "top level"
-        key = path[-1] if path else "?"
+        section = ".".join(toml_key(p) for p in path[:-1]) or "top level"
+        key = toml_key(path[-1]) if path else "?"
         raise ConfigError(f"{source} [{section}] {key} <- environment variable {name} is not set")
     return value

@@ -18,6 +18,7 @@ from connectors.registry import build
 from rules.status import StatusRules
 from sync.audit import undo_plan
 from sync.config import Config
+from sync.linking import link_mirrors
 from sync.outbox import Pusher, PushReport
 from sync.planner import Plan, Planner
 from sync.pull import PullReport, pull_connection
@@ -87,6 +88,7 @@ class Engine:
             }
             self.store.finish_run(run_id, "failed" if errors else "ok", stats, "; ".join(errors) or None)
         self.store.resolve_links()
+        link_mirrors(self.store, self.config.links)
         return report
 
     def rank(self) -> RankOutcome:
@@ -112,6 +114,7 @@ class Engine:
                 "kept": len(plan.kept),
                 "naive_rank_writes": plan.naive_rank_writes,
                 "manual_overrides": plan.kept,
+                "manual_override_connections": plan.kept_in,
             },
         )
         return plan, run_id

@@ -147,8 +147,18 @@ def m003_pushed_original(db: sqlite_utils.Database) -> None:
     db.table("pushed").add_column("original", str)
 
 
+def m004_scope_orders(db: sqlite_utils.Database) -> None:
+    """Per rank scope, the order the latest plan observed, with native ranks and pinned items (the
+    reference that tells a person's moves from ours, see :mod:`sync.positions`)."""
+    db.table("scope_orders").create(
+        {"connection": str, "scope": str, "items": str, "ranks": str, "pins": str, "at": str},
+        pk=("connection", "scope"),
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_journal_scope", m002_journal_scope),
     ("003_pushed_original", m003_pushed_original),
+    ("004_scope_orders", m004_scope_orders),
 ]

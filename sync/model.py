@@ -6,7 +6,8 @@ imports nothing of ours.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import json
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -75,7 +76,11 @@ class Item:
     deleted: bool = False
 
     def row(self) -> dict[str, Any]:
-        return asdict(self)
+        """The item as a dict of its fields (``labels`` and ``fields`` copied, one level deep)."""
+        row = dict(self.__dict__)
+        row["labels"] = list(self.labels)
+        row["fields"] = dict(self.fields)
+        return row
 
 
 @dataclass(frozen=True)
@@ -152,3 +157,58 @@ class OpResult:
     detail: str = ""
     failed: dict[str, str] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
+
+
+def storable(value: Any) -> Any:
+    """``value`` with every lone UTF-16 surrogate (valid in JSON as ``"\\ud800"``, but not Unicode text a
+    UTF-8 store can hold) replaced by U+FFFD, through strings, lists, tuples, dicts and dataclasses. Valid
+    text comes back as the same object."""
+    if _valid_text(value):
+        return value
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, list | tuple):
+        cleaned = [storable(v) for v in value]
+        changed = any(a is not b for a, b in zip(cleaned, value, strict=True))
+        return type(value)(cleaned) if changed else value
+    if isinstance(value, dict):
+        pairs = [(storable(k), storable(v)) for k, v in value.items()]
+        changed = any(a is not k or b is not v for (a, b), (k, v) in zip(pairs, value.items(), strict=True))
+        return dict(pairs) if changed else value
+    if is_dataclass(value) and not isinstance(value, type):
+        updates = {}
+        for f in fields(value):
+            current = getattr(value, f.name)
+            cleaned = storable(current)
+            if cleaned is not current:
+                updates[f.name] = cleaned
+        return replace(value, **updates) if updates else value
+    return value
+
+
+def _valid_text(value: Any) -> bool:
+    """Whether every string in ``value`` is valid Unicode, checked in one pass of the C JSON encoder: text
+    written without escapes encodes to UTF-8 unless it holds a lone surrogate. False also when ``value``
+    holds something JSON cannot (then :func:`storable` walks it)."""
+    try:
+        json.dumps(value, ensure_ascii=False, check_circular=False, default=_members).encode("utf-8")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _members(value: Any) -> Any:
+    """The JSON encoder's fallback: a dataclass as its fields; any other value as nothing (not text)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return (
+            vars(value)
+            if hasattr(value, "__dict__")
+            else {f.name: getattr(value, f.name) for f in fields(value)}
+        )
+    return None

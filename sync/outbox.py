@@ -6,8 +6,11 @@ Safety, in order of the steps of one op:
 3. the result is journalled and the op settled (``done``/``failed``) in one transaction.
 
 After a crash between 2 and 3 the op is still ``sending``: the next push asks the tracker (``verify``)
-whether it already shows the op's intended state, and only sends it again if it does not. Failed ops stay
+whether it already shows the op's intended state, and only sends it again if it does not (rank ops are
+asked one by one when their turn comes, since each is placed relative to the moves before it). Failed ops stay
 in the outbox with their error and are retried on the next push. One tracker failing never blocks the others.
+A write that got no answer (a timeout, a dropped connection) may have taken effect: the tracker is asked
+(``verify``) before it is sent again, so it lands once.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import Connector
-from connectors.errors import ConnectorError, FatalError
+from connectors.errors import ConnectorError, FatalError, Unanswered
 from sync.model import Op, OpKind, OpResult
 from sync.store import Store
 
 log = logging.getLogger(__name__)
+
+UNCERTAIN = ("sending", "failed")  # may have reached the tracker: re-read before sending again
 
 
 @dataclass
@@ -96,12 +101,14 @@ class Pusher:
         try:
             entries = self._settle_inflight(connector, entries)
             sent = []
-            for op, _ in entries:
+            for op, row in entries:
                 if self._stopping():
                     log.info(
                         "%s: stopping the push (shutdown); the other ops stay in the outbox", connector.name
                     )
                     break
+                if row["state"] in UNCERTAIN and self._already(connector, op):
+                    continue
                 if self._send(connector, op):
                     sent.append(op)
             self._confirm(connector, sent)
@@ -115,31 +122,40 @@ class Pusher:
     ) -> list[tuple[Op, dict[str, Any]]]:
         """Ops that may have reached the tracker already (crash after send, or a failed attempt) are checked
         against the tracker's current state before anything is sent again."""
-        uncertain = [op for op, row in entries if row["state"] in ("sending", "failed")]
+        uncertain = [op for op, row in entries if row["state"] in UNCERTAIN and op.kind != OpKind.RANK]
         if not uncertain:
             return entries
         shown = connector.verify(uncertain)
         remaining = []
         for op, row in entries:
             if shown.get(op.key):
-                self.store.journal(
-                    self.run_id,
-                    op,
-                    "already",
-                    {},
-                    "already applied (found on re-read)",
-                    pushed_values(op, connector),
-                )
-                self.report.already += 1
-                self.report.count(connector.name, "already")
+                self._journal_already(connector, op)
             else:
                 remaining.append((op, row))
         return remaining
 
+    def _already(self, connector: Connector, op: Op) -> bool:
+        """A rank op is placed relative to where the ops before it put things, so an uncertain one is
+        checked when its turn comes (after those ops), never up front: an anchor that holds by chance
+        before the earlier moves would otherwise skip a move the order needs."""
+        if op.kind != OpKind.RANK:
+            return False
+        if not connector.verify([op]).get(op.key):
+            return False
+        self._journal_already(connector, op)
+        return True
+
+    def _journal_already(self, connector: Connector, op: Op) -> None:
+        self.store.journal(
+            self.run_id, op, "already", {}, "already applied (found on re-read)", pushed_values(op, connector)
+        )
+        self.report.already += 1
+        self.report.count(connector.name, "already")
+
     def _send(self, connector: Connector, op: Op) -> bool:
         self.store.mark_op(op.key, "sending", attempt=True)
         try:
-            result = connector.apply(op)
+            result = self._apply_once(connector, op)
         except FatalError:
             self.store.mark_op(op.key, "failed", "connection stopped by a fatal error")
             raise
@@ -163,6 +179,19 @@ class Pusher:
         self.report.count(connector.name, "failed")
         self.report.errors.append(f"{connector.name}: {op.reason}: {detail}")
         return False
+
+    def _apply_once(self, connector: Connector, op: Op) -> OpResult:
+        """Apply ``op``; after a write that got no answer, re-read before sending it again."""
+        for _ in range(connector.policy.settings.attempts - 1):
+            try:
+                return connector.apply(op)
+            except Unanswered as exc:
+                log.warning(
+                    "%s: no answer to %s (%s); re-reading before any resend", connector.name, op.kind, exc
+                )
+                if connector.verify([op]).get(op.key):
+                    return OpResult(ok=True, detail="no answer; found applied on re-read")
+        return connector.apply(op)
 
     def _confirm(self, connector: Connector, sent: list[Op]) -> None:
         if not sent:

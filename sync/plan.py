@@ -9,6 +9,7 @@ runs left to right turns ``current`` into ``desired``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import NamedTuple
 
 
@@ -51,16 +52,25 @@ def _bisect(values: list[int], tails: list[int], value: int) -> int:
     return lo
 
 
-def minimal_moves(current: list[str], desired: list[str], max_batch: int = 1) -> list[Move]:
+def minimal_moves(
+    current: list[str], desired: list[str], max_batch: int = 1, pinned: Collection[str] = ()
+) -> list[Move]:
     """The fewest moves (in runs of at most ``max_batch``) that turn ``current`` into ``desired``.
 
-    Only ids present in both lists take part; others are left where they are.
+    Only ids present in both lists take part; others are left where they are. ``pinned`` ids are never
+    moved: they keep their place among the items that stay, and the others are ordered by ``desired``
+    around them (a moved item goes directly after the item it follows in ``desired``).
     """
     present = set(current)
     wanted = [i for i in desired if i in present]
-    position = {item: index for index, item in enumerate(wanted)}
+    fixed = {i for i in pinned if i in present}
+    free = [i for i in wanted if i not in fixed]
+    position = {item: index for index, item in enumerate(free)}
     sequence = [position[i] for i in current if i in position]
-    kept = {wanted[sequence[i]] for i in longest_increasing_subsequence(sequence)}
+    kept = {free[sequence[i]] for i in longest_increasing_subsequence(sequence)}
+    if fixed:
+        wanted = _around_pinned(current, free, kept, fixed)
+        kept |= fixed
     moves: list[Move] = []
     index = 0
     while index < len(wanted):
@@ -73,6 +83,27 @@ def minimal_moves(current: list[str], desired: list[str], max_batch: int = 1) ->
         moves.extend(_chunks(wanted, index, end, max(1, max_batch)))
         index = end
     return moves
+
+
+def _around_pinned(current: list[str], free: list[str], kept: set[str], fixed: set[str]) -> list[str]:
+    """The target order when ``fixed`` ids stay put: the kept and fixed ids in their current order, each
+    moved id inserted directly after the kept id it follows in ``free`` (or at the top)."""
+    top: list[str] = []
+    following: dict[str, list[str]] = {}
+    anchor: str | None = None
+    for item in free:
+        if item in kept:
+            anchor = item
+        elif anchor is None:
+            top.append(item)
+        else:
+            following.setdefault(anchor, []).append(item)
+    out = list(top)
+    for item in current:
+        if item in kept or item in fixed:
+            out.append(item)
+            out.extend(following.get(item, ()))
+    return out
 
 
 def _chunks(wanted: list[str], start: int, end: int, size: int) -> list[Move]:

@@ -9,12 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import Connector
+from rules.mirrors import mirror_groups
 from rules.status import Decision
 from sync.model import Item, Link, LinkType, Op, OpKind, StatusCategory
 from sync.plan import minimal_moves
+from sync.positions import remember
 from sync.store import Store, digest
 
 TAG_BATCH = 100
+# The close reason a closed category carries (GitHub's state_reason; other trackers ignore it).
+CLOSE_REASONS = {StatusCategory.DONE.value: "completed", StatusCategory.CANCELED.value: "not_planned"}
 
 
 @dataclass
@@ -22,6 +26,11 @@ class Plan:
     ops: list[Op] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # manual overrides respected
     naive_rank_writes: int = 0
+    kept_in: list[str] = field(default_factory=list)  # the connection of each note in ``kept``
+
+    def keep(self, connection: str, note: str) -> None:
+        self.kept.append(note)
+        self.kept_in.append(connection)
 
     def by_connection(self) -> dict[str, list[Op]]:
         grouped: dict[str, list[Op]] = defaultdict(list)
@@ -48,12 +57,21 @@ class Planner:
         items = self.store.items()
         links = self.store.links()
         pushed = self.store.pushed()
+        decided = Plan()
+        self._decision_ops(decided, items, links, pushed)
+        closing = {  # items this plan closes leave their rank scope: moving them first is a wasted write
+            self.connectors[op.connection].uid(str(op.payload["item"]))
+            for op in decided.ops
+            if op.kind == OpKind.STATUS and not StatusCategory(op.payload["category"]).is_open
+        }
         for name, connector in self.connectors.items():
             mine = [i for i in items if i.connection == name]
             if connector.config.push_rank:
-                self._rank_ops(plan, connector, mine)
+                self._rank_ops(plan, connector, [i for i in mine if i.uid not in closing])
             self._field_ops(plan, connector, mine, links, items, pushed)
-        self._decision_ops(plan, items, pushed)
+        plan.ops.extend(decided.ops)
+        for connection, note in zip(decided.kept_in, decided.kept, strict=True):
+            plan.keep(connection, note)
         return plan
 
     # --- order -----------------------------------------------------------------------------------------
@@ -68,7 +86,25 @@ class Planner:
             ranks = {i.native_id: i.native_rank for i in members}
             keys = {i.native_id: i.key for i in members}
             index = {nid: n for n, nid in enumerate(current_ids)}
-            for move in minimal_moves(current_ids, desired_ids, scope.max_batch):
+            memory = remember(
+                self.store,
+                connector.name,
+                scope.name,
+                current_ids,
+                ranks,
+                {i.native_id: float(self.scores[i.uid]["score"]) for i in members},
+                connector.config.score_precision,
+                connector.config.respect_manual,
+            )
+            if memory.pins:
+                # Report the pins that keep an item from moving (the plan without them would move it).
+                free = minimal_moves(current_ids, desired_ids, scope.max_batch)
+                would_move = {nid for move in free for nid in move.items}
+                for nid in sorted(memory.pins.keys() & would_move, key=index.__getitem__):
+                    at = self.scores[connector.uid(nid)]["rank"]
+                    note = f"kept {keys[nid]} where it was moved by hand (unified rank #{at})"
+                    plan.keep(connector.name, note)
+            for move in minimal_moves(current_ids, desired_ids, scope.max_batch, pinned=memory.pins):
                 anchors = [a for a in (move.after, move.before) if a]
                 payload = {
                     "items": move.items,
@@ -114,8 +150,9 @@ class Planner:
                     and current is not None
                     and not _same(last, current, precision)
                 ):
-                    plan.kept.append(
-                        f"kept {item.key} {name} = {current!r}: changed by hand after we wrote {last!r}"
+                    plan.keep(
+                        connector.name,
+                        f"kept {item.key} {name} = {current!r}: changed by hand after we wrote {last!r}",
                     )
                     continue
                 payload = {"item": item.native_id, "field": name, "value": value}
@@ -141,50 +178,87 @@ class Planner:
         return wanted
 
     # --- status decisions --------------------------------------------------------------------------------
-    def _decision_ops(self, plan: Plan, items: list[Item], pushed: dict[tuple[str, str], Any]) -> None:
+    def _decision_ops(
+        self, plan: Plan, items: list[Item], links: list[Link], pushed: dict[tuple[str, str], Any]
+    ) -> None:
         by_uid = {i.uid: i for i in items}
+        groups = mirror_groups(links, by_uid) if any(d.target == "mirrors" for d in self.decisions) else {}
         tags: dict[tuple[str, str], list[Item]] = defaultdict(list)
         for decision in self.decisions:
-            item = by_uid.get(decision.uid)
-            if item is None or item.connection not in self.connectors:
+            origin = by_uid.get(decision.uid)
+            if origin is None:
                 continue
-            if not self.connectors[item.connection].can_write(item):
-                continue
-            name = item.connection
-            if decision.set_category and decision.set_category != item.status_category:
-                payload = {"item": item.native_id, "category": decision.set_category}
-                change = f"{item.status_category} → {decision.set_category}"
-                reason = f"status rule {decision.rule!r}: {item.key} {change}"
-                plan.ops.append(
-                    make_op(
-                        name, OpKind.STATUS, item.uid, payload, {"category": item.status_category}, reason
-                    )
-                )
-            if decision.comment and (item.uid, f"comment:{decision.rule}") not in pushed:
-                note: dict[str, Any] = {
-                    "item": item.native_id,
-                    "body": decision.comment,
-                    "public": False,
-                    "rule": decision.rule,
-                }
-                plan.ops.append(
-                    make_op(
-                        name,
-                        OpKind.COMMENT,
-                        item.uid,
-                        note,
-                        {},
-                        f"status rule {decision.rule!r}: note on {item.key}",
-                    )
-                )
-            if decision.tag and decision.tag not in item.labels:
-                tags[(name, decision.tag)].append(item)
+            if decision.target == "mirrors":
+                targets = [by_uid[u] for u in groups.get(origin.uid, ()) if u != origin.uid]
+            else:
+                targets = [origin]
+            for item in targets:
+                connector = self.connectors.get(item.connection)
+                if connector is None or not connector.can_write(item):
+                    continue
+                self._status_op(plan, connector, decision, origin, item, pushed)
+                self._comment_op(plan, decision, item, pushed)
+                if decision.tag and decision.tag not in item.labels:
+                    tags[(item.connection, decision.tag)].append(item)
         for (name, tag), members in sorted(tags.items()):
             for start in range(0, len(members), TAG_BATCH):
                 chunk = members[start : start + TAG_BATCH]
                 tag_payload: dict[str, Any] = {"items": [i.native_id for i in chunk], "tags": [tag]}
                 reason = f"tag {tag!r} on {len(chunk)} item(s)"
                 plan.ops.append(make_op(name, OpKind.TAGS, f"tag:{tag}", tag_payload, {}, reason))
+
+    def _status_op(
+        self,
+        plan: Plan,
+        connector: Connector,
+        decision: Decision,
+        origin: Item,
+        item: Item,
+        pushed: dict[tuple[str, str], Any],
+    ) -> None:
+        """One status write (transition, state, close with reason); a status a person changed after we set
+        it is kept when the connection respects manual edits."""
+        wanted = decision.set_category
+        if not wanted or wanted == item.status_category:
+            return
+        ours = pushed.get((item.uid, "status_category"))
+        if connector.config.respect_manual and ours is not None and ours != item.status_category:
+            plan.keep(
+                connector.name,
+                f"kept {item.key} status {item.status_category!r}: changed by hand after we set {ours!r}",
+            )
+            return
+        payload: dict[str, Any] = {"item": item.native_id, "category": wanted}
+        change = f"{item.status_category} → {wanted}"
+        if wanted in CLOSE_REASONS:
+            payload["reason"] = CLOSE_REASONS[wanted]
+            change += f" (closed as {CLOSE_REASONS[wanted]})"
+        if item is origin:
+            reason = f"status rule {decision.rule!r}: {item.key} {change}"
+        else:
+            reason = (
+                f"status rule {decision.rule!r}: {origin.key} is {origin.status_category}, "
+                f"so its mirror {item.key} {change}"
+            )
+        plan.ops.append(
+            make_op(
+                connector.name, OpKind.STATUS, item.uid, payload, {"category": item.status_category}, reason
+            )
+        )
+
+    def _comment_op(
+        self, plan: Plan, decision: Decision, item: Item, pushed: dict[tuple[str, str], Any]
+    ) -> None:
+        if not decision.comment or (item.uid, f"comment:{decision.rule}") in pushed:
+            return
+        note: dict[str, Any] = {
+            "item": item.native_id,
+            "body": decision.comment,
+            "public": False,
+            "rule": decision.rule,
+        }
+        reason = f"status rule {decision.rule!r}: note on {item.key}"
+        plan.ops.append(make_op(item.connection, OpKind.COMMENT, item.uid, note, {}, reason))
 
 
 def _requested(links: list[Link]) -> dict[str, list[str]]:

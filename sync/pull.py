@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Connector
+from connectors.base import MALFORMED, Connector
 from connectors.errors import ConnectorError, SkippableError
-from sync.model import Records
+from sync.model import Records, storable
+from sync.readahead import read_ahead
 from sync.store import Store
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,13 @@ def normalize_page(
         try:
             result = connector.normalize(stream, payload)
         except SkippableError as exc:
-            quarantined.append((payload, str(exc)))
+            quarantined.append((payload, storable(str(exc))))
             continue
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            quarantined.append((payload, f"malformed {stream} payload: {type(exc).__name__}: {exc}"))
+        except MALFORMED as exc:  # a normaliser outside the contract: quarantined all the same
+            reason = f"malformed {stream} payload: {type(exc).__name__}: {exc}"
+            quarantined.append((payload, storable(reason)))
             continue
+        result = storable(result)  # lone surrogates from JSON escapes become U+FFFD
         records.extend(result)
         if result.items:
             raw.append((result.items[0].uid, payload))
@@ -82,21 +86,23 @@ def pull_stream(
     before = connector.request_count()
     try:
         cursor = store.cursor(connector.name, stream)
-        for page in connector.pull(stream, cursor, run_started):
-            records, raw, quarantined = normalize_page(connector, stream, page.payloads)
-            stats = store.write_page(connector.name, stream, records, raw, page.cursor, quarantined)
-            report.pages += 1
-            report.payloads += len(page.payloads)
-            report.changed += stats.changed
-            report.echoes += stats.echoes
-            report.unchanged += stats.unchanged
-            report.quarantined += stats.quarantined
-            for _, reason in quarantined:
-                log.warning("%s %s: quarantined a payload: %s", connector.name, stream, reason)
-            if stop is not None and stop.is_set():
-                report.stopped = True
-                log.info("%s %s: stopping after page %d (shutdown)", connector.name, stream, report.pages)
-                break
+        pages = read_ahead(connector.pull(stream, cursor, run_started), f"pull {connector.name} {stream}")
+        with closing(pages):  # an early stop ends the read-ahead before the report is made
+            for page in pages:
+                records, raw, quarantined = normalize_page(connector, stream, page.payloads)
+                stats = store.write_page(connector.name, stream, records, raw, page.cursor, quarantined)
+                report.pages += 1
+                report.payloads += len(page.payloads)
+                report.changed += stats.changed
+                report.echoes += stats.echoes
+                report.unchanged += stats.unchanged
+                report.quarantined += stats.quarantined
+                for _, reason in quarantined:
+                    log.warning("%s %s: quarantined a payload: %s", connector.name, stream, reason)
+                if stop is not None and stop.is_set():
+                    report.stopped = True
+                    log.info("%s %s: stopping after page %d (shutdown)", connector.name, stream, report.pages)
+                    break
     except ConnectorError as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         log.error("%s %s: pull stopped: %s", connector.name, stream, report.error)

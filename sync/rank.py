@@ -33,8 +33,18 @@ class RankOutcome:
         return out
 
 
-def tie_break(items: list[Item], connectors: Mapping[str, Connector]) -> dict[str, tuple[int, ...]]:
-    """Equal scores keep the order the trackers already have, so ties cause no writes."""
+UNRANKED = 1 << 30
+
+
+def tie_break(
+    items: list[Item], connectors: Mapping[str, Connector], previous: Mapping[str, int | None] | None = None
+) -> dict[str, tuple[int, ...]]:
+    """Equal scores keep the order the trackers already have, so ties cause no writes.
+
+    Ties across trackers keep the previous run's unified order: within each scope the previous unified
+    ranks of its members are handed out again in the tracker's order (the first item in the tracker takes
+    the smallest), so a push that reorders one tracker never reshuffles ties between trackers (which would
+    change every unified rank written into a field)."""
     grouped: dict[tuple[str, str], list[Item]] = defaultdict(list)
     for item in items:
         connector = connectors.get(item.connection)
@@ -44,8 +54,9 @@ def tie_break(items: list[Item], connectors: Mapping[str, Connector]) -> dict[st
     ties: dict[str, tuple[int, ...]] = {}
     for (connection, _), members in grouped.items():
         members.sort(key=connectors[connection].order_key)
+        slots = sorted(r for r in ((previous or {}).get(i.uid) for i in members) if r is not None)
         for position, item in enumerate(members):
-            ties[item.uid] = (position,)
+            ties[item.uid] = (slots[position] if position < len(slots) else UNRANKED, position)
     return ties
 
 
@@ -74,7 +85,10 @@ def rank(store: Store, config: Config, connectors: Mapping[str, Connector]) -> R
     run_id = store.start_run("rank")
     previous = {row["uid"]: row for row in store.scores()}
     result = engine.rank(
-        snapshot.items, snapshot.links, snapshot.customers, tie_break(snapshot.items, connectors)
+        snapshot.items,
+        snapshot.links,
+        snapshot.customers,
+        tie_break(snapshot.items, connectors, {uid: row["rank"] for uid, row in previous.items()}),
     )
     rows = [
         {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -88,20 +89,31 @@ class Store:
         self.db.close()
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self, synced: bool = True) -> Iterator[None]:
         """A write transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE): a deferred one
-        that reads first fails at once with "database is locked" when another writer committed since."""
+        that reads first fails at once with "database is locked" when another writer committed since.
+
+        ``synced=False`` commits without waiting for the disk (WAL with ``synchronous=NORMAL``): still
+        atomic, and safe against a crash of the process, but a power loss may undo it. Pulled pages are
+        written so (their cursor goes with them, so an undone page is simply read again); everything else
+        (outbox, journal) is synced, and a synced commit also makes every earlier one durable."""
         if self.db.conn.in_transaction:
             with self.db.atomic():
                 yield
             return
-        self.db.conn.execute("BEGIN IMMEDIATE")
+        if not synced:
+            self.db.conn.execute("PRAGMA synchronous = NORMAL")
         try:
-            yield
-        except BaseException:
-            self.db.conn.rollback()
-            raise
-        self.db.conn.execute("COMMIT")
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.conn.rollback()
+                raise
+            self.db.conn.execute("COMMIT")
+        finally:
+            if not synced:
+                self.db.conn.execute("PRAGMA synchronous = FULL")
 
     def _t(self, name: str) -> sqlite_utils.db.Table:
         return self.db.table(name)
@@ -143,23 +155,23 @@ class Store:
         """Store one page's records, raw payloads, links, quarantined payloads and cursor atomically."""
         stats = PageStats()
         pulled_at = now_iso()
-        with self._writing():
+        with self._writing(synced=False):
             rows = [item_row(item) | {"stream": stream, "pulled_at": pulled_at} for item in records.items]
             changed, echoes = self._changed_rows(rows)
             stats.changed, stats.echoes = len(changed) - echoes, echoes
             stats.unchanged = len(rows) - len(changed)
             stats.changed_uids = [r["uid"] for r in changed]
             if changed:
-                self._t("items").upsert_all(changed, pk="uid")
+                self._upsert("items", changed, "uid")
             raw_rows = [
                 {"uid": uid, "stream": stream, "payload": json.dumps(p), "pulled_at": pulled_at}
                 for uid, p in raw
             ]
             if raw_rows:
-                self._t("raw").upsert_all(raw_rows, pk="uid")
+                self._upsert("raw", raw_rows, "uid")
             self._replace_links(connection, stream, [i.uid for i in records.items], records.links)
             if records.customers:
-                self._t("customers").upsert_all([vars(c) for c in records.customers], pk="uid")
+                self._upsert("customers", [vars(c) for c in records.customers], "uid")
             for payload, reason in quarantined:
                 stats.quarantined += 1
                 self._quarantine(connection, stream, payload, reason)
@@ -212,7 +224,32 @@ class Store:
             marks = ",".join("?" * len(chunk))
             for row in self.db.query(f"select * from pushed where uid in ({marks})", chunk):
                 pushed.setdefault(row["uid"], {})[row["field"]] = (json.loads(row["value"]), row["at"])
-        return sum(1 for r in changed if r["uid"] in pushed and is_echo(known[r["uid"]], r, pushed[r["uid"]]))
+        reordered = {
+            row["connection"]: row["at"]
+            for row in self.db.query(
+                "select connection, max(at) as at from journal where kind = 'rank' "
+                "and result in ('ok', 'already') group by connection"
+            )
+        }
+        last_pull = {
+            row["connection"]: row["at"]
+            for row in self.db.query(
+                "select connection, max(started_at) as at from runs where kind = 'pull' "
+                "and finished_at is not null group by connection"
+            )
+        }
+        return sum(
+            1
+            for r in changed
+            if r["uid"] in known
+            and is_echo(
+                known[r["uid"]],
+                r,
+                pushed.get(r["uid"], {}),
+                reordered.get(r["connection"]),
+                last_pull.get(r["connection"]),
+            )
+        )
 
     def _replace_links(self, connection: str, stream: str, uids: list[str], links: list[Link]) -> None:
         tag = f"{connection}:{stream}"
@@ -233,7 +270,24 @@ class Store:
                 }
                 for link in links
             ]
-            self._t("links").upsert_all(rows, pk="id")
+            self._upsert("links", rows, "id")
+
+    def _upsert(self, table: str, rows: list[dict[str, Any]], pk: str) -> None:
+        """Insert ``rows``, or update the stored row with the same ``pk``, in one prepared statement for
+        the batch (sqlite-utils' ``upsert_all`` sends two statements a row and converts every value in
+        Python, which made it most of a large pull's store time). Every row has the same keys."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" * len(columns))
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != pk)
+        action = f"do update set {updates}" if updates else "do nothing"
+        sql = f'insert into "{table}" ({names}) values ({marks}) on conflict ("{pk}") {action}'
+        values = operator.itemgetter(*columns)
+        self.db.conn.executemany(
+            sql, [values(row) for row in rows] if len(columns) > 1 else [(values(row),) for row in rows]
+        )
 
     def _quarantine(self, connection: str, stream: str, payload: dict[str, Any], reason: str) -> None:
         row = {
@@ -473,6 +527,66 @@ class Store:
         """(our pushed value, the value it replaced) per item and field."""
         rows = self.db.query("select * from pushed where original is not null")
         return {(r["uid"], r["field"]): (json.loads(r["value"]), json.loads(r["original"])) for r in rows}
+
+    def journal_since(self, connection: str, at: str, kind: str) -> list[dict[str, Any]]:
+        """Journal entries of one connection and op kind recorded after ``at``, oldest first."""
+        sql = "select * from journal where connection = ? and kind = ? and at > ? order by id"
+        return list(self.db.query(sql, [connection, kind, at]))
+
+    # --- scope orders (manual position overrides) --------------------------------------------------
+    def scope_order(self, connection: str, scope: str) -> dict[str, Any] | None:
+        """The order the latest plan observed in one rank scope: ``items``, ``ranks``, ``pins``, ``at``."""
+        sql = "select * from scope_orders where connection = ? and scope = ?"
+        rows = list(self.db.query(sql, [connection, scope]))
+        if not rows:
+            return None
+        row = rows[0]
+        return {
+            "items": json.loads(row["items"]),
+            "ranks": json.loads(row["ranks"]),
+            "pins": json.loads(row["pins"]),
+            "at": row["at"],
+        }
+
+    def save_scope_order(
+        self,
+        connection: str,
+        scope: str,
+        items: list[str],
+        ranks: dict[str, str | None],
+        pins: dict[str, float],
+    ) -> None:
+        with self._writing():
+            self._t("scope_orders").upsert(
+                {
+                    "connection": connection,
+                    "scope": scope,
+                    "items": json.dumps(items),
+                    "ranks": json.dumps(ranks),
+                    "pins": json.dumps(pins, sort_keys=True),
+                    "at": now_iso(),
+                },
+                pk=("connection", "scope"),
+            )
+
+    def replace_rule_links(self, tag: str, links: list[Link]) -> None:
+        """Replace every link a rule (not a connector) made under ``tag`` (e.g. ``rule:mirrors``)."""
+        with self._writing():
+            self.db.execute("delete from links where stream = ?", [tag])
+            if links:
+                rows = [
+                    {
+                        "id": link_id(link),
+                        "src_uid": link.src_uid,
+                        "dst_uid": link.dst_uid,
+                        "dst_ref": link.dst_ref,
+                        "type": link.type,
+                        "origin": link.origin,
+                        "stream": tag,
+                    }
+                    for link in links
+                ]
+                self._t("links").upsert_all(rows, pk="id")
 
     def iter_table(self, name: str) -> Iterator[dict[str, Any]]:
         yield from self.db[name].rows

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import requests
 from github import Auth, Github
 
-from connectors.errors import AuthError, FatalError, RateLimited, RetriableError, truncate
+from connectors.errors import AuthError, FatalError, RateLimited, RetriableError, transport_error, truncate
 from connectors.github.config import GithubConfig
 from connectors.policy import Policy, header_float, parse_retry_after
 
@@ -96,7 +96,7 @@ class GithubClient:
                 verb, url, dict(params) if params else None, dict(headers) if headers else None, body
             )
         except requests.RequestException as exc:
-            raise RetriableError(f"{verb} {_path(url)}: {type(exc).__name__}") from None
+            raise transport_error(f"{verb} {_path(url)}", exc) from None
         lowered = {k.lower(): str(v) for k, v in raw_headers.items()}
         self._observe(lowered)
         try:

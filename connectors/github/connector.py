@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Connector, Page, RankScope
+from connectors.base import Connector, Page, RankScope, malformed_payload
 from connectors.errors import ConnectorError, FatalError
 from connectors.github.client import GithubClient
 from connectors.github.config import GithubConfig
@@ -42,9 +42,10 @@ class GithubConnector(Connector):
             raise FatalError(f"unknown GitHub stream {stream!r}")
 
     def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
-        if stream == PROJECT:
-            return normalize_project_item(self.name, self.config, payload)
-        return normalize_issue(self.name, self.config, payload)
+        with malformed_payload(stream, payload):
+            if stream == PROJECT:
+                return normalize_project_item(self.name, self.config, payload)
+            return normalize_issue(self.name, self.config, payload)
 
     # --- ordering ------------------------------------------------------------------------------------
     def _scope_name(self) -> str | None:

@@ -18,13 +18,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
 
 import requests
 from jira import JIRA, JIRAError
 
-from connectors.errors import AuthError, ConnectorError, FatalError, RateLimited, RetriableError, truncate
+from connectors.errors import (
+    AuthError,
+    ConnectorError,
+    FatalError,
+    RateLimited,
+    RetriableError,
+    transport_error,
+    truncate,
+)
 from connectors.jira.config import JiraConfig
 from connectors.policy import Policy, header_float, parse_retry_after
 
@@ -47,6 +56,7 @@ class JiraClient:
         self.config = config
         self.policy = policy
         self.sent = 0
+        self.server_time: datetime | None = None  # the ``Date`` of the last response (Jira's clock)
         secret = config.token.get_secret_value()
         auth: dict[str, Any] = (
             {"basic_auth": (config.email or "", secret)}
@@ -92,7 +102,7 @@ class JiraClient:
             except JIRAError as exc:
                 raise self._error(method, path, exc.response, exc.text) from None
             except requests.RequestException as exc:
-                raise RetriableError(f"{method} {path}: {type(exc).__name__}") from None
+                raise transport_error(f"{method} {path}", exc) from None
             return Reply(response.status_code, _decode(method, path, response))
 
         return self.policy.call(attempt, write=write, what=f"{method} {path}")
@@ -107,7 +117,7 @@ class JiraClient:
             except JIRAError as exc:
                 raise self._error("GET", what, exc.response, exc.text) from None
             except requests.RequestException as exc:
-                raise RetriableError(f"{what}: {type(exc).__name__}") from None
+                raise transport_error(what, exc) from None
 
         return self.policy.call(attempt, what=what)
 
@@ -122,6 +132,7 @@ class JiraClient:
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """Response hook: feed Jira's rate-limit headers to the pacer (every response, errors included)."""
         headers = response.headers
+        self.server_time = _http_date(headers.get("Date"))
         reset = _reset_epoch(headers.get("X-RateLimit-Reset"))
         limit = header_float(headers, "X-RateLimit-Limit")
         remaining = header_float(headers, "X-RateLimit-Remaining")
@@ -169,6 +180,17 @@ def _jira_message(response: requests.Response) -> str:
     parts = [str(m) for m in body.get("errorMessages") or []]
     parts += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
     return truncate("; ".join(parts) or json.dumps(body))
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP ``Date`` header (whole seconds, so never later than the moment it names) as UTC."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _reset_epoch(value: str | None) -> float | None:

@@ -32,6 +32,9 @@ class JiraConfig(ConnectionConfig):
     scope: str = Field("jql", min_length=1, description="name of the one rank scope (the JQL's order)")
     max_results: int = Field(100, ge=1, le=5000, description="issues per search page")
     timezone: str = Field("UTC", description="the API user's profile time zone, in which JQL reads dates")
+    index_lag: float = Field(
+        60.0, ge=0, description="seconds within which an edit is surely visible to search (cursor margin)"
+    )
     rank_field: str | None = Field(None, description="the Rank field (gh-lexo-rank), e.g. customfield_10019")
     estimate_field: str | None = Field(None, description="story points field, e.g. customfield_10016")
     canceled_resolutions: list[str] = Field(default_factory=lambda: list(DEFAULT_CANCELED_RESOLUTIONS))

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import ConnectionConfig, Connector, Page, RankScope
+from connectors.base import ConnectionConfig, Connector, Page, RankScope, malformed_payload
 from connectors.errors import FatalError, SkippableError
 from connectors.jira.client import JiraClient, JsonObject
 from connectors.jira.config import JiraConfig
@@ -42,7 +42,8 @@ class JiraConnector(Connector):
 
     def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
         self._known_stream(stream)
-        return normalize_issue(payload, connection=self.name, config=self.config)
+        with malformed_payload(stream, payload):
+            return normalize_issue(payload, connection=self.name, config=self.config)
 
     # --- ordering -------------------------------------------------------------------------------------
     def scopes(self) -> list[RankScope]:

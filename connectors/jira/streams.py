@@ -6,12 +6,34 @@ to its minute: a closed start whose overlap (issues of that minute read again) t
 uid. Each page carries the largest ``updated`` seen so far, capped at the run's start, as its cursor; with
 ascending order every later issue is at least that recent, so committing it with the page is safe, and an
 issue edited while we page is newer than the run's start and is read again next run.
+
+**Leaving the boundary minute.** With the cursor at the newest ``updated`` alone, every later pull reads
+that whole minute again, and keeps doing so until something newer changes: after a push that touched 750
+issues within one minute, each no-op pull pays 8 pages for them. So when a read completes, the cursor may
+move further, to ``floor_minute(D - index_lag)``, where ``D`` is the ``Date`` of the search's first
+response (Jira's clock, not ours, so clock skew does not matter; whole seconds, so never later than the
+true time) and ``index_lag`` (default 60 s) bounds how long an edit may take to become visible to search.
+It does so only if that is later than the newest ``updated`` read, and only if no issue read was updated
+within ``index_lag`` before ``D``. Why no update is lost:
+
+1. Every version of an issue with ``updated < D - index_lag`` was visible to our search (the lag bound),
+   and our read started at the old cursor's minute, ran in ascending order and reached ``isLast``, so we
+   read it, or a newer version of that issue; a newer version we did not read has ``updated >= D -
+   index_lag`` (it was invisible, or made after our query) and the new cursor's minute is not later than
+   that, so the next pull's ``updated >= "<minute>"`` reads it.
+2. Every issue read was updated before ``D - index_lag``, so nothing visible changed while we paged:
+   no issue moved in the ordering under our pages (which an offset-paged search could skip past).
+3. ``floor_minute(D - index_lag) <= D``: the cursor never passes the moment of the read; it is committed
+   in an empty page of its own after the last page, so a read stopped early never commits it.
+
+The result: once the last change is more than ``index_lag`` plus one minute old, a pull with nothing new
+is one request, whatever the last minute held. A later edit is always ``>= D - index_lag`` and is read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,12 +61,41 @@ def pull_issues(
     ceiling = run_started if run_started.tzinfo else run_started.replace(tzinfo=UTC)
     stored = parse_iso(cursor) if cursor else None
     newest = stored
+    read: datetime | None = None  # the newest ``updated`` among the issues this read returned
+    client.server_time = None
+    queried: datetime | None = None
     for issues in client.search(incremental_jql(config, cursor), search_fields(config)):
+        if queried is None:
+            queried = client.server_time
         for issue in issues:
             seen = _updated(issue)
+            if seen is not None and (read is None or seen > read):
+                read = seen
             if seen is not None and (newest is None or seen > newest):
                 newest = seen
         yield Page(issues, _next_cursor(stored, newest, ceiling))
+    settled = _settled(queried, read, newest, config.index_lag, ceiling)
+    if settled is not None:
+        yield Page([], _format(settled))
+
+
+def _settled(
+    queried: datetime | None,
+    read: datetime | None,
+    newest: datetime | None,
+    lag: float,
+    ceiling: datetime,
+) -> datetime | None:
+    """The cursor past the boundary minute after a complete read (see the module docstring), or None."""
+    if queried is None:
+        return None
+    quiet_since = queried - timedelta(seconds=lag)
+    if read is not None and read >= quiet_since:
+        return None  # something changed within the lag: keep the newest-seen cursor
+    settled = min(quiet_since.replace(second=0, microsecond=0), ceiling)
+    if newest is not None and settled <= newest:
+        return None
+    return settled
 
 
 def _next_cursor(stored: datetime | None, newest: datetime | None, ceiling: datetime) -> str | None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from connectors.errors import AuthError, FatalError, RateLimited, RetriableError, truncate
+from connectors.errors import AuthError, FatalError, RateLimited, RetriableError, Unanswered, truncate
 from connectors.linear.config import LinearConfig
 from connectors.policy import Policy, header_float, parse_retry_after
 
@@ -68,10 +68,12 @@ class LinearClient:
         self.requests += 1
         try:
             response = self._http.post(self.config.endpoint, json=body)
-        except httpx.TimeoutException as exc:
-            raise RetriableError(f"linear: timeout ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise RetriableError(f"linear: connection failed ({type(exc).__name__})") from exc
+        except httpx.TimeoutException as exc:
+            raise Unanswered(f"linear: timeout ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise Unanswered(f"linear: connection failed ({type(exc).__name__})") from exc
         self._observe(response.headers)
         return self._check(response)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Connector, Page, RankScope
+from connectors.base import Connector, Page, RankScope, malformed_payload
 from connectors.linear import normalize as mapping
 from connectors.linear import streams
 from connectors.linear.client import LinearClient
@@ -44,7 +44,8 @@ class LinearConnector(Connector):
                 self.writer.team_states[str(team["key"])] = states
 
     def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
-        return mapping.normalize(self.context, stream, payload)
+        with malformed_payload(stream, payload):
+            return mapping.normalize(self.context, stream, payload)
 
     # ordering
     def scopes(self) -> list[RankScope]:

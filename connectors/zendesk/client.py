@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from connectors.errors import AuthError, FatalError, RateLimited, RetriableError, truncate
+from connectors.errors import AuthError, FatalError, RateLimited, RetriableError, Unanswered, truncate
 from connectors.policy import Policy, header_float, parse_retry_after
 from connectors.zendesk.config import ZendeskConfig
 
@@ -117,10 +117,12 @@ class ZendeskClient:
             self.requests += 1
             try:
                 response = self.http.request(method, path, params=params, json=body)
-            except httpx.TimeoutException as exc:
-                raise RetriableError(f"{what}: timed out") from exc
-            except httpx.TransportError as exc:
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 raise RetriableError(f"{what}: {type(exc).__name__}") from exc
+            except httpx.TimeoutException as exc:
+                raise Unanswered(f"{what}: timed out") from exc
+            except httpx.TransportError as exc:
+                raise Unanswered(f"{what}: {type(exc).__name__}") from exc
             finally:
                 if paced:
                     self.export_pacer.answered(path)

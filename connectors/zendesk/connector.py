@@ -6,8 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from connectors.base import ConnectionConfig, Connector, Page
-from connectors.errors import SkippableError
+from connectors.base import ConnectionConfig, Connector, Page, malformed_payload
 from connectors.zendesk.client import ZendeskClient
 from connectors.zendesk.config import ZendeskConfig
 from connectors.zendesk.normalize import ZendeskMapping
@@ -40,20 +39,13 @@ class ZendeskConnector(Connector):
         return self._streams.pull(stream, cursor, run_started)
 
     def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
-        if not isinstance(payload, Mapping):
-            raise SkippableError(f"{stream} payload is not an object")
-        try:
+        with malformed_payload(stream, payload):
             if stream == "tickets":
                 return self.mapping.ticket(payload)
             if stream == "organizations":
                 return self.mapping.organization(payload)
             if stream == "jira_links":
                 return self.mapping.jira_link(payload)
-        except SkippableError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            reason = f"{stream} payload {payload.get('id')!r}: {type(exc).__name__}: {exc}"
-            raise SkippableError(reason) from exc
         raise ValueError(f"zendesk has no stream {stream!r}")
 
     # writing (Zendesk has no order: no rank scopes)

@@ -244,6 +244,16 @@ class World:
         start = 0 if since is None else bisect.bisect_left(ordered, (since, -1))
         return [self.issues[(repo, number)] for _, number in ordered[start:]]
 
+    def updated_page(
+        self, repo: str, since: float | None, offset: int, count: int
+    ) -> tuple[list[Issue], int]:
+        """One page of :meth:`updated_since` (``count`` issues from ``offset``) and the total, without
+        building the whole list."""
+        ordered = self.by_updated[repo]
+        start = 0 if since is None else bisect.bisect_left(ordered, (since, -1))
+        chosen = ordered[start + offset : start + offset + count]
+        return [self.issues[(repo, number)] for _, number in chosen], len(ordered) - start
+
     def set_state(self, issue: Issue, state: str, reason: str | None) -> None:
         """Close (with a reason, ``completed`` by default) or reopen (reason ``reopened``)."""
         issue.state = state

@@ -79,6 +79,19 @@ def populate(world: World, items: int, seed: int, references: list[dict[str, str
         _add(world, repo.full_name, f"Fix {rng.choice(NOUNS)}", "Closes an issue.", rng, moment, is_pull=True)
     _epics(world, rng, issues)
     _project(world, rng, issues)
+    _mirrors(issues, references)
+
+
+MIRRORS = 3  # open issues that state they mirror a Jira issue ("Mirror of <url>")
+
+
+def _mirrors(issues: list[Issue], references: list[dict[str, str]]) -> None:
+    """A few issues mirror Jira issues, said the way people say it in a description (no random draws, so
+    the rest of the generated world stays as it was)."""
+    jira = [r for r in references if r.get("service") == "jira" and r.get("url")]
+    open_issues = [i for i in issues if i.state == "open"][1::2]
+    for issue, ref in zip(open_issues[:MIRRORS], jira[1::2], strict=False):
+        issue.body += f"\n\nMirror of {ref['url']}"
 
 
 def _issue(

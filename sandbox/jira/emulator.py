@@ -86,7 +86,8 @@ class JiraEmulator(Emulator):
 
     def rate_limited(self, retry_after: float, reset_at: float) -> Response:
         body = self.error_body(429, "Rate limit exceeded.")
-        headers = {"Retry-After": str(max(1, round(retry_after))), "RateLimit-Reason": "jira-burst-based"}
+        wait = self.retry_after_header(retry_after)
+        headers = {"Retry-After": wait, "RateLimit-Reason": "jira-burst-based"}
         return Response(429, body, headers)
 
     def generate(self, items: int, seed: int, references: list[dict[str, str]]) -> None:

@@ -74,7 +74,25 @@ def generate(data: LinearData, items: int, seed: int, references: list[dict[str,
     _cycles(data, ids)
     _customers(data, ids, rng, max(3, items // 10))
     _issues(data, ids, rng, items, references)
+    _mirrors(data, references)
     data.last_tick = max(data.last_tick, EPOCH + timedelta(days=120))
+
+
+MIRRORS = 3  # open issues that state they mirror a GitHub issue ("Mirrors <url>")
+
+
+def _mirrors(data: LinearData, references: list[dict[str, str]]) -> None:
+    """A few open issues mirror GitHub issues, said in their description (no random draws, so the rest of
+    the generated world stays as it was)."""
+    github = [r for r in references if r.get("service") == "github" and r.get("url")]
+    done = ("completed", "canceled")
+    issues = [
+        i
+        for i in data.issues.values()
+        if i["archivedAt"] is None and data.states[i["_state"]]["type"] not in done
+    ]
+    for issue, ref in zip(issues[:MIRRORS], github[::4], strict=False):
+        issue["description"] += f"\n\nMirrors {ref['url']}"
 
 
 class _Ids:

@@ -41,13 +41,16 @@ def test_first_pull_reads_everything_in_few_requests(served: Served, make_connec
     pages = pull(connector)
     keys = [p["key"] for page in pages for p in page.payloads]
     assert len(keys) == len(set(keys)) == ITEMS
-    assert connector.request_count() == len(pages) == ITEMS // 10
-    cursors = [page.cursor for page in pages]
+    read = [page for page in pages if page.payloads]
+    assert connector.request_count() == len(read) == ITEMS // 10
+    cursors = [page.cursor for page in read]
     assert cursors == sorted(cursors)  # type: ignore[type-var]
     newest = max(
         connector.normalize("issues", p).items[0].updated_at for page in pages for p in page.payloads
     )
     assert cursors[-1] == newest
+    # the generated issues were last updated long ago: the cursor then leaves their minute
+    assert pages[-1].payloads == [] and pages[-1].cursor is not None and pages[-1].cursor > newest
     paths = {entry["path"] for entry in api_log(served)}
     assert paths == {"/rest/api/3/search/jql" if emulator_of(served).cloud else "/rest/api/2/search"}
 
@@ -58,8 +61,23 @@ def test_noop_re_pull_costs_one_request_construction_included(served: Served, ma
     fresh = make_connector(served)  # a new run builds a new connector: no serverInfo, no /field
     pages = pull(fresh, cursor)
     assert len(api_log(served)) == fresh.request_count() == 1
-    assert pages[-1].cursor is None  # nothing newer: keep the stored cursor
-    assert len(pages[0].payloads) <= 2  # the closed start re-reads only the cursor's minute
+    assert pages[0].cursor is None  # nothing newer read: no cursor from the data
+    assert all(p.cursor is None or p.cursor > (cursor or "") for p in pages)  # at most a later minute
+    assert pages[0].payloads == []  # the last read settled past the issues' minute: nothing re-read
+
+
+def test_boundary_minute_is_read_again_until_it_settles(served: Served, make_connector: Make) -> None:
+    """Without the settled cursor (an index lag longer than the data's age) the closed start re-reads
+    the newest issue's minute on every pull; with it, the same no-op pull reads nothing."""
+    unsettled = pull(make_connector(served, index_lag=10**9))
+    assert unsettled[-1].payloads  # no empty settling page: the cursor stays at the newest update
+    control(served, "POST", "/_sandbox/reset", {})
+    again = pull(make_connector(served, index_lag=10**9), unsettled[-1].cursor)
+    assert len(api_log(served)) == 1 and again[0].payloads  # the newest issue's minute, read again
+    settled = pull(make_connector(served))[-1].cursor
+    control(served, "POST", "/_sandbox/reset", {})
+    quiet = pull(make_connector(served), settled)
+    assert len(api_log(served)) == 1 and not any(p.payloads for p in quiet)
 
 
 def test_incremental_pull_sees_an_edit(served: Served, make_connector: Make) -> None:

@@ -1,0 +1,124 @@
+"""The emulators in a process of their own, so that what the benchmarks measure in rankbridge's process
+(time, memory) is rankbridge's alone.
+
+Child side (``python -m benchmarks.emulators --items N --seed S --dir D [--service S ...]``): start the
+sandbox, write ``D/rankbridge.toml`` (store ``D/store.db``) and ``D/sandbox.json`` (URLs and the throwaway
+token of these local emulators), print ``ready``, and serve until standard input closes.
+
+Parent side: :func:`emulators` starts that child and yields a :class:`Remote` that drives it over the
+emulators' ``/_sandbox/`` HTTP endpoints, as a person or a test would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sandbox.control import TOKEN_ENV, Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Remote:
+    """The emulators of a child process, seen from the benchmark."""
+
+    token: str
+    urls: dict[str, str]  # service -> base URL of its emulator
+    config_path: Path
+    workdir: Path
+
+    def requests(self, service: str) -> list[dict[str, Any]]:
+        return self._control(service, "GET", "/_sandbox/requests")  # type: ignore[no-any-return]
+
+    def reset(self, service: str | None = None) -> None:
+        for name in [service] if service else list(self.urls):
+            self._control(name, "POST", "/_sandbox/reset", {})
+
+    def state(self, service: str) -> Any:
+        return self._control(service, "GET", "/_sandbox/state")
+
+    def edit(self, service: str, change: dict[str, Any]) -> Any:
+        return self._control(service, "POST", "/_sandbox/edit", change)
+
+    def faults(self, service: str, spec: dict[str, Any]) -> Any:
+        return self._control(service, "POST", "/_sandbox/faults", spec)
+
+    def _control(self, service: str, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.urls[service] + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read() or b"null")
+
+
+def child_env(token: str) -> dict[str, str]:
+    """The environment of a benchmark child: the sandbox token where the config's ``${...}`` finds it."""
+    return {**os.environ, TOKEN_ENV: token, "PYTHONPATH": str(ROOT)}
+
+
+@contextmanager
+def emulators(
+    services: list[str], items: int, seed: int, workdir: Path, extra: dict[str, Any] | None = None
+) -> Iterator[Remote]:
+    """Start the emulators of ``services`` in a child process; stop them (close its stdin) on exit."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "benchmarks.emulators", "--items", str(items), "--seed", str(seed)]
+    command += ["--dir", str(workdir)] + [a for s in services for a in ("--service", s)]
+    if extra:
+        command += ["--extra", json.dumps(extra)]
+    env = {k: v for k, v in child_env("").items() if k != TOKEN_ENV}  # the child makes its own token
+    child = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=ROOT, text=True
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"the emulators did not start (said {line!r}, exit {child.poll()})")
+        info = json.loads((workdir / "sandbox.json").read_text())
+        yield Remote(info["token"], info["urls"], workdir / "rankbridge.toml", workdir)
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--service", action="append", default=[])
+    parser.add_argument("--extra", default=None, help="JSON merged into the written config")
+    args = parser.parse_args(argv)
+    box = Sandbox.start(args.service or None, items=args.items, seed=args.seed)
+    try:
+        extra = json.loads(args.extra) if args.extra else None
+        box.write_config(args.dir / "rankbridge.toml", args.dir / "store.db", extra)
+        urls = {name: box.url(name) for name in box.served}
+        (args.dir / "sandbox.json").write_text(json.dumps({"token": box.token, "urls": urls}))
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        sys.stdin.read()  # until the benchmark closes our stdin (or exits)
+    finally:
+        box.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
