@@ -1,7 +1,9 @@
 """Sync figures per tracker on one set of emulators (in a child process), ``SYNC_ITEMS`` items each:
 
 * convergence: syncs until the planner finds nothing to write (the first sync writes the whole order);
-* the no-op sync: right after convergence, and in the steady state: requests, writes and wall time;
+* the no-op sync: right after convergence, and in the steady state (after one sync whose read found
+  nothing changed within the connector's margin, which lets the cursors leave the last change behind):
+  requests, writes and wall time;
 * re-rank writes (:mod:`benchmarks.rerank`), on the converged store.
 
 Jira's JQL reads dates to the minute, so a pull re-reads the minute of the newest change until that
@@ -25,6 +27,7 @@ from sync.engine import Engine
 
 MAX_ROUNDS = 5
 JIRA_INDEX_LAG = 60.0  # the connection's default ``index_lag``
+SETTLE = {"linear": 1.2}  # seconds: the Linear connection's default ``overlap_ms``, and a margin
 Say = Callable[[str], None]
 
 
@@ -90,15 +93,18 @@ def run(items: int, workdir: Path, say: Say) -> dict[str, list[dict[str, Any]]]:
             config = service_config(remote, service, extra=rerank.RULES)
             engines[service] = engine = stack.enter_context(engine_on(remote, config))
             result = converge(engine, remote, service)
+            state = "converged in" if result["converged"] else "NOT converged after"
             say(
-                f"[sync] {service}: converged in {result['rounds']} sync(s), {result['writes']} writes, "
+                f"[sync] {service}: {state} {result['rounds']} sync(s), {result['writes']} writes, "
                 f"{result['seconds']}s"
             )
             entry: dict[str, Any] = {"service": service, "items": items, "converge": result}
             entry["right_after_push"] = noop(engine, remote, service)
             figures["noop"].append(entry)
             if service != "jira":
-                _steady(entry, entry["right_after_push"], say)
+                time.sleep(SETTLE.get(service, 0.0))
+                engine.sync()  # a pull whose complete, quiet read settles its cursors
+                _steady(entry, noop(engine, remote, service), say)
                 _rerank(figures, engine, remote, service, items, say)
         wait = settle_wait(remote, "jira")
         say(f"[sync] jira: waiting {wait:.0f}s for the minute of its last change to settle")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sync.store import now_iso
+from sync.storebase import now_iso
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from rules.status import Decision
 from sync.model import Item, Link, LinkType, Op, OpKind, StatusCategory
 from sync.plan import minimal_moves
 from sync.positions import remember
-from sync.store import Store, digest
+from sync.store import Store
+from sync.storebase import digest
 
 TAG_BATCH = 100
 # The close reason a closed category carries (GitHub's state_reason; other trackers ignore it).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterable
@@ -52,10 +53,11 @@ class PullReport:
 
 def normalize_page(
     connector: Connector, stream: str, payloads: Iterable[dict[str, Any]]
-) -> tuple[Records, list[tuple[str, dict[str, Any]]], list[tuple[dict[str, Any], str]]]:
-    """Normalise one page; a payload that fails is quarantined with its reason and the rest go on."""
+) -> tuple[Records, list[tuple[str, str]], list[tuple[dict[str, Any], str]]]:
+    """Normalise one page; a payload that fails is quarantined with its reason and the rest go on.
+    Raw payloads come back as JSON text (what the store keeps)."""
     records = Records()
-    raw: list[tuple[str, dict[str, Any]]] = []
+    raw: list[tuple[str, str]] = []
     quarantined: list[tuple[dict[str, Any], str]] = []
     for payload in payloads:
         try:
@@ -67,10 +69,17 @@ def normalize_page(
             reason = f"malformed {stream} payload: {type(exc).__name__}: {exc}"
             quarantined.append((payload, storable(reason)))
             continue
-        result = storable(result)  # lone surrogates from JSON escapes become U+FFFD
+        text = json.dumps(payload, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a JSON escape somewhere in the payload
+            text = json.dumps(payload)  # kept escaped in the raw copy
+            result = storable(result)  # and U+FFFD in the records
+        # A payload of valid text normalises to records of valid text (normalize is pure), so only a
+        # payload that fails the check above, made once in C, is walked.
         records.extend(result)
         if result.items:
-            raw.append((result.items[0].uid, payload))
+            raw.append((result.items[0].uid, text))
     return records, raw, quarantined
 
 

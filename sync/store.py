@@ -7,32 +7,19 @@ sqlite-utils writes NULL over stored values for keys a record lacks.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import operator
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from sync.echo import is_echo
-from sync.migrations import MIGRATIONS
-from sync.model import Customer, Item, Link, Op, Records
+from sync.model import Customer, Item, Link, Records
+from sync.storebase import digest, link_id, now_iso
+from sync.writelog import WriteLog
 
 ITEM_FIELDS = [f.name for f in fields(Item)]
 JSON_ITEM_FIELDS = ("labels", "fields")
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
 @dataclass
@@ -72,67 +59,8 @@ def item_row(item: Item) -> dict[str, Any]:
     return row
 
 
-def link_id(link: Link) -> str:
-    return digest([link.src_uid, link.type, link.dst_uid, link.dst_ref, link.origin])
-
-
-class Store:
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
-        self.db.execute("PRAGMA busy_timeout = 30000")
-        self.db.enable_wal()
-        self.migrate()
-
-    def close(self) -> None:
-        self.db.close()
-
-    @contextmanager
-    def _writing(self, synced: bool = True) -> Iterator[None]:
-        """A write transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE): a deferred one
-        that reads first fails at once with "database is locked" when another writer committed since.
-
-        ``synced=False`` commits without waiting for the disk (WAL with ``synchronous=NORMAL``): still
-        atomic, and safe against a crash of the process, but a power loss may undo it. Pulled pages are
-        written so (their cursor goes with them, so an undone page is simply read again); everything else
-        (outbox, journal) is synced, and a synced commit also makes every earlier one durable."""
-        if self.db.conn.in_transaction:
-            with self.db.atomic():
-                yield
-            return
-        if not synced:
-            self.db.conn.execute("PRAGMA synchronous = NORMAL")
-        try:
-            self.db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self.db.conn.rollback()
-                raise
-            self.db.conn.execute("COMMIT")
-        finally:
-            if not synced:
-                self.db.conn.execute("PRAGMA synchronous = FULL")
-
-    def _t(self, name: str) -> sqlite_utils.db.Table:
-        return self.db.table(name)
-
-    # --- migrations --------------------------------------------------------------------------------
-    def migrate(self) -> list[str]:
-        table = self.db["_migrations"]
-        if not table.exists():
-            self._t("_migrations").create({"name": str, "applied_at": str}, pk="name")
-        done = {row["name"] for row in self.db["_migrations"].rows}
-        applied = []
-        for name, migration in MIGRATIONS:
-            if name in done:
-                continue
-            with self._writing():
-                migration(self.db)
-                self._t("_migrations").insert({"name": name, "applied_at": now_iso()})
-            applied.append(name)
-        return applied
+class Store(WriteLog):
+    """Pulled records, links, customers, runs and scores; the write log comes from :class:`WriteLog`."""
 
     # --- pulling -------------------------------------------------------------------------------------
     def cursor(self, connection: str, stream: str) -> str | None:
@@ -148,7 +76,7 @@ class Store:
         connection: str,
         stream: str,
         records: Records,
-        raw: Iterable[tuple[str, dict[str, Any]]],
+        raw: Iterable[tuple[str, dict[str, Any] | str]],
         cursor: str | None,
         quarantined: Iterable[tuple[dict[str, Any], str]] = (),
     ) -> PageStats:
@@ -164,7 +92,12 @@ class Store:
             if changed:
                 self._upsert("items", changed, "uid")
             raw_rows = [
-                {"uid": uid, "stream": stream, "payload": json.dumps(p), "pulled_at": pulled_at}
+                {
+                    "uid": uid,
+                    "stream": stream,
+                    "payload": p if isinstance(p, str) else json.dumps(p),  # JSON text as it is
+                    "pulled_at": pulled_at,
+                }
                 for uid, p in raw
             ]
             if raw_rows:
@@ -422,183 +355,5 @@ class Store:
             r["uid"]: r for r in self.db.query("select * from score_history where run_id = ?", [previous])
         }
 
-    # --- outbox and journal ----------------------------------------------------------------------------
-    def stage_ops(self, plan_id: int, ops: list[Op]) -> None:
-        """Replace every not-yet-sent or failed op with this plan's ops: a newer plan re-derives every intent
-        from the latest state, so an older op is either in it again or no longer wanted. Ops caught
-        mid-send (``sending``) stay, to be checked against the tracker by the next push."""
-        stamp = now_iso()
-        with self._writing():
-            self.db.execute(
-                "update outbox set state = 'superseded', updated_at = ? where state in ('pending', 'failed')",
-                [stamp],
-            )
-            rows = [
-                {
-                    "key": op.key,
-                    "plan_id": plan_id,
-                    "seq": seq,
-                    "connection": op.connection,
-                    "kind": op.kind,
-                    "scope": op.scope,
-                    "payload": json.dumps(op.payload, sort_keys=True),
-                    "before": json.dumps(op.before, sort_keys=True),
-                    "reason": op.reason,
-                    "state": "pending",
-                    "attempts": 0,
-                    "error": None,
-                    "created_at": stamp,
-                    "updated_at": stamp,
-                }
-                for seq, op in enumerate(ops)
-            ]
-            if rows:
-                self._t("outbox").upsert_all(rows, pk="key")
-
-    def outbox(
-        self, states: tuple[str, ...] = ("pending", "sending", "failed")
-    ) -> list[tuple[Op, dict[str, Any]]]:
-        marks = ",".join("?" * len(states))
-        rows = self.db.query(
-            f"select * from outbox where state in ({marks}) order by plan_id, seq", list(states)
-        )
-        return [(op_from_row(r), r) for r in rows]
-
-    def mark_op(self, key: str, state: str, error: str | None = None, attempt: bool = False) -> None:
-        sql = "update outbox set state = ?, error = ?, updated_at = ?"
-        if attempt:
-            sql += ", attempts = attempts + 1"
-        self.db.execute(sql + " where key = ?", [state, error, now_iso(), key])
-        self.db.conn.commit()
-
-    def journal(
-        self,
-        run_id: int,
-        op: Op,
-        result: str,
-        after: dict[str, Any],
-        detail: str = "",
-        pushed: Iterable[tuple[str, str, Any, Any]] = (),
-    ) -> None:
-        """Record one applied op, settle its outbox row and remember pushed values, in one transaction."""
-        with self._writing():
-            self._t("journal").insert(
-                {
-                    "op_key": op.key,
-                    "run_id": run_id,
-                    "connection": op.connection,
-                    "kind": op.kind,
-                    "scope": op.scope,
-                    "payload": json.dumps(op.payload, sort_keys=True),
-                    "before": json.dumps(op.before),
-                    "after": json.dumps(after, default=str),
-                    "result": result,
-                    "detail": detail,
-                    "at": now_iso(),
-                }
-            )
-            state = "done" if result in ("ok", "already") else "failed"
-            self.db.execute(
-                "update outbox set state = ?, error = ?, updated_at = ? where key = ?",
-                [state, None if state == "done" else detail, now_iso(), op.key],
-            )
-            for uid, name, value, before in pushed:
-                self._remember_push(uid, name, value, before)
-
-    def _remember_push(self, uid: str, name: str, value: Any, before: Any) -> None:
-        """Keep our latest value and the person's value we first overwrote (``original``): while the
-        tracker still shows our value, rules read the original, so our output never feeds our input."""
-        rows = list(
-            self.db.query("select value, original from pushed where uid = ? and field = ?", [uid, name])
-        )
-        still_ours = bool(rows) and json.loads(rows[0]["value"]) == before
-        original = rows[0]["original"] if still_ours else json.dumps(before)
-        row = {"uid": uid, "field": name, "value": json.dumps(value), "original": original, "at": now_iso()}
-        self._t("pushed").upsert(row, pk=("uid", "field"))
-
-    def journal_entries(self, run_id: int | None = None) -> list[dict[str, Any]]:
-        sql = "select * from journal where (? is null or run_id = ?) order by id"
-        return list(self.db.query(sql, [run_id, run_id]))
-
-    def pushed(self) -> dict[tuple[str, str], Any]:
-        return {(r["uid"], r["field"]): json.loads(r["value"]) for r in self.db.query("select * from pushed")}
-
-    def originals(self) -> dict[tuple[str, str], tuple[Any, Any]]:
-        """(our pushed value, the value it replaced) per item and field."""
-        rows = self.db.query("select * from pushed where original is not null")
-        return {(r["uid"], r["field"]): (json.loads(r["value"]), json.loads(r["original"])) for r in rows}
-
-    def journal_since(self, connection: str, at: str, kind: str) -> list[dict[str, Any]]:
-        """Journal entries of one connection and op kind recorded after ``at``, oldest first."""
-        sql = "select * from journal where connection = ? and kind = ? and at > ? order by id"
-        return list(self.db.query(sql, [connection, kind, at]))
-
-    # --- scope orders (manual position overrides) --------------------------------------------------
-    def scope_order(self, connection: str, scope: str) -> dict[str, Any] | None:
-        """The order the latest plan observed in one rank scope: ``items``, ``ranks``, ``pins``, ``at``."""
-        sql = "select * from scope_orders where connection = ? and scope = ?"
-        rows = list(self.db.query(sql, [connection, scope]))
-        if not rows:
-            return None
-        row = rows[0]
-        return {
-            "items": json.loads(row["items"]),
-            "ranks": json.loads(row["ranks"]),
-            "pins": json.loads(row["pins"]),
-            "at": row["at"],
-        }
-
-    def save_scope_order(
-        self,
-        connection: str,
-        scope: str,
-        items: list[str],
-        ranks: dict[str, str | None],
-        pins: dict[str, float],
-    ) -> None:
-        with self._writing():
-            self._t("scope_orders").upsert(
-                {
-                    "connection": connection,
-                    "scope": scope,
-                    "items": json.dumps(items),
-                    "ranks": json.dumps(ranks),
-                    "pins": json.dumps(pins, sort_keys=True),
-                    "at": now_iso(),
-                },
-                pk=("connection", "scope"),
-            )
-
-    def replace_rule_links(self, tag: str, links: list[Link]) -> None:
-        """Replace every link a rule (not a connector) made under ``tag`` (e.g. ``rule:mirrors``)."""
-        with self._writing():
-            self.db.execute("delete from links where stream = ?", [tag])
-            if links:
-                rows = [
-                    {
-                        "id": link_id(link),
-                        "src_uid": link.src_uid,
-                        "dst_uid": link.dst_uid,
-                        "dst_ref": link.dst_ref,
-                        "type": link.type,
-                        "origin": link.origin,
-                        "stream": tag,
-                    }
-                    for link in links
-                ]
-                self._t("links").upsert_all(rows, pk="id")
-
     def iter_table(self, name: str) -> Iterator[dict[str, Any]]:
         yield from self.db[name].rows
-
-
-def op_from_row(row: dict[str, Any]) -> Op:
-    return Op(
-        connection=row["connection"],
-        kind=row["kind"],
-        scope=row["scope"],
-        payload=json.loads(row["payload"]),
-        before=json.loads(row["before"]),
-        reason=row["reason"],
-        key=row["key"],
-    )

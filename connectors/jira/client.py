@@ -18,8 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import requests
@@ -35,7 +34,7 @@ from connectors.errors import (
     truncate,
 )
 from connectors.jira.config import JiraConfig
-from connectors.policy import Policy, header_float, parse_retry_after
+from connectors.policy import Policy, header_float, http_date, parse_retry_after
 
 T = TypeVar("T")
 JsonObject = dict[str, Any]
@@ -132,7 +131,7 @@ class JiraClient:
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """Response hook: feed Jira's rate-limit headers to the pacer (every response, errors included)."""
         headers = response.headers
-        self.server_time = _http_date(headers.get("Date"))
+        self.server_time = http_date(headers.get("Date"))
         reset = _reset_epoch(headers.get("X-RateLimit-Reset"))
         limit = header_float(headers, "X-RateLimit-Limit")
         remaining = header_float(headers, "X-RateLimit-Remaining")
@@ -180,17 +179,6 @@ def _jira_message(response: requests.Response) -> str:
     parts = [str(m) for m in body.get("errorMessages") or []]
     parts += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
     return truncate("; ".join(parts) or json.dumps(body))
-
-
-def _http_date(value: str | None) -> datetime | None:
-    """An HTTP ``Date`` header (whole seconds, so never later than the moment it names) as UTC."""
-    if not value:
-        return None
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _reset_epoch(value: str | None) -> float | None:

@@ -19,6 +19,7 @@ import json
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -27,7 +28,7 @@ import httpx
 
 from connectors.errors import AuthError, FatalError, RateLimited, RetriableError, Unanswered, truncate
 from connectors.linear.config import LinearConfig
-from connectors.policy import Policy, header_float, parse_retry_after
+from connectors.policy import Policy, header_float, http_date, parse_retry_after
 
 AUTH_CODES = {"AUTHENTICATION_ERROR", "FORBIDDEN"}
 
@@ -51,6 +52,7 @@ class LinearClient:
         self.policy = policy
         self.requests = 0
         self.last_complexity: float | None = None
+        self.server_time: datetime | None = None  # the ``Date`` of the last response (Linear's clock)
         self._http = httpx.Client(
             timeout=config.policy.timeout,
             headers={"Authorization": config.api_key.get_secret_value(), "Content-Type": "application/json"},
@@ -79,6 +81,7 @@ class LinearClient:
 
     def _observe(self, headers: httpx.Headers) -> None:
         self.last_complexity = header_float(headers, "x-complexity")
+        self.server_time = http_date(headers.get("date"))
         budgets = [
             (
                 header_float(headers, f"x-ratelimit-{kind}-limit"),

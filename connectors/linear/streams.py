@@ -74,15 +74,47 @@ def pull(
         variables["filter"] = build_filter(stream, config, cursor)
     ceiling = iso_ms(run_started)
     newest = cursor
+    read: datetime | None = None  # the newest ``updatedAt`` among the nodes this read returned
+    client.server_time = None
+    queried: datetime | None = None
     for nodes in Paginator(client, stream.document, stream.root, variables).pages():
         if not stream.incremental:
             yield Page(nodes, None)
             continue
+        if queried is None:
+            queried = client.server_time
         for node in nodes:
             updated = _time_or_none(node.get("updatedAt"))
+            if updated is not None and (read is None or updated > read):
+                read = updated
             if updated is not None and (newest is None or updated > parse_time(newest)):
                 newest = iso_ms(updated)
         yield Page(nodes, _capped(newest, ceiling))
+    settled = _settled(queried, read, newest, config.overlap_ms / 1000, run_started)
+    if stream.incremental and settled is not None:
+        yield Page([], settled)
+
+
+def _settled(
+    queried: datetime | None, read: datetime | None, newest: str | None, overlap: float, ceiling: datetime
+) -> str | None:
+    """After a complete read, the cursor may move to the server's time of the query, ``D`` (its ``Date``
+    header), when nothing read was updated within ``overlap`` before ``D``: the next pull asks for
+    ``updatedAt > D - overlap``. Without this, a pull re-reads every item updated within ``overlap`` of
+    the newest one on every run (after a push, all the items written in its last second) until something
+    newer changes. The argument is Jira's (:mod:`connectors.jira.streams`), with ``overlap`` as the bound on
+    how late an update can become visible: every version older than ``D - overlap`` was visible to the
+    read, which was complete, so it was read; anything else is newer than ``D - overlap`` and the next
+    pull's filter reads it; a quiet read means nothing moved under the pages; ``D`` is never past the
+    run's start (capped)."""
+    if queried is None:
+        return None
+    if read is not None and read >= queried - timedelta(seconds=overlap):
+        return None
+    settled = min(queried, ceiling if ceiling.tzinfo else ceiling.replace(tzinfo=UTC))
+    if newest is not None and settled <= parse_time(newest):
+        return None
+    return iso_ms(settled)
 
 
 def _time_or_none(value: Any) -> datetime | None:

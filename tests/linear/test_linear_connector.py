@@ -62,14 +62,16 @@ def test_first_pull_then_noop_resync_costs_one_request_per_stream(
 def test_cursor_overlap_rereads_the_same_millisecond_and_never_passes_run_start(
     connector: LinearConnector, emulator: LinearEmulator
 ) -> None:
-    cursors: dict[str, str | None] = {}
-    pull_all(connector, cursors, datetime.now(UTC))
+    pages = list(connector.pull("issues", None, datetime.now(UTC)))
     newest = max(emulator.data.issues.values(), key=lambda i: i["updatedAt"])
-    assert cursors["issues"] == newest["updatedAt"]
-    again = [
-        p for page in connector.pull("issues", cursors["issues"], datetime.now(UTC)) for p in page.payloads
-    ]
+    read_cursor = [page.cursor for page in pages if page.payloads][-1]
+    assert read_cursor == newest["updatedAt"]
+    again = [p for page in connector.pull("issues", read_cursor, datetime.now(UTC)) for p in page.payloads]
     assert newest["id"] in {p["id"] for p in again}  # gt is open: the overlap re-reads the cursor's item
+    # the generated issues were last updated long ago: the read settles past them, and then reads nothing
+    settled = pages[-1].cursor
+    assert pages[-1].payloads == [] and settled is not None and settled > read_cursor
+    assert not [p for page in connector.pull("issues", settled, datetime.now(UTC)) for p in page.payloads]
     past = datetime.now(UTC) - timedelta(days=1000)
     pages = list(connector.pull("issues", None, past))
     assert pages[-1].cursor == past.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,192 @@
+"""The store's write log: the outbox (ops staged before they are sent), the journal (what each push did,
+with before and after), what we last pushed per item and field (for echoes and manual overrides) and the
+order each plan saw per scope."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sync.model import Link, Op
+from sync.storebase import StoreBase, link_id, now_iso
+
+
+class WriteLog(StoreBase):
+    # --- outbox and journal ----------------------------------------------------------------------------
+    def stage_ops(self, plan_id: int, ops: list[Op]) -> None:
+        """Replace every not-yet-sent or failed op with this plan's ops: a newer plan re-derives every intent
+        from the latest state, so an older op is either in it again or no longer wanted. Ops caught
+        mid-send (``sending``) stay, to be checked against the tracker by the next push."""
+        stamp = now_iso()
+        with self._writing():
+            self.db.execute(
+                "update outbox set state = 'superseded', updated_at = ? where state in ('pending', 'failed')",
+                [stamp],
+            )
+            rows = [
+                {
+                    "key": op.key,
+                    "plan_id": plan_id,
+                    "seq": seq,
+                    "connection": op.connection,
+                    "kind": op.kind,
+                    "scope": op.scope,
+                    "payload": json.dumps(op.payload, sort_keys=True),
+                    "before": json.dumps(op.before, sort_keys=True),
+                    "reason": op.reason,
+                    "state": "pending",
+                    "attempts": 0,
+                    "error": None,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                }
+                for seq, op in enumerate(ops)
+            ]
+            if rows:
+                self._t("outbox").upsert_all(rows, pk="key")
+
+    def outbox(
+        self, states: tuple[str, ...] = ("pending", "sending", "failed")
+    ) -> list[tuple[Op, dict[str, Any]]]:
+        marks = ",".join("?" * len(states))
+        rows = self.db.query(
+            f"select * from outbox where state in ({marks}) order by plan_id, seq", list(states)
+        )
+        return [(op_from_row(r), r) for r in rows]
+
+    def mark_op(self, key: str, state: str, error: str | None = None, attempt: bool = False) -> None:
+        sql = "update outbox set state = ?, error = ?, updated_at = ?"
+        if attempt:
+            sql += ", attempts = attempts + 1"
+        self.db.execute(sql + " where key = ?", [state, error, now_iso(), key])
+        self.db.conn.commit()
+
+    def journal(
+        self,
+        run_id: int,
+        op: Op,
+        result: str,
+        after: dict[str, Any],
+        detail: str = "",
+        pushed: Iterable[tuple[str, str, Any, Any]] = (),
+    ) -> None:
+        """Record one applied op, settle its outbox row and remember pushed values, in one transaction."""
+        with self._writing():
+            self._t("journal").insert(
+                {
+                    "op_key": op.key,
+                    "run_id": run_id,
+                    "connection": op.connection,
+                    "kind": op.kind,
+                    "scope": op.scope,
+                    "payload": json.dumps(op.payload, sort_keys=True),
+                    "before": json.dumps(op.before),
+                    "after": json.dumps(after, default=str),
+                    "result": result,
+                    "detail": detail,
+                    "at": now_iso(),
+                }
+            )
+            state = "done" if result in ("ok", "already") else "failed"
+            self.db.execute(
+                "update outbox set state = ?, error = ?, updated_at = ? where key = ?",
+                [state, None if state == "done" else detail, now_iso(), op.key],
+            )
+            for uid, name, value, before in pushed:
+                self._remember_push(uid, name, value, before)
+
+    def _remember_push(self, uid: str, name: str, value: Any, before: Any) -> None:
+        """Keep our latest value and the person's value we first overwrote (``original``): while the
+        tracker still shows our value, rules read the original, so our output never feeds our input."""
+        rows = list(
+            self.db.query("select value, original from pushed where uid = ? and field = ?", [uid, name])
+        )
+        still_ours = bool(rows) and json.loads(rows[0]["value"]) == before
+        original = rows[0]["original"] if still_ours else json.dumps(before)
+        row = {"uid": uid, "field": name, "value": json.dumps(value), "original": original, "at": now_iso()}
+        self._t("pushed").upsert(row, pk=("uid", "field"))
+
+    def journal_entries(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        sql = "select * from journal where (? is null or run_id = ?) order by id"
+        return list(self.db.query(sql, [run_id, run_id]))
+
+    def pushed(self) -> dict[tuple[str, str], Any]:
+        return {(r["uid"], r["field"]): json.loads(r["value"]) for r in self.db.query("select * from pushed")}
+
+    def originals(self) -> dict[tuple[str, str], tuple[Any, Any]]:
+        """(our pushed value, the value it replaced) per item and field."""
+        rows = self.db.query("select * from pushed where original is not null")
+        return {(r["uid"], r["field"]): (json.loads(r["value"]), json.loads(r["original"])) for r in rows}
+
+    def journal_since(self, connection: str, at: str, kind: str) -> list[dict[str, Any]]:
+        """Journal entries of one connection and op kind recorded after ``at``, oldest first."""
+        sql = "select * from journal where connection = ? and kind = ? and at > ? order by id"
+        return list(self.db.query(sql, [connection, kind, at]))
+
+    # --- scope orders (manual position overrides) --------------------------------------------------
+    def scope_order(self, connection: str, scope: str) -> dict[str, Any] | None:
+        """The order the latest plan observed in one rank scope: ``items``, ``ranks``, ``pins``, ``at``."""
+        sql = "select * from scope_orders where connection = ? and scope = ?"
+        rows = list(self.db.query(sql, [connection, scope]))
+        if not rows:
+            return None
+        row = rows[0]
+        return {
+            "items": json.loads(row["items"]),
+            "ranks": json.loads(row["ranks"]),
+            "pins": json.loads(row["pins"]),
+            "at": row["at"],
+        }
+
+    def save_scope_order(
+        self,
+        connection: str,
+        scope: str,
+        items: list[str],
+        ranks: dict[str, str | None],
+        pins: dict[str, float],
+    ) -> None:
+        with self._writing():
+            self._t("scope_orders").upsert(
+                {
+                    "connection": connection,
+                    "scope": scope,
+                    "items": json.dumps(items),
+                    "ranks": json.dumps(ranks),
+                    "pins": json.dumps(pins, sort_keys=True),
+                    "at": now_iso(),
+                },
+                pk=("connection", "scope"),
+            )
+
+    def replace_rule_links(self, tag: str, links: list[Link]) -> None:
+        """Replace every link a rule (not a connector) made under ``tag`` (e.g. ``rule:mirrors``)."""
+        with self._writing():
+            self.db.execute("delete from links where stream = ?", [tag])
+            if links:
+                rows = [
+                    {
+                        "id": link_id(link),
+                        "src_uid": link.src_uid,
+                        "dst_uid": link.dst_uid,
+                        "dst_ref": link.dst_ref,
+                        "type": link.type,
+                        "origin": link.origin,
+                        "stream": tag,
+                    }
+                    for link in links
+                ]
+                self._t("links").upsert_all(rows, pk="id")
+
+
+def op_from_row(row: dict[str, Any]) -> Op:
+    return Op(
+        connection=row["connection"],
+        kind=row["kind"],
+        scope=row["scope"],
+        payload=json.loads(row["payload"]),
+        before=json.loads(row["before"]),
+        reason=row["reason"],
+        key=row["key"],
+    )
