@@ -14,6 +14,8 @@ from connectors.linear.config import LinearConfig
 from connectors.linear.write import LinearWriter
 from sync.model import Item, Kind, Op, OpResult, Records, StatusCategory
 
+RUN_BATCH = 250
+
 
 class LinearConnector(Connector):
     """Linear over GraphQL: issues, projects, cycles, customers and their needs; rank through sortOrder."""
@@ -49,7 +51,10 @@ class LinearConnector(Connector):
 
     # ordering
     def scopes(self) -> list[RankScope]:
-        return [RankScope(team, max_batch=1) for team in self.config.teams]
+        # One op carries a whole run of adjacent moved issues (still one issueUpdate per issue), so the run
+        # gets evenly spaced sortOrders; chained one-issue ops would halve the same gap again and again and
+        # exhaust float precision after some fifty moves into one place.
+        return [RankScope(team, max_batch=RUN_BATCH) for team in self.config.teams]
 
     def scope_of(self, item: Item) -> str | None:
         if item.kind != Kind.ISSUE.value or item.deleted or item.container not in self.config.teams:

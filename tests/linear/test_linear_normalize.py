@@ -9,6 +9,7 @@ import pytest
 
 from connectors.errors import SkippableError
 from connectors.linear import LinearConfig, LinearConnector
+from connectors.linear.connector import RUN_BATCH
 from sync.model import Item
 
 ISSUE: dict[str, Any] = {
@@ -244,4 +245,4 @@ def test_scope_is_the_team_for_open_issues_only() -> None:
     payload = copy.deepcopy(ISSUE)
     payload["team"]["key"] = "OPS"
     assert c.scope_of(one_item(payload)) is None
-    assert [s.name for s in c.scopes()] == ["ENG"] and c.scopes()[0].max_batch == 1
+    assert [s.name for s in c.scopes()] == ["ENG"] and c.scopes()[0].max_batch == RUN_BATCH
