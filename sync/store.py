@@ -16,7 +16,7 @@ from typing import Any
 
 from sync.echo import is_echo
 from sync.model import Customer, Item, Link, Records
-from sync.storebase import digest, link_id, now_iso
+from sync.storebase import digest, link_rows, now_iso
 from sync.writelog import WriteLog
 
 ITEM_FIELDS = [f.name for f in fields(Item)]
@@ -200,19 +200,7 @@ class Store(WriteLog):
             marks = ",".join("?" * len(chunk))
             self.db.execute(f"delete from links where stream = ? and src_uid in ({marks})", [tag, *chunk])
         if links:
-            rows = [
-                {
-                    "id": link_id(link),
-                    "src_uid": link.src_uid,
-                    "dst_uid": link.dst_uid,
-                    "dst_ref": link.dst_ref,
-                    "type": link.type,
-                    "origin": link.origin,
-                    "stream": tag,
-                }
-                for link in links
-            ]
-            self._upsert("links", rows, "id")
+            self._upsert("links", link_rows(links, tag), "id")
 
     def _upsert(self, table: str, rows: list[dict[str, Any]], pk: str) -> None:
         """Insert ``rows``, or update the stored row with the same ``pk``, in one prepared statement for

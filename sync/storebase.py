@@ -28,6 +28,22 @@ def link_id(link: Link) -> str:
     return digest([link.src_uid, link.type, link.dst_uid, link.dst_ref, link.origin])
 
 
+def link_rows(links: list[Link], stream: str) -> list[dict[str, Any]]:
+    """Rows of the links table; ``stream`` tags who made them (a connector's stream or a rule)."""
+    return [
+        {
+            "id": link_id(link),
+            "src_uid": link.src_uid,
+            "dst_uid": link.dst_uid,
+            "dst_ref": link.dst_ref,
+            "type": link.type,
+            "origin": link.origin,
+            "stream": stream,
+        }
+        for link in links
+    ]
+
+
 class StoreBase:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sync.model import Link, Op
-from sync.storebase import StoreBase, link_id, now_iso
+from sync.storebase import StoreBase, link_rows, now_iso
 
 
 class WriteLog(StoreBase):
@@ -165,19 +165,7 @@ class WriteLog(StoreBase):
         with self._writing():
             self.db.execute("delete from links where stream = ?", [tag])
             if links:
-                rows = [
-                    {
-                        "id": link_id(link),
-                        "src_uid": link.src_uid,
-                        "dst_uid": link.dst_uid,
-                        "dst_ref": link.dst_ref,
-                        "type": link.type,
-                        "origin": link.origin,
-                        "stream": tag,
-                    }
-                    for link in links
-                ]
-                self._t("links").upsert_all(rows, pk="id")
+                self._t("links").upsert_all(link_rows(links, tag), pk="id")
 
 
 def op_from_row(row: dict[str, Any]) -> Op:
