@@ -115,7 +115,9 @@ class Store(WriteLog):
                 self._upsert("raw", raw_rows, "uid")
             self._replace_links(connection, stream, [i.uid for i in records.items], records.links)
             if records.customers:
-                self._upsert("customers", [vars(c) for c in records.customers], "uid")
+                # Side-loaded organisations repeat on every ticket of a page: write each once (the last wins).
+                unique = {c.uid: vars(c) for c in records.customers}
+                self._upsert("customers", list(unique.values()), "uid")
             for payload, reason in quarantined:
                 stats.quarantined += 1
                 self._quarantine(connection, stream, payload, reason)
