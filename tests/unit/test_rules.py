@@ -11,26 +11,9 @@ from rules.engine import RulesEngine, RulesInvalid
 from rules.explain import explain
 from rules.status import StatusRules
 from sync.model import Customer, Item, Link
+from tests.unit.builders import item
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def item(n: int, **extra: object) -> Item:
-    base: dict[str, object] = dict(
-        uid=f"j:{n}",
-        connection="j",
-        source="jira",
-        native_id=str(n),
-        key=f"ENG-{n}",
-        kind="issue",
-        title=f"Item {n}",
-        status="To Do",
-        status_category="todo",
-        updated_at="2026-10-01T00:00:00Z",
-        created_at="2026-09-01T00:00:00Z",
-    )
-    base.update(extra)
-    return Item(**base)  # type: ignore[arg-type]
 
 
 def ticket(n: int, org: str, target: str) -> tuple[Item, Link]:

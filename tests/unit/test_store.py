@@ -7,23 +7,7 @@ import pytest
 from sync.migrations import MIGRATIONS
 from sync.model import Customer, Item, Link, Records
 from sync.store import Store
-
-
-def item(n: int, **extra: object) -> Item:
-    base: dict[str, object] = dict(
-        uid=f"j:{n}",
-        connection="j",
-        source="jira",
-        native_id=str(n),
-        key=f"ENG-{n}",
-        kind="issue",
-        title=f"Item {n}",
-        status="To Do",
-        status_category="todo",
-        updated_at="2026-10-01T00:00:00Z",
-    )
-    base.update(extra)
-    return Item(**base)  # type: ignore[arg-type]
+from tests.unit.builders import item
 
 
 @pytest.fixture
