@@ -16,20 +16,19 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.control import TOKEN_ENV, Sandbox
+from sandbox.control import TOKEN_ENV, Sandbox, SandboxControl
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
-class Remote:
+class Remote(SandboxControl):
     """The emulators of a child process, seen from the benchmark."""
 
     token: str
@@ -37,29 +36,13 @@ class Remote:
     config_path: Path
     workdir: Path
 
-    def requests(self, service: str) -> list[dict[str, Any]]:
-        return self._control(service, "GET", "/_sandbox/requests")  # type: ignore[no-any-return]
+    control_timeout = 120.0  # a 25,000-item state takes a while to serialise
 
-    def reset(self, service: str | None = None) -> None:
-        for name in [service] if service else list(self.urls):
-            self._control(name, "POST", "/_sandbox/reset", {})
+    def url(self, service: str) -> str:
+        return self.urls[service]
 
-    def state(self, service: str) -> Any:
-        return self._control(service, "GET", "/_sandbox/state")
-
-    def edit(self, service: str, change: dict[str, Any]) -> Any:
-        return self._control(service, "POST", "/_sandbox/edit", change)
-
-    def faults(self, service: str, spec: dict[str, Any]) -> Any:
-        return self._control(service, "POST", "/_sandbox/faults", spec)
-
-    def _control(self, service: str, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.urls[service] + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read() or b"null")
+    def services(self) -> list[str]:
+        return list(self.urls)
 
 
 def child_env(token: str) -> dict[str, str]:

@@ -20,8 +20,45 @@ TOKEN_ENV = "RANKBRIDGE_SANDBOX_TOKEN"
 ORDER = ("jira", "github", "linear", "zendesk")
 
 
+class SandboxControl:
+    """The ``/_sandbox/`` endpoints of running emulators, called over real HTTP as a test or a person
+    would. Subclasses say where each service's emulator is (``url``) and which services run."""
+
+    control_timeout = 30.0
+
+    def url(self, service: str) -> str:
+        raise NotImplementedError
+
+    def services(self) -> list[str]:
+        raise NotImplementedError
+
+    def requests(self, service: str) -> list[dict[str, Any]]:
+        return self._control(service, "GET", "/_sandbox/requests")  # type: ignore[no-any-return]
+
+    def reset(self, service: str | None = None) -> None:
+        for name in [service] if service else self.services():
+            self._control(name, "POST", "/_sandbox/reset", {})
+
+    def state(self, service: str) -> Any:
+        return self._control(service, "GET", "/_sandbox/state")
+
+    def edit(self, service: str, change: dict[str, Any]) -> Any:
+        return self._control(service, "POST", "/_sandbox/edit", change)
+
+    def faults(self, service: str, spec: dict[str, Any]) -> Any:
+        return self._control(service, "POST", "/_sandbox/faults", spec)
+
+    def _control(self, service: str, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url(service) + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=self.control_timeout) as response:
+            return json.loads(response.read() or b"null")
+
+
 @dataclass
-class Sandbox:
+class Sandbox(SandboxControl):
     token: str
     served: dict[str, Served] = field(default_factory=dict)
 
@@ -45,6 +82,9 @@ class Sandbox:
     def url(self, service: str) -> str:
         return self.served[service].url
 
+    def services(self) -> list[str]:
+        return list(self.served)
+
     def config(self, store_path: str | Path) -> dict[str, Any]:
         connections = {name: s.emulator.connection_config() for name, s in self.served.items()}
         return {"store": {"path": str(store_path)}, "connections": connections}
@@ -62,31 +102,6 @@ class Sandbox:
     def export_token(self) -> None:
         """Put the sandbox token where the written config's ``${...}`` references find it."""
         os.environ[TOKEN_ENV] = self.token
-
-    def requests(self, service: str) -> list[dict[str, Any]]:
-        return self._control(service, "GET", "/_sandbox/requests")  # type: ignore[no-any-return]
-
-    def reset(self, service: str | None = None) -> None:
-        for name in [service] if service else list(self.served):
-            self._control(name, "POST", "/_sandbox/reset", {})
-
-    def state(self, service: str) -> Any:
-        return self._control(service, "GET", "/_sandbox/state")
-
-    def edit(self, service: str, change: dict[str, Any]) -> Any:
-        return self._control(service, "POST", "/_sandbox/edit", change)
-
-    def faults(self, service: str, spec: dict[str, Any]) -> Any:
-        return self._control(service, "POST", "/_sandbox/faults", spec)
-
-    def _control(self, service: str, method: str, path: str, body: Any = None) -> Any:
-        """Control calls go over real HTTP, as a test or a person would make them."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.url(service) + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
 
     def stop(self) -> None:
         for served in self.served.values():
