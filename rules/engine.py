@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from math import isfinite
-from operator import itemgetter
+from operator import attrgetter
 from typing import Any
 
 from rules.capacity import CapacityLine, cut_line
-from rules.codegen import rules_function
+from rules.codegen import NUMBERS, impute, rules_function
 from rules.config import Adjustment, CapacityConfig, RoadmapConfig, ScoringConfig, Theme
 from rules.expressions import (
     FUNCTIONS,
@@ -40,8 +40,9 @@ from sync.model import Customer, Item, Kind, Link
 __all__ = ["CapacityLine", "InputRule", "ItemScore", "RankResult", "RulesEngine", "RulesInvalid"]
 
 PIN_ORDER = {"top": 0, None: 1, "bottom": 2}
+BY_UID, BY_SCORE = attrgetter("uid"), attrgetter("score")
+BY_PIN: Callable[[ItemScore], int] = lambda s: PIN_ORDER[s.pin]  # noqa: E731
 NamesOf = Callable[[Item, Facts], dict[str, Any]]
-NUMBERS = (int, float)
 
 
 @contextmanager
@@ -55,6 +56,18 @@ def collection_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _sorted(scores: list[ItemScore], ties: dict[str, Any]) -> list[ItemScore]:
+    """Pinned to the top first, then by score (highest first), the tie-break and the uid; pinned to the
+    bottom last: the order of ``position`` in :meth:`RulesEngine._order`, as stable sorts from the least
+    significant key up, each on one plain key (far cheaper than tuples: this sorts every ranked item)."""
+    ranked = sorted(scores, key=BY_UID)
+    if ties:
+        ranked.sort(key=lambda s: ties.get(s.uid, ()))
+    ranked.sort(key=BY_SCORE, reverse=True)  # a reverse sort keeps equal scores in their order
+    ranked.sort(key=BY_PIN)
+    return ranked
 
 
 class RulesInvalid(Exception):
@@ -154,24 +167,26 @@ class RulesEngine:
         """Batch the expressions each item needs into one generated function (plus one code object for
         adjustments that read ``themes``), and list the names they use."""
         uses_themes = any(THEMES_NAME in c.names for _, c in self.adjust)
-        first = [r.compiled for r in self.inputs] + [c for _, c in self.themes]
+        inputs = [r.compiled for r in self.inputs]
+        others = [c for _, c in self.themes]
         if not uses_themes:
-            first += [c for _, c in self.adjust]
-        self.first = first
-        self.first_function = rules_function(first, FUNCTIONS)
+            others += [c for _, c in self.adjust]
+        self.first = inputs + others
+        self.fallbacks = tuple(r.spec.fallback for r in self.inputs)
+        self.first_function = rules_function(inputs, others, self.fallbacks, FUNCTIONS)
         self.second = [c for _, c in self.adjust] if uses_themes else []
         self.second_code = compile_batch(self.second) if self.second else None
-        used = {n for c in [*first, *self.second] for n in c.names}
+        used = {n for c in [*self.first, *self.second] for n in c.names}
         if self.formula is not None:
             used |= set(self.formula.names) - {i.name for i in self.framework.inputs}
         self.needed = frozenset(used & set(VOCABULARY))
+        self.needs_names = self.second_code is not None or self.formula is not None
         self.input_names = tuple(r.spec.name for r in self.inputs)
         self.input_count = len(self.inputs)
-        self.fallbacks = tuple(r.spec.fallback for r in self.inputs)
         self.confidence = self.framework.confidence_input
         self.confidence_index = self.input_names.index(self.confidence) if self.confidence else None
         self.penalty = self.scoring.imputed_penalty
-        self.adjust_offset = self.input_count + len(self.themes)
+        self.adjust_offset = 2 + len(self.themes)  # where the adjustments' conditions start in the results
 
     # --- ranking --------------------------------------------------------------------------------------
     def rank(
@@ -219,9 +234,7 @@ class RulesEngine:
 
         groups = facts.groups
         if not groups:
-            keyed = [(PIN_ORDER[s.pin], -s.score, ties.get(s.item.uid, ()), s.item.uid, s) for s in scores]
-            keyed.sort(key=itemgetter(0, 1, 2, 3))
-            ranked = [entry[4] for entry in keyed]
+            ranked = _sorted(scores, ties)
             for rank, scored in enumerate(ranked, start=1):
                 scored.rank = rank
             return ranked
@@ -253,45 +266,17 @@ class RulesEngine:
             results = self.first_function(item, facts)
         except Exception:  # find which expression failed, for this item only
             names = names_of(item, facts)
-            results = tuple(self._run(c, names, errors) for c in self.first)
-        if names is None and (self.second_code is not None or self.formula is not None):
+            results = self._one_by_one(names, errors)
+        if names is None and self.needs_names:
             names = names_of(item, facts)
-        count = self.input_count
-        values = list(results[:count])
-        imputed = [False] * count
-        missing = 0
-        for index, value in enumerate(values):
-            if type(value) not in NUMBERS or not isfinite(value):
-                values[index] = self.fallbacks[index]
-                imputed[index] = True
-                missing += 1
-        if self.formula is None:
-            if missing and self.confidence_index is not None:
-                used = values.copy()  # the explanation keeps the input; the penalty goes into the score
-                used[self.confidence_index] *= self.penalty**missing
-                score = self.framework.combine(used)
-            else:
-                score = self.framework.combine(values)
-        else:
-            score = self._formula(values, missing, names, errors)
-        if missing and not self.confidence:
-            score *= self.penalty**missing
-        base = score
+        imputed: int = results[0]  # bit k set: input k gave no usable number and took its fallback
+        values: list[float] = results[1]
+        score = self._base(values, imputed, names, errors)
         themes: list[str] = []
-        dormant: list[str] = []
-        weight = 0.0
-        for (theme, active), matched in zip(theme_states, results[count:], strict=False):
-            if matched:
-                if active:
-                    themes.append(theme.name)
-                    weight = max(weight, theme.weight)
-                else:
-                    dormant.append(theme.name)
         result = ItemScore(
-            item, 0.0, base, self.framework.label, self.inputs, values, imputed, names, facts, themes, errors
+            item, score, self.framework.label, self.inputs, values, imputed, names, facts, themes, errors
         )
-        if dormant:
-            result.dormant_themes = dormant
+        weight = self._themes(result, theme_states, results) if theme_states else 0.0
         for (adjustment, _), when in zip(
             self.adjust, self._whens(results, names, themes, errors), strict=True
         ):
@@ -304,6 +289,46 @@ class RulesEngine:
             result.theme_weight = weight
         result.score = round(score, 6) if isfinite(score) else 0.0
         return result
+
+    def _one_by_one(self, names: dict[str, Any], errors: list[str]) -> tuple[Any, ...]:
+        """The generated function's results computed expression by expression, each failure reported."""
+        count = self.input_count
+        values = [self._run(c, names, errors) for c in self.first[:count]]
+        imputed = impute(values, self.fallbacks)
+        return (imputed, values, *(self._run(c, names, errors) for c in self.first[count:]))
+
+    def _base(
+        self, values: list[float], imputed: int, names: dict[str, Any] | None, errors: list[str]
+    ) -> float:
+        """The framework's score before adjustments and themes. Each imputed input multiplies the
+        confidence input (or, without one, the score) by the penalty; the explanation keeps the input."""
+        missing = imputed.bit_count()
+        if self.formula is not None:
+            score = self._formula(values, names, errors)
+        elif missing and self.confidence_index is not None:
+            used = values.copy()
+            used[self.confidence_index] *= self.penalty**missing
+            score = self.framework.combine(used)
+        else:
+            score = self.framework.combine(values)
+        if missing and not self.confidence:
+            score *= self.penalty**missing
+        return score
+
+    @staticmethod
+    def _themes(result: ItemScore, theme_states: list[tuple[Theme, bool]], results: tuple[Any, ...]) -> float:
+        """Add the item's matching themes to ``result`` (those outside their horizon as dormant); the
+        highest weight among the active ones."""
+        weight = 0.0
+        for offset, (theme, active) in enumerate(theme_states, start=2):
+            if not results[offset]:
+                continue
+            if active:
+                result.themes.append(theme.name)
+                weight = max(weight, theme.weight)
+            else:
+                result.dormant_themes = [*result.dormant_themes, theme.name]
+        return weight
 
     def _whens(
         self, results: tuple[Any, ...], names: dict[str, Any] | None, themes: list[str], errors: list[str]
@@ -323,9 +348,7 @@ class RulesEngine:
             errors.append(str(exc))
             return None
 
-    def _formula(
-        self, values: list[float], missing: int, names: dict[str, Any] | None, errors: list[str]
-    ) -> float:
+    def _formula(self, values: list[float], names: dict[str, Any] | None, errors: list[str]) -> float:
         assert self.formula is not None and names is not None
         result = self._run(
             self.formula, {**names, **dict(zip(self.input_names, values, strict=True))}, errors

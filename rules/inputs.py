@@ -92,16 +92,17 @@ class Facts:
         self.feedback: dict[str, list[Item]] = defaultdict(list)
         self.requested: dict[str, list[Item]] = defaultdict(list)
         requests, feedback, by_uid = LinkType.REQUESTS.value, Kind.FEEDBACK.value, self.by_uid
-        seen: set[tuple[str, str]] = set()  # one ticket may name an issue twice (a URL and a key)
         for link in links:
-            if link.type != requests or link.dst_uid is None or (link.src_uid, link.dst_uid) in seen:
+            if link.type != requests or link.dst_uid is None:
                 continue
-            seen.add((link.src_uid, link.dst_uid))
             source, target = by_uid.get(link.src_uid), by_uid.get(link.dst_uid)
             if source is None or target is None or source.kind != feedback:
                 continue
+            asked = self.requested[source.uid]
+            if asked and any(t is target for t in asked):  # a ticket may name an issue twice (URL and key)
+                continue
+            asked.append(target)
             self.feedback[target.uid].append(source)
-            self.requested[source.uid].append(target)
         self._merge_mirrors()
         self._summaries: dict[str, Summary] = {}
         self._ages: dict[str, tuple[float | None, float | None]] = {}

@@ -46,23 +46,23 @@ class ItemScore:
         self,
         item: Item,
         score: float,
-        base_score: float,
         framework: str,
         rules: tuple[InputRule, ...],
         values: list[float],
-        imputed: list[bool],
+        imputed: int,
         names: dict[str, Any] | None,
         facts: Facts,
         themes: list[str],
         errors: list[str],
     ) -> None:
         self.item = item
+        self.uid = item.uid
         self.score = score
-        self.base_score = base_score  # before adjustments and themes
+        self.base_score = score  # before adjustments and themes
         self.framework = framework
         self.rules = rules
         self.values = values
-        self.imputed = imputed
+        self.imputed = imputed  # bit k set: input k was imputed
         self._names = names
         self.facts = facts
         self.themes = themes
@@ -70,10 +70,6 @@ class ItemScore:
 
     def __repr__(self) -> str:
         return f"ItemScore({self.key}, score={self.score}, rank={self.rank})"
-
-    @property
-    def uid(self) -> str:
-        return self.item.uid
 
     @property
     def key(self) -> str:
@@ -119,10 +115,10 @@ class ItemScore:
                 rule.spec.name,
                 value,
                 rule.spec.expression,
-                imputed,
+                bool(self.imputed >> index & 1),
                 {n: self.names.get(n) for n in sorted(rule.compiled.names)},
             )
-            for rule, value, imputed in zip(self.rules, self.values, self.imputed, strict=True)
+            for index, (rule, value) in enumerate(zip(self.rules, self.values, strict=True))
         ]
 
     @property

@@ -7,6 +7,7 @@ import pytest
 
 from rules.config import ScoringConfig
 from rules.engine import RulesEngine
+from rules.inputs import Facts
 from tests.rules.builders import CUSTOMERS, NOW, issue, ticket
 
 
@@ -91,3 +92,29 @@ def test_scores_are_absolute_adding_items_changes_no_other_score() -> None:
     assert {uid: after[uid] for uid in before} == before
     # J-1: 1 org × 2 × 0.8 / 2 = 0.8 in both runs
     assert before["j:1"] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize(
+    ("reach", "value", "imputed"),
+    [
+        ("None", 1.0, True),
+        ("True", 1.0, True),  # a bool is not a count
+        ("1e308 * 10", 1.0, True),  # infinite
+        ("1e308 * 10 - 1e308 * 10", 1.0, True),  # NaN
+        ("3", 3, False),
+        ("2.5", 2.5, False),
+    ],
+)
+def test_generated_imputation_agrees_with_the_item_by_item_path(
+    reach: str, value: float, imputed: bool
+) -> None:
+    # The generated function imputes inline; an item whose expressions fail is computed one by one and
+    # imputed by rules.codegen.impute. Both must replace and mark the same inputs (reach is input 0).
+    engine = RulesEngine(ScoringConfig(inputs={"reach": reach}))
+    item = issue(1, priority_level=2)
+    facts = Facts([item], [], [], NOW)
+    generated = engine.first_function(item, facts)
+    one_by_one = engine._one_by_one(facts.names(item), [])
+    assert generated[:2] == one_by_one[:2]
+    assert generated[1][0] == value
+    assert bool(generated[0] & 1) is imputed
