@@ -13,6 +13,7 @@ from typing import Any
 
 from connectors.base import MALFORMED, Connector
 from connectors.errors import ConnectorError, SkippableError
+from sync import jsontext
 from sync.model import Records, storable
 from sync.readahead import read_ahead
 from sync.store import Store
@@ -69,14 +70,12 @@ def normalize_page(
             reason = f"malformed {stream} payload: {type(exc).__name__}: {exc}"
             quarantined.append((payload, storable(reason)))
             continue
-        text = json.dumps(payload, ensure_ascii=False)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate from a JSON escape somewhere in the payload
+        text = jsontext.unicode_text(payload)
+        if text is None:  # a lone surrogate from a JSON escape somewhere in the payload
             text = json.dumps(payload)  # kept escaped in the raw copy
             result = storable(result)  # and U+FFFD in the records
         # A payload of valid text normalises to records of valid text (normalize is pure), so only a
-        # payload that fails the check above, made once in C, is walked.
+        # payload that fails the check above is walked.
         records.extend(result)
         if result.items:
             raw.append((result.items[0].uid, text))

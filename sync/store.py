@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from sync import jsontext
 from sync.echo import is_echo
 from sync.model import Customer, Item, Link, Records
 from sync.storebase import digest, link_rows, now_iso
@@ -54,7 +55,7 @@ def item_from_row(row: dict[str, Any]) -> Item:
 def item_row(item: Item) -> dict[str, Any]:
     row = item.row()
     for name in JSON_ITEM_FIELDS:
-        row[name] = json.dumps(row[name], sort_keys=True, ensure_ascii=False)
+        row[name] = jsontext.dumps(row[name], sort_keys=True)
     row["deleted"] = int(item.deleted)
     row["content_hash"] = content_hash(row)
     return row
@@ -67,7 +68,7 @@ def content_hash(row: dict[str, Any]) -> str:
     """A digest of a stored item's content. Column order is the dataclass's, fixed, so the values are
     encoded as one list (no key sorting): this runs once per pulled record and is on the hot path."""
     values = [value for name, value in row.items() if name not in HASH_EXCLUDED]
-    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()[:24]
+    return hashlib.sha256(jsontext.dumps_bytes(values)).hexdigest()[:24]
 
 
 class Store(WriteLog):
@@ -106,7 +107,7 @@ class Store(WriteLog):
                 {
                     "uid": uid,
                     "stream": stream,
-                    "payload": p if isinstance(p, str) else json.dumps(p),  # JSON text as it is
+                    "payload": p if isinstance(p, str) else jsontext.dumps(p),  # JSON text as it is
                     "pulled_at": pulled_at,
                 }
                 for uid, p in raw
@@ -143,7 +144,7 @@ class Store(WriteLog):
                 if row["native_rank"] is None:
                     row["native_rank"] = old["native_rank"]
                 merged = {**json.loads(old["fields"] or "{}"), **json.loads(row["fields"])}
-                row["fields"] = json.dumps(merged, sort_keys=True, ensure_ascii=False)
+                row["fields"] = jsontext.dumps(merged, sort_keys=True)
                 row["content_hash"] = content_hash(row)
             if old is None or old["content_hash"] != row["content_hash"]:
                 changed.append(row)

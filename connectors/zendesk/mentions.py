@@ -29,6 +29,7 @@ _JIRA_URL = re.compile(_HOST + r"(?:/[\w.~-]+)*?/browse/(?P<key>[A-Z][A-Z0-9_]+-
 _GITHUB_URL = re.compile(_HOST + r"/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/issues/(?P<n>\d+)(?![\w-])")
 _LINEAR_URL = re.compile(_HOST + r"/(?P<ws>[\w.-]+)/issue/(?P<key>[A-Z][A-Z0-9_]+-\d+)(?:/[\w.%-]*)?")
 _BARE_KEY = re.compile(r"(?<![\w/#.-])(?P<key>[A-Z][A-Z0-9_]{1,9}-\d+)(?![\w-])")
+_KEY_HINT = re.compile(r"-\d")  # what every bare key holds; a literal-led pattern, so a fast scan
 _BARE_GITHUB = re.compile(r"(?<![\w/.#-])(?P<owner>[A-Za-z0-9][\w.-]*)/(?P<repo>[\w.-]+)#(?P<n>\d+)(?!\w)")
 # Words shaped like issue keys that are not (encodings, standards, hashes).
 NOT_KEYS = frozenset(
@@ -96,19 +97,25 @@ class MentionFinder:
             found = [Mention(f"key:{text.strip()}", "key")]
         return found
 
-    def _in_text(self, text: str) -> Iterable[Mention]:
-        yield from self._custom(text)
+    def _in_text(self, text: str) -> list[Mention]:
+        # Each pattern runs only where text can match it (a URL needs "://", a GitHub key "#", a key "-"
+        # then a digit): most ticket text mentions nothing, and these checks are far cheaper than a scan.
+        found = self._custom(text) if self._extra else []
         rest = text
-        for match in _URL.finditer(text):
-            url = match.group(0).rstrip(".,;:!?")
-            yield from self._url(url)
-            rest = rest.replace(match.group(0), " ", 1)
-        for match in _BARE_GITHUB.finditer(rest):
-            yield Mention(f"key:{match['owner']}/{match['repo']}#{match['n']}", "key")
-        for match in _BARE_KEY.finditer(rest):
-            key = match["key"]
-            if self._is_key(key):
-                yield Mention(f"key:{key}", "key")
+        if "://" in text:
+            for match in _URL.finditer(text):
+                url = match.group(0).rstrip(".,;:!?")
+                found.extend(self._url(url))
+                rest = rest.replace(match.group(0), " ", 1)
+        if "#" in rest:
+            for match in _BARE_GITHUB.finditer(rest):
+                found.append(Mention(f"key:{match['owner']}/{match['repo']}#{match['n']}", "key"))
+        if _KEY_HINT.search(rest):
+            for match in _BARE_KEY.finditer(rest):
+                key = match["key"]
+                if self._is_key(key):
+                    found.append(Mention(f"key:{key}", "key"))
+        return found
 
     def _url(self, url: str) -> Iterable[Mention]:
         match = _JIRA_URL.match(url)
@@ -129,16 +136,18 @@ class MentionFinder:
             yield Mention(f"url:{match.group(0)}", "url")
             yield Mention(f"key:{match['owner']}/{match['repo']}#{match['n']}", "url")
 
-    def _custom(self, text: str) -> Iterable[Mention]:
+    def _custom(self, text: str) -> list[Mention]:
+        found = []
         for pattern in self._extra:
             for match in pattern.finditer(text):
                 groups = match.groupdict()
                 if groups.get("key"):
-                    yield Mention(f"key:{groups['key']}", "key")
+                    found.append(Mention(f"key:{groups['key']}", "key"))
                 elif groups.get("owner") and groups.get("repo") and groups.get("n"):
-                    yield Mention(f"key:{groups['owner']}/{groups['repo']}#{groups['n']}", "key")
+                    found.append(Mention(f"key:{groups['owner']}/{groups['repo']}#{groups['n']}", "key"))
                 else:
-                    yield Mention(f"url:{match.group(0)}", "url")
+                    found.append(Mention(f"url:{match.group(0)}", "url"))
+        return found
 
     def _is_key(self, key: str) -> bool:
         prefix = key.rsplit("-", 1)[0]
