@@ -28,7 +28,9 @@ _URL = re.compile(r"https?://[^\s<>\"'()\[\]{}|\\^`]+")
 _JIRA_URL = re.compile(_HOST + r"(?:/[\w.~-]+)*?/browse/(?P<key>[A-Z][A-Z0-9_]+-\d+)(?![\w-])")
 _GITHUB_URL = re.compile(_HOST + r"/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/issues/(?P<n>\d+)(?![\w-])")
 _LINEAR_URL = re.compile(_HOST + r"/(?P<ws>[\w.-]+)/issue/(?P<key>[A-Z][A-Z0-9_]+-\d+)(?:/[\w.%-]*)?")
-_BARE_KEY = re.compile(r"(?<![\w/#.-])(?P<key>[A-Z][A-Z0-9_]{1,9}-\d+)(?![\w-])")
+# A key not preceded by [\w/#.-]; the check comes after the first letter (a lookbehind over both) so
+# that the pattern starts with a character class, which the regex engine scans for fast.
+_BARE_KEY = re.compile(r"(?P<key>[A-Z](?<![\w/#.-][A-Z])[A-Z0-9_]{1,9}-\d+)(?![\w-])")
 _KEY_HINT = re.compile(r"-\d")  # what every bare key holds; a literal-led pattern, so a fast scan
 _BARE_GITHUB = re.compile(r"(?<![\w/.#-])(?P<owner>[A-Za-z0-9][\w.-]*)/(?P<repo>[\w.-]+)#(?P<n>\d+)(?!\w)")
 # Words shaped like issue keys that are not (encodings, standards, hashes).

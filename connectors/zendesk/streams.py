@@ -10,8 +10,9 @@ Cursor semantics (see connectors/base.py):
 * ``jira_links``: the id of the last link read; links are listed by id, so new links come after it.
 
 The tickets stream side-loads users, groups and organisations (``include=``) and folds the ones a ticket
-uses into its payload as ``_sideloaded``, and, when ``comments`` is on, the comment bodies as
-``_comments`` (one request per changed ticket), so that :mod:`normalize` stays pure.
+uses into its payload as ``_sideloaded`` (only the fields normalising reads), and, when ``comments`` is
+on, the comment bodies as ``_comments`` (one request per changed ticket), so that :mod:`normalize` stays
+pure.
 """
 
 from __future__ import annotations
@@ -29,14 +30,16 @@ ORGANIZATION_EXPORT = "/api/v2/incremental/organizations.json"
 JIRA_LINKS = "/api/v2/jira/links"
 STREAMS = ("tickets", "organizations", "jira_links")
 PERSON_FIELDS = ("id", "name", "email", "organization_id")
+# What a ticket's customer record needs of its organisation (the organizations stream keeps the whole
+# object); the rest would be copied into every ticket's stored payload.
+ORGANIZATION_FIELDS = ("id", "name", "organization_fields")
 
 
-def _by_id(rows: Any) -> dict[Any, Mapping[str, Any]]:
-    return {r.get("id"): r for r in rows or [] if isinstance(r, Mapping)}
-
-
-def _pick(row: Mapping[str, Any] | None, names: tuple[str, ...]) -> dict[str, Any] | None:
-    return None if row is None else {k: row.get(k) for k in names if k in row}
+def _picked(rows: Any, names: tuple[str, ...]) -> dict[Any, dict[str, Any]]:
+    """Side-loaded rows by id, each cut down to ``names``."""
+    if not isinstance(rows, list):
+        return {}
+    return {r.get("id"): {k: r[k] for k in names if k in r} for r in rows if isinstance(r, dict)}
 
 
 class ZendeskStreams:
@@ -67,14 +70,16 @@ class ZendeskStreams:
             yield Page(payloads, after)
 
     def _with_sideloads(self, tickets: list[dict[str, Any]], data: Mapping[str, Any]) -> list[dict[str, Any]]:
-        users, groups = _by_id(data.get("users")), _by_id(data.get("groups"))
-        organizations = _by_id(data.get("organizations"))
+        # Each side-loaded object is picked once per page and shared by the tickets that use it.
+        users = _picked(data.get("users"), PERSON_FIELDS)
+        groups = _picked(data.get("groups"), ("id", "name"))
+        organizations = _picked(data.get("organizations"), ORGANIZATION_FIELDS)
         out = []
         for ticket in tickets:
             sideloaded = {
-                "requester": _pick(users.get(ticket.get("requester_id")), PERSON_FIELDS),
-                "assignee": _pick(users.get(ticket.get("assignee_id")), PERSON_FIELDS),
-                "group": _pick(groups.get(ticket.get("group_id")), ("id", "name")),
+                "requester": users.get(ticket.get("requester_id")),
+                "assignee": users.get(ticket.get("assignee_id")),
+                "group": groups.get(ticket.get("group_id")),
                 "organization": organizations.get(ticket.get("organization_id")),
             }
             present = {k: v for k, v in sideloaded.items() if v is not None}
