@@ -43,7 +43,7 @@ def main() -> int:
         f"{github['reorder_300_move_10']['position_mutations']} position mutations"
     )
     say(f"[scoring] {scoring.ITEMS:,} items, rules engine vs hand-written Python …")
-    s = scoring.run()
+    s = scoring.run_isolated()
     figures["scoring"] = s
     say(
         f"[scoring] engine {s['engine_seconds']}s vs hand-written {s['hand_written_seconds']}s: "
