@@ -117,8 +117,8 @@ class Store(WriteLog):
             self._replace_links(connection, stream, [i.uid for i in records.items], records.links)
             if records.customers:
                 # Side-loaded organisations repeat on every ticket of a page: write each once (the last wins).
-                unique = {c.uid: vars(c) for c in records.customers}
-                self._upsert("customers", list(unique.values()), "uid")
+                unique = {c.uid: c for c in records.customers}
+                self._upsert("customers", [vars(c) for c in unique.values()], "uid")
             for payload, reason in quarantined:
                 stats.quarantined += 1
                 self._quarantine(connection, stream, payload, reason)

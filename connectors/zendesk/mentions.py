@@ -120,20 +120,22 @@ class MentionFinder:
         return found
 
     def _url(self, url: str) -> Iterable[Mention]:
-        match = _JIRA_URL.match(url)
+        # Each pattern is tried only on URLs holding its path word ("/browse/", "/issue/", "/issues/"):
+        # a failing match backtracks over every way to split the path, which costs far more than this.
+        match = _JIRA_URL.match(url) if "/browse/" in url else None
         if match:
             yield Mention(f"url:{match.group(0)}", "url")
             if self.url_keys:
                 yield Mention(f"key:{match['key']}", "url")
             return
-        match = _LINEAR_URL.match(url)
+        match = _LINEAR_URL.match(url) if "/issue/" in url else None
         if match:
             yield Mention(f"url:{match.group(0).rstrip('/')}", "url")
             yield Mention(f"url:{match.group(0)[: match.end('key')]}", "url")
             if self.url_keys:
                 yield Mention(f"key:{match['key']}", "url")
             return
-        match = _GITHUB_URL.match(url)
+        match = _GITHUB_URL.match(url) if "/issues/" in url else None
         if match:
             yield Mention(f"url:{match.group(0)}", "url")
             yield Mention(f"key:{match['owner']}/{match['repo']}#{match['n']}", "url")
