@@ -51,6 +51,12 @@ class GithubConfig(ConnectionConfig):
     epic_label: str | None = "epic"
     milestone_as_epic: bool = False
     conditional_requests: bool = Field(True, description="send If-None-Match with the last list ETag")
+    project_full_read_hours: float = Field(
+        6.0,
+        ge=0,
+        description="read the whole board at least this often even when its updatedAt has not moved "
+        "(0: on every pull)",
+    )
 
     @field_validator("repos")
     @classmethod

@@ -4,7 +4,7 @@ GraphQL. See :mod:`connectors.github.streams` for cursors and :mod:`connectors.g
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.base import Connector, Page, RankScope, malformed_payload
@@ -37,7 +37,8 @@ class GithubConnector(Connector):
                 self.client, stream[len(ISSUES) :], cursor, run_started, self.config.conditional_requests
             )
         elif stream == PROJECT and self.config.project is not None:
-            yield from pull_project(self.client, self.config.project, cursor)
+            every = timedelta(hours=self.config.project_full_read_hours)
+            yield from pull_project(self.client, self.config.project, cursor, run_started, every)
         else:
             raise FatalError(f"unknown GitHub stream {stream!r}")
 

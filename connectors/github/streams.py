@@ -8,9 +8,11 @@ past the run's start; ``etag`` is kept only when it belongs to the very request 
 an unchanged repository answers 304 (no body, no rate-limit cost).
 
 Project: the board is read whole in position order (positions are relative, so a partial read means
-nothing). Its cursor is JSON ``{"updated_at"}`` of the board; when the first page shows the same
-``updatedAt`` nothing on the board changed and the pull stops after that one request. Only the last page
-carries the new cursor.
+nothing). Its cursor is JSON ``{"updated_at", "read_at"}``: the board's ``updatedAt`` and when it was last
+read whole. When the first page shows the same ``updatedAt`` nothing on the board changed and the pull
+stops after that one request, unless the last whole read is older than ``project_full_read_hours``:
+GitHub does not document that a reorder (or a field edit) moves ``updatedAt``, so a person's changes
+reach us within that time even if it does not. Only the last page carries the new cursor.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.base import Page
@@ -61,6 +63,14 @@ def _parse(value: str) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def _within(moment: Any, now: datetime, span: timedelta) -> bool:
+    """Whether the timestamp ``moment`` is less than ``span`` before ``now`` (False when not a time)."""
+    try:
+        return now - _parse(str(moment)) < span if moment else False
+    except ValueError:
+        return False
+
+
 def _updated(payload: dict[str, Any]) -> datetime | None:
     try:
         return _parse(str(payload["updated_at"]))
@@ -96,10 +106,18 @@ def pull_issues(
         yield Page([p for p in rows if not is_pull_request(p)], IssueCursor(since, keep_etag).dump())
 
 
-def pull_project(client: GithubClient, ref: ProjectRef, cursor: str | None) -> Iterator[Page]:
-    known = json.loads(cursor).get("updated_at") if cursor else None
+def pull_project(
+    client: GithubClient,
+    ref: ProjectRef,
+    cursor: str | None,
+    run_started: datetime,
+    full_read_every: timedelta,
+) -> Iterator[Page]:
+    state = json.loads(cursor) if cursor else {}
+    known, read_at = state.get("updated_at"), state.get("read_at")
+    recent = _within(read_at, run_started, full_read_every)
     for page in read_pages(client, ref):
-        if page.start == 0 and known is not None and page.updated_at == known:
+        if page.start == 0 and recent and known is not None and page.updated_at == known:
             yield Page([], cursor)
             return
         if page.start == 0:
@@ -109,4 +127,5 @@ def pull_project(client: GithubClient, ref: ProjectRef, cursor: str | None) -> I
             for offset, node in enumerate(page.nodes)
             if (node.get("content") or {}).get("__typename") == "Issue"
         ]
-        yield Page(payloads, None if page.has_next else json.dumps({"updated_at": known}))
+        done = {"updated_at": known, "read_at": since_text(run_started)}
+        yield Page(payloads, None if page.has_next else json.dumps(done))

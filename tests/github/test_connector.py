@@ -220,3 +220,33 @@ def test_verify_of_a_top_run_allows_its_chained_chunks() -> None:
     assert shows_order(["a", "b", "X"], ["b"], "a", None)
     assert not shows_order(["X", "a"], ["a"], None, "X")
     assert not shows_order(["a", "c", "b"], ["b"], "a", None)
+
+
+def test_an_unchanged_board_is_still_read_whole_after_project_full_read_hours(
+    connector: GithubConnector, emulator: GithubEmulator
+) -> None:
+    # GitHub does not document that a reorder moves ProjectV2.updatedAt; a whole read every
+    # project_full_read_hours (6 by default) bounds how long a person's reorder could go unseen.
+    now = datetime.now(UTC)
+    first = list(connector.pull("project", None, now))
+    cursor = first[-1].cursor
+    assert json.loads(cursor or "{}")["read_at"] <= now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    emulator.log.clear()
+    soon = list(connector.pull("project", cursor, now + timedelta(hours=5)))
+    assert len(emulator.log) == 1 and [p.payloads for p in soon] == [[]] and soon[-1].cursor == cursor
+    emulator.log.clear()
+    later = list(connector.pull("project", cursor, now + timedelta(hours=7)))
+    read = sum(len(p.payloads) for p in later)
+    assert read == sum(len(p.payloads) for p in first) == len(emulator.board())
+    assert json.loads(later[-1].cursor or "{}")["read_at"] > json.loads(cursor or "{}")["read_at"]
+
+
+def test_a_cursor_without_a_whole_read_time_reads_the_board(
+    connector: GithubConnector, emulator: GithubEmulator
+) -> None:
+    now = datetime.now(UTC)
+    first = list(connector.pull("project", None, now))
+    updated = json.loads(first[-1].cursor or "{}")["updated_at"]
+    for old in ({"updated_at": updated}, {"updated_at": updated, "read_at": "garbage"}):
+        pages = list(connector.pull("project", json.dumps(old), now))
+        assert sum(len(p.payloads) for p in pages) == len(emulator.board())
