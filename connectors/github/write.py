@@ -176,12 +176,13 @@ class Writer:
         if self.config.status_field and option and self.config.project is not None:
             return self._set_value(native_id, self.config.status_field, option)
         repo, number = split_native(native_id)
-        body: dict[str, Any] = {"state": "open"}
-        if not category.is_open:
+        path = f"/repos/{repo}/issues/{number}"
+        if category.is_open:
+            issue = self.client.request("PATCH", path, body={"state": "open"}).data
+        else:
             reason = payload.get("reason")
             chosen = reason if reason in ("completed", "not_planned") else CLOSE_REASONS[category]
-            body = {"state": "closed", "state_reason": chosen}
-        issue = self.client.request("PATCH", f"/repos/{repo}/issues/{number}", body=body).data
+            issue = self._close(path, chosen)
         entry = self._snapshot.by_native.get(native_id) if self._snapshot else None
         if entry is not None:
             entry.state, entry.state_reason = issue.get("state"), issue.get("state_reason")
@@ -190,6 +191,16 @@ class Writer:
             f"state {issue.get('state')}",
             after={"state": issue.get("state"), "state_reason": issue.get("state_reason")},
         )
+
+    def _close(self, path: str, reason: str) -> dict[str, Any]:
+        """Close with ``reason``. GitHub ignores ``state_reason`` unless the state changes, so an issue
+        already closed for the other reason is reopened and closed again (as in its web interface)."""
+        body = {"state": "closed", "state_reason": reason}
+        issue: dict[str, Any] = self.client.request("PATCH", path, body=body).data
+        if issue.get("state_reason") != reason:
+            self.client.request("PATCH", path, body={"state": "open"})
+            issue = self.client.request("PATCH", path, body=body).data
+        return issue
 
     def comment(self, payload: Mapping[str, Any]) -> OpResult:
         repo, number = split_native(str(payload["item"]))

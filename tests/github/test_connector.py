@@ -250,3 +250,22 @@ def test_a_cursor_without_a_whole_read_time_reads_the_board(
     for old in ({"updated_at": updated}, {"updated_at": updated, "read_at": "garbage"}):
         pages = list(connector.pull("project", json.dumps(old), now))
         assert sum(len(p.payloads) for p in pages) == len(emulator.board())
+
+
+def test_a_closed_issue_is_closed_again_with_the_other_reason(
+    connector: GithubConnector, emulator: GithubEmulator
+) -> None:
+    target = connector.current_order("project:acme/1")[0]
+    done = op(OpKind.STATUS, {"item": target, "category": "done", "reason": "completed"}, "done")
+    canceled = op(OpKind.STATUS, {"item": target, "category": "canceled", "reason": "not_planned"}, "no")
+    emulator.log.clear()
+    assert connector.apply(done).ok and connector.verify([done, canceled]) == {"done": True, "no": False}
+    assert [r["method"] for r in emulator.log if r["mutating"]] == ["PATCH"]  # open → closed: one write
+    emulator.log.clear()
+    # GitHub ignores state_reason unless the state changes: closed again through a reopen
+    assert connector.apply(canceled).ok
+    bodies = [json.loads(r["body"]) for r in emulator.log if r["mutating"]]
+    assert [b["state"] for b in bodies] == ["closed", "open", "closed"]
+    state = {i["key"]: i for i in emulator.state()["items"]}[target]
+    assert state["status_category"] == "canceled"
+    assert connector.verify([done, canceled]) == {"done": False, "no": True}
