@@ -227,27 +227,44 @@ class TokenSearch:
 
 
 class OffsetSearch:
-    """Data Center: ``GET /rest/api/2/search`` with ``startAt``, until ``total`` issues were read."""
+    """Data Center: ``GET /rest/api/2/search`` with ``startAt``, until ``total`` issues were read.
+
+    Offsets shift under us: an issue edited while we page leaves its place for the end of the ``updated``
+    order, so every issue after it moves up one place, and a plain ``startAt += page`` would skip the one
+    that moved across the page boundary. So each page after the first also asks for the issue before it
+    (one more result, no more requests) and checks that it is the last one we read; when it is not,
+    :class:`ResultsShifted` is raised before anything past the boundary is handed on, and the caller
+    searches again from where its cursor stands (connectors/jira/streams.py)."""
 
     def __init__(self, client: JiraClient, max_results: int) -> None:
         self.client = client
         self.max_results = max_results
 
     def pages(self, jql: str, fields: list[str]) -> Iterator[list[JsonObject]]:
-        start = 0
+        start, last = 0, None
         while True:
+            overlap = 0 if last is None else 1
             params = {
                 "jql": jql,
-                "startAt": start,
-                "maxResults": self.max_results,
+                "startAt": start - overlap,
+                "maxResults": self.max_results + overlap,
                 "fields": ",".join(fields),
             }
             data = _search_body(self.client.call("GET", "/rest/api/2/search", params=params))
-            issues = data["issues"]
+            issues: list[JsonObject] = data["issues"]
+            if last is not None:
+                if not issues or issues[0].get("id") != last:
+                    raise ResultsShifted(f"the issue at offset {start - 1} is no longer the last one read")
+                issues = issues[1:]
             yield issues
             start += len(issues)
             if not issues or start >= int(data.get("total") or 0):
                 return
+            last = issues[-1].get("id")
+
+
+class ResultsShifted(Exception):
+    """An offset-paged search moved under us (an issue we read was edited or deleted since)."""
 
 
 def _search_body(reply: Reply) -> JsonObject:

@@ -28,21 +28,32 @@ within ``index_lag`` before ``D``. Why no update is lost:
 
 The result: once the last change is more than ``index_lag`` plus one minute old, a pull with nothing new
 is one request, whatever the last minute held. A later edit is always ``>= D - index_lag`` and is read.
+
+**Data Center's offsets.** Cloud pages with a token; Data Center with ``startAt``, and an issue edited
+while we page moves to the end of the order, shifting the ones after it. Its paginator checks each page
+boundary (connectors/jira/client.py, :class:`OffsetSearch`) and, when the order moved, we search again
+from the newest ``updated`` read, before anything past the boundary was handed on: every issue not yet
+read is at least that recent, and the cursors already committed are not past it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.base import Page
-from connectors.jira.client import JiraClient
+from connectors.errors import RetriableError
+from connectors.jira.client import JiraClient, ResultsShifted
 from connectors.jira.config import JiraConfig
 from connectors.jira.normalize import jira_time, search_fields
 
+log = logging.getLogger(__name__)
+
 STREAMS = ["issues"]
+RESEARCHES = 5  # searches again after Data Center's offsets moved, before the pull is retried later
 
 
 def incremental_jql(config: JiraConfig, cursor: str | None) -> str:
@@ -64,16 +75,27 @@ def pull_issues(
     read: datetime | None = None  # the newest ``updated`` among the issues this read returned
     client.server_time = None
     queried: datetime | None = None
-    for issues in client.search(incremental_jql(config, cursor), search_fields(config)):
-        if queried is None:
-            queried = client.server_time
-        for issue in issues:
-            seen = _updated(issue)
-            if seen is not None and (read is None or seen > read):
-                read = seen
-            if seen is not None and (newest is None or seen > newest):
-                newest = seen
-        yield Page(issues, _next_cursor(stored, newest, ceiling))
+    since = cursor
+    for attempt in range(RESEARCHES + 1):
+        try:
+            for issues in client.search(incremental_jql(config, since), search_fields(config)):
+                if queried is None:
+                    queried = client.server_time
+                for issue in issues:
+                    seen = _updated(issue)
+                    if seen is not None and (read is None or seen > read):
+                        read = seen
+                    if seen is not None and (newest is None or seen > newest):
+                        newest = seen
+                yield Page(issues, _next_cursor(stored, newest, ceiling))
+            break
+        except ResultsShifted as exc:
+            # Data Center's offsets moved under us before anything past them was handed on: search again
+            # from the newest update read (everything not yet read is at least that recent).
+            if attempt == RESEARCHES:
+                raise RetriableError(f"Jira search kept moving under our pages: {exc}") from None
+            log.info("Jira search moved under our pages (%s); searching again from the cursor", exc)
+            since = _format(min(newest, ceiling)) if newest is not None else cursor
     settled = _settled(queried, read, newest, config.index_lag, ceiling)
     if settled is not None:
         yield Page([], _format(settled))

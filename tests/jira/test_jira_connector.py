@@ -251,3 +251,30 @@ def test_scope_and_order_key(cloud: Served, make_connector: Make) -> None:
     assert datetime.fromisoformat(items[0].updated_at.replace("Z", "+00:00")) < datetime.now(UTC) + timedelta(
         1
     )
+
+
+def test_datacenter_paging_misses_nothing_when_a_read_issue_is_edited_mid_pull(
+    datacenter: Served, make_connector: Make
+) -> None:
+    # Editing an issue already read moves it to the end of the `updated` order and every later issue up
+    # one place: plain startAt paging would skip the issue that crossed the page boundary.
+    connector = make_connector(datacenter, max_results=10)
+    pages = connector.pull("issues", None, datetime.now(UTC) + timedelta(minutes=5))
+    first = next(pages)
+    read = [p["key"] for p in first.payloads]
+    control(datacenter, "POST", "/_sandbox/edit", {"key": read[2], "set": {"title": "Edited mid-pull"}})
+    read += [p["key"] for page in pages for p in page.payloads]
+    assert set(read) == {i.key for i in emulator_of(datacenter).store.all()}
+    assert len(set(read)) == ITEMS
+    searches = [e for e in api_log(datacenter) if e["path"] == "/rest/api/2/search"]
+    assert len(searches) <= ITEMS // 10 + 2  # the shift costs one search again from the cursor
+
+
+def test_datacenter_pages_overlap_by_one_issue_without_extra_requests(
+    datacenter: Served, make_connector: Make
+) -> None:
+    connector = make_connector(datacenter, max_results=10)
+    keys = [p["key"] for page in pull(connector) for p in page.payloads]
+    assert len(keys) == len(set(keys)) == ITEMS
+    starts = [int(e["query"]["startAt"][0]) for e in api_log(datacenter) if e["path"] == "/rest/api/2/search"]
+    assert starts == [0, 9, 19, 29]
