@@ -57,6 +57,7 @@ IMPUTE = (
     "        _value{k} = _fallbacks[{k}]\n"
     "        _imputed |= {bit}"
 )
+_IMPUTING: dict[str, Any] = {"_type": type, "_NUMBERS": NUMBERS, "_isfinite": isfinite}
 
 
 def rules_function(
@@ -94,9 +95,6 @@ def rules_function(
     exec(compile(ast.fix_missing_locations(module), "<rules>", "exec"), namespace)
     function: Callable[[Item, Facts], tuple[Any, ...]] = namespace["_rules"]
     return function
-
-
-_IMPUTING: dict[str, Any] = {"_type": type, "_NUMBERS": NUMBERS, "_isfinite": isfinite}
 
 
 def _body(compiled: Compiled) -> ast.expr:

@@ -59,9 +59,9 @@ def collection_paused() -> Iterator[None]:
 
 
 def _sorted(scores: list[ItemScore], ties: dict[str, Any]) -> list[ItemScore]:
-    """Pinned to the top first, then by score (highest first), the tie-break and the uid; pinned to the
-    bottom last: the order of ``position`` in :meth:`RulesEngine._order`, as stable sorts from the least
-    significant key up, each on one plain key (far cheaper than tuples: this sorts every ranked item)."""
+    """The ranking order: pinned to the top first, then by score (highest first), the tie-break and the
+    uid; pinned to the bottom last. Done as stable sorts from the least significant key up, each on one
+    plain key (far cheaper than sorting on tuples: this sorts every ranked item of a run)."""
     ranked = sorted(scores, key=BY_UID)
     if ties:
         ranked.sort(key=lambda s: ties.get(s.uid, ()))
@@ -228,10 +228,6 @@ class RulesEngine:
 
     def _order(self, scores: list[ItemScore], facts: Facts, ties: dict[str, Any]) -> list[ItemScore]:
         """Sort into one ranking; a mirror group takes its best member's score and one shared position."""
-
-        def position(s: ItemScore) -> tuple[Any, ...]:
-            return (PIN_ORDER[s.pin], -s.score, ties.get(s.item.uid, ()), s.item.uid)
-
         groups = facts.groups
         if not groups:
             ranked = _sorted(scores, ties)
@@ -244,9 +240,9 @@ class RulesEngine:
             entries.setdefault(group[0] if group else scored.item.uid, []).append(scored)
         heads: list[ItemScore] = []
         for members in entries.values():
-            members.sort(key=position)
+            members[:] = _sorted(members, ties)
             heads.append(members[0])
-        heads.sort(key=position)
+        heads = _sorted(heads, ties)
         ordered: list[ItemScore] = []
         for rank, head in enumerate(heads, start=1):
             group = groups.get(head.item.uid, ())
