@@ -10,8 +10,8 @@ A connector is built from its connection's config section and talks to one track
     de-duplicates the overlap by ``uid``;
   - a cursor only moves forward and never past the run's start time (``run_started``), so an item updated
     while we page is read again next run rather than skipped;
-  - the caller commits each page's records and its cursor in one transaction, so a crash loses at most the
-    page in flight.
+  - the caller commits each page's records and its cursor in one transaction (possibly with the pages
+    before it), so a crash loses at most the uncommitted pages, which the next run reads again.
 
 * :meth:`Connector.normalize` is pure: one raw payload → :class:`Records`, or :class:`SkippableError`
   (normalisers run inside :func:`malformed_payload`, which turns what bad data makes Python raise into it).

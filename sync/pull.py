@@ -1,4 +1,5 @@
-"""Pull: every stream of a connection, page by page, each page stored with its cursor in one transaction."""
+"""Pull: every stream of a connection, page by page, each page stored whole with its cursor in one
+transaction (a few pages to a transaction, see :class:`sync.storebase.PageBatch`)."""
 
 from __future__ import annotations
 
@@ -89,16 +90,21 @@ def pull_stream(
     run_started: datetime,
     stop: threading.Event | None = None,
 ) -> StreamReport:
-    """Pull one stream page by page; when ``stop`` is set, end after the page just committed."""
+    """Pull one stream page by page, each page stored whole with its cursor; when ``stop`` is set, end
+    after the page just written (and commit it)."""
     report = StreamReport(connector.name, stream)
     before = connector.request_count()
     try:
         cursor = store.cursor(connector.name, stream)
         pages = read_ahead(connector.pull(stream, cursor, run_started), f"pull {connector.name} {stream}")
-        with closing(pages):  # an early stop ends the read-ahead before the report is made
+        # An early stop ends the read-ahead before the report is made; pages are committed several at a
+        # time, whatever ends the loop (sync/storebase.py, PageBatch).
+        with closing(pages), store.page_batch() as batch:
             for page in pages:
                 records, raw, quarantined = normalize_page(connector, stream, page.payloads)
+                batch.add(len(page.payloads))
                 stats = store.write_page(connector.name, stream, records, raw, page.cursor, quarantined)
+                batch.written()
                 report.pages += 1
                 report.payloads += len(page.payloads)
                 report.changed += stats.changed

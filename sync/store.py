@@ -1,7 +1,8 @@
 """The store: one SQLite file (WAL) behind a narrow interface. Nothing else in rankbridge writes SQL.
 
-Every page of pulled records is written in one transaction together with its cursor (``write_page``), so a
-crash loses at most the page in flight. Upserts give every record in a batch the same keys, because
+Every page of pulled records is written whole together with its cursor (``write_page``), in a transaction
+of its own or of a :class:`sync.storebase.PageBatch` of several pages, so a crash loses at most the pages
+not yet committed, and they are read again. Upserts give every record in a batch the same keys, because
 sqlite-utils writes NULL over stored values for keys a record lacks.
 """
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -67,24 +69,43 @@ class StoreBase:
         ``synced=False`` commits without waiting for the disk (WAL with ``synchronous=NORMAL``): still
         atomic, and safe against a crash of the process, but a power loss may undo it. Pulled pages are
         written so (their cursor goes with them, so an undone page is simply read again); everything else
-        (outbox, journal) is synced, and a synced commit also makes every earlier one durable."""
+        (outbox, journal) is synced, and a synced commit also makes every earlier one durable. Inside an
+        open transaction (a :class:`PageBatch`) it is a savepoint of that transaction."""
         if self.db.conn.in_transaction:
             with self.db.atomic():
                 yield
             return
+        self._begin(synced)
+        try:
+            yield
+        except BaseException:
+            self._end(synced, commit=False)
+            raise
+        self._end(synced, commit=True)
+
+    def _begin(self, synced: bool) -> None:
         if not synced:
             self.db.conn.execute("PRAGMA synchronous = NORMAL")
         try:
             self.db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
+        except BaseException:
+            if not synced:
+                self.db.conn.execute("PRAGMA synchronous = FULL")
+            raise
+
+    def _end(self, synced: bool, commit: bool) -> None:
+        try:
+            if commit:
+                self.db.conn.execute("COMMIT")
+            else:
                 self.db.conn.rollback()
-                raise
-            self.db.conn.execute("COMMIT")
         finally:
             if not synced:
                 self.db.conn.execute("PRAGMA synchronous = FULL")
+
+    def page_batch(self, max_records: int = 5000, max_seconds: float = 2.0) -> PageBatch:
+        """Pulled pages written several to a transaction (see :class:`PageBatch`)."""
+        return PageBatch(self, max_records, max_seconds)
 
     def _t(self, name: str) -> sqlite_utils.db.Table:
         return self.db.table(name)
@@ -104,3 +125,61 @@ class StoreBase:
                 self._t("_migrations").insert({"name": name, "applied_at": now_iso()})
             applied.append(name)
         return applied
+
+
+class PageBatch:
+    """One write transaction kept open over several pulled pages, committed once it holds ``max_records``
+    records or has been open ``max_seconds``, and when the batch ends.
+
+    Each page is still written whole with its cursor (a savepoint of the open transaction), so what a
+    commit makes visible is always complete pages with the cursor of the last one; a crash loses the
+    uncommitted pages, which the next run reads again from the committed cursor. Committing every page
+    on its own rewrote the same index pages over and over: the write-ahead log of a 25,000-issue Jira
+    pull in pages of 100 grew to several times the size of the store, and checkpointing it cost more than
+    writing the rows. Bounded in time, the write lock is never held long (readers are never blocked).
+    """
+
+    def __init__(self, store: StoreBase, max_records: int, max_seconds: float) -> None:
+        self.store = store
+        self.max_records = max_records
+        self.max_seconds = max_seconds
+        self._pending = 0
+        self._opened: float | None = None
+
+    def add(self, records: int) -> None:
+        """Open the transaction if needed, before a page of ``records`` is written."""
+        if self._opened is None:
+            self.store._begin(synced=False)
+            self._opened = time.monotonic()
+        self._pending += records
+
+    def written(self) -> None:
+        """A page was written: commit if the batch is full or old enough."""
+        assert self._opened is not None
+        if self._pending >= self.max_records or time.monotonic() - self._opened >= self.max_seconds:
+            self.commit()
+
+    def commit(self) -> None:
+        """Commit the pages written so far (a commit that fails is rolled back, and raises)."""
+        if self._opened is None:
+            return
+        self._opened, self._pending = None, 0
+        try:
+            self.store._end(synced=False, commit=True)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.store.db.conn.rollback()
+            raise
+
+    def __enter__(self) -> PageBatch:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        """Commit what was written, whatever ended the batch: every page in the transaction is whole (a
+        page that failed midway rolled back to its savepoint). When the batch ended on an error, that
+        error is the one raised, even if the commit fails too."""
+        if kind is None:
+            self.commit()
+            return
+        with contextlib.suppress(Exception):
+            self.commit()

@@ -7,6 +7,7 @@ import pytest
 from sync.migrations import MIGRATIONS
 from sync.model import Customer, Item, Link, Records
 from sync.store import Store
+from sync.storebase import PageBatch
 from tests.unit.builders import item
 
 
@@ -84,3 +85,49 @@ def test_quarantined_payloads_are_kept_with_their_reason(store: Store) -> None:
     store.write_page("j", "issues", Records(), [], "c", [({"id": "x"}, "no fields")])
     (row,) = store.quarantine()
     assert row["reason"] == "no fields" and row["connection"] == "j"
+
+
+def _seen_elsewhere(store: Store) -> list[str]:
+    """What another connection (another process) sees committed."""
+    other = Store(store.path)
+    try:
+        return sorted(i.key for i in other.items())
+    finally:
+        other.close()
+
+
+def _write(store: Store, batch: PageBatch, records: Records, cursor: str) -> None:
+    batch.add(len(records.items))
+    store.write_page("j", "issues", records, [], cursor)
+    batch.written()
+
+
+def test_a_page_batch_commits_whole_pages_when_full(store: Store) -> None:
+    with store.page_batch(max_records=3, max_seconds=3600) as batch:
+        _write(store, batch, Records(items=[item(1), item(2)]), "c1")
+        assert _seen_elsewhere(store) == []  # two records: not yet committed
+        _write(store, batch, Records(items=[item(3)]), "c2")
+        assert _seen_elsewhere(store) == ["ENG-1", "ENG-2", "ENG-3"]  # three: committed with cursor c2
+        _write(store, batch, Records(items=[item(4)]), "c3")
+        assert _seen_elsewhere(store) == ["ENG-1", "ENG-2", "ENG-3"]
+    assert _seen_elsewhere(store) == ["ENG-1", "ENG-2", "ENG-3", "ENG-4"]  # the end commits the rest
+    assert store.cursor("j", "issues") == "c3"
+
+
+def test_a_page_batch_commits_when_old_enough(store: Store) -> None:
+    with store.page_batch(max_records=10**6, max_seconds=0) as batch:
+        _write(store, batch, Records(items=[item(1)]), "c1")
+        assert _seen_elsewhere(store) == ["ENG-1"]
+
+
+def test_a_page_failing_in_a_batch_rolls_back_alone_and_earlier_pages_commit(store: Store) -> None:
+    bad = Records(items=[item(2)], customers=[Customer("c", "z", "Acme", arr="lots")])  # type: ignore[arg-type]
+    store.db.execute(
+        "create trigger no_lots before insert on customers when new.arr = 'lots' "
+        "begin select raise(abort, 'bad arr'); end"
+    )
+    with pytest.raises(Exception, match="bad arr"), store.page_batch(max_records=100) as batch:
+        _write(store, batch, Records(items=[item(1)]), "c1")
+        _write(store, batch, bad, "c2")
+    assert _seen_elsewhere(store) == ["ENG-1"] and store.cursor("j", "issues") == "c1"
+    assert not store.db.conn.in_transaction
