@@ -128,8 +128,9 @@ class StoreBase:
 
 
 class PageBatch:
-    """One write transaction kept open over several pulled pages, committed once it holds ``max_records``
-    records or has been open ``max_seconds``, and when the batch ends.
+    """One write transaction kept open over several pulled pages, committed after the page that brings it
+    to ``max_records`` records or ``max_seconds`` open (checked as each page is written), and when the
+    batch ends.
 
     Each page is still written whole with its cursor (a savepoint of the open transaction), so what a
     commit makes visible is always complete pages with the cursor of the last one; a crash loses the
