@@ -15,7 +15,7 @@ from typing import Any
 class StatusCategory(StrEnum):
     TRIAGE = "triage"
     BACKLOG = "backlog"
-    TODO = "todo"
+    TO_DO = "todo"
     IN_PROGRESS = "in_progress"
     DONE = "done"
     CANCELED = "canceled"

@@ -41,7 +41,7 @@ class GithubConfig(ConnectionConfig):
     status_field: str | None = Field(None, description="project single select written by status ops")
     status_options: dict[StatusCategory, str] = Field(
         default_factory=lambda: {
-            StatusCategory.TODO: "Todo",
+            StatusCategory.TO_DO: "Todo",
             StatusCategory.IN_PROGRESS: "In Progress",
             StatusCategory.DONE: "Done",
         },

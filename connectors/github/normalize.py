@@ -264,7 +264,7 @@ def milestone_item(name: str, repo: str, milestone: Mapping[str, Any]) -> Item:
         kind=Kind.EPIC,
         title=str(milestone["title"]),
         status=str(milestone.get("state") or "open"),
-        status_category=StatusCategory.DONE if closed else StatusCategory.TODO,
+        status_category=StatusCategory.DONE if closed else StatusCategory.TO_DO,
         updated_at=utc(milestone["updated_at"]),
         container=repo,
         due_date=utc(due)[:10] if due else None,
@@ -276,7 +276,7 @@ def status_category(config: GithubConfig, facts: IssueFacts) -> str:
         if native and native in config.status_map:
             return config.status_map[native]
     if facts.state == "open":
-        return StatusCategory.TODO
+        return StatusCategory.TO_DO
     if facts.state_reason in ("not_planned", "duplicate"):
         return StatusCategory.CANCELED
     return StatusCategory.DONE

@@ -20,7 +20,7 @@ SOURCE = "jira"
 
 # Jira's statusCategory.key -> canonical category (config.status_map by status name overrides it).
 CATEGORY_BY_KEY: dict[str, StatusCategory] = {
-    "new": StatusCategory.TODO,
+    "new": StatusCategory.TO_DO,
     "indeterminate": StatusCategory.IN_PROGRESS,
     "done": StatusCategory.DONE,
 }
@@ -117,7 +117,7 @@ def status_category(status: Mapping[str, Any], resolution: str | None, config: J
         return config.status_map[name]
     raw = status.get("statusCategory")
     category: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    base = CATEGORY_BY_KEY.get(str(category.get("key") or "new"), StatusCategory.TODO)
+    base = CATEGORY_BY_KEY.get(str(category.get("key") or "new"), StatusCategory.TO_DO)
     if base is StatusCategory.DONE and (
         resolution in config.canceled_resolutions or name == config.canceled_status
     ):

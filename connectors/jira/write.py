@@ -39,7 +39,7 @@ JIRA_CATEGORY: dict[str, str] = {
     "canceled": "done",
 }
 STEP_ORDER = {"new": 0, "indeterminate": 1, "done": 2}
-NEW_FAMILY = {StatusCategory.TRIAGE, StatusCategory.BACKLOG, StatusCategory.TODO}
+NEW_FAMILY = {StatusCategory.TRIAGE, StatusCategory.BACKLOG, StatusCategory.TO_DO}
 
 
 class JiraWriter:

@@ -25,7 +25,7 @@ SOURCE = "linear"
 STATE_TYPES: dict[str, StatusCategory] = {
     "triage": StatusCategory.TRIAGE,
     "backlog": StatusCategory.BACKLOG,
-    "unstarted": StatusCategory.TODO,
+    "unstarted": StatusCategory.TO_DO,
     "started": StatusCategory.IN_PROGRESS,
     "completed": StatusCategory.DONE,
     "canceled": StatusCategory.CANCELED,
@@ -38,7 +38,7 @@ for _type, _category in STATE_TYPES.items():
 
 PROJECT_STATUS_TYPES: dict[str, StatusCategory] = {
     "backlog": StatusCategory.BACKLOG,
-    "planned": StatusCategory.TODO,
+    "planned": StatusCategory.TO_DO,
     "paused": StatusCategory.BACKLOG,
     "started": StatusCategory.IN_PROGRESS,
     "completed": StatusCategory.DONE,
@@ -238,7 +238,7 @@ def customer_need(ctx: Context, p: Mapping[str, Any]) -> Records:
         body=body,
         url=p.get("url") or ((p.get("attachment") or {}).get("url")),
         status="open" if issue_open else "closed",
-        status_category=StatusCategory.TODO.value if issue_open else StatusCategory.DONE.value,
+        status_category=StatusCategory.TO_DO.value if issue_open else StatusCategory.DONE.value,
         priority="important" if float(p.get("priority") or 0) > 0 else None,
         priority_level=2 if float(p.get("priority") or 0) > 0 else 0,
         requester=person(p.get("creator")),

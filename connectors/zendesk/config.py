@@ -14,7 +14,7 @@ from sync.model import StatusCategory
 DEFAULT_STATUS_TARGETS: dict[StatusCategory, str] = {
     StatusCategory.TRIAGE: "open",
     StatusCategory.BACKLOG: "open",
-    StatusCategory.TODO: "open",
+    StatusCategory.TO_DO: "open",
     StatusCategory.IN_PROGRESS: "hold",
     StatusCategory.DONE: "solved",
     StatusCategory.CANCELED: "solved",

@@ -22,7 +22,7 @@ from sync.model import Customer, Item, Kind, Link, LinkType, Records, StatusCate
 SOURCE = "zendesk"
 STATUS_CATEGORIES: dict[str, StatusCategory] = {
     "new": StatusCategory.TRIAGE,
-    "open": StatusCategory.TODO,
+    "open": StatusCategory.TO_DO,
     "pending": StatusCategory.IN_PROGRESS,
     "hold": StatusCategory.IN_PROGRESS,
     "solved": StatusCategory.DONE,
@@ -130,7 +130,7 @@ class ZendeskMapping:
     def category(self, status: str) -> StatusCategory:
         if status in self.config.status_map:
             return self.config.status_map[status]
-        return STATUS_CATEGORIES.get(status, StatusCategory.TODO)
+        return STATUS_CATEGORIES.get(status, StatusCategory.TO_DO)
 
     def fields(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Configured custom fields by name (a configured field the ticket lacks is None)."""
