@@ -17,7 +17,7 @@ from typing import Any
 from benchmarks.emulators import emulators
 from benchmarks.harness import engine_on, service_config
 from connectors.base import Connector, Page
-from sync.pull import normalize_page
+from sync.pull import store_page
 from sync.store import Store
 
 RUNS = 2
@@ -29,10 +29,7 @@ def write_all(store: Store, connector: Connector, pages: list[Page], max_records
     """Normalise and store ``pages`` as a pull does, in batches of ``max_records`` (0: every page)."""
     with store.page_batch(max_records=max_records) as batch:
         for page in pages:
-            records, raw, quarantined = normalize_page(connector, "issues", page.payloads)
-            batch.add(len(page.payloads))
-            store.write_page(connector.name, "issues", records, raw, page.cursor, quarantined)
-            batch.written()
+            store_page(store, batch, connector, "issues", page)
 
 
 def store_seconds(connector: Connector, pages: list[Page], path: Path, max_records: int) -> float:

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connectors.base import MALFORMED, Connector
+from connectors.base import MALFORMED, Connector, Page
 from connectors.errors import ConnectorError, SkippableError
 from sync import jsontext
 from sync.model import Records, storable
 from sync.readahead import read_ahead
-from sync.store import Store
+from sync.store import PageStats, Store
+from sync.storebase import PageBatch
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,18 @@ def normalize_page(
     return records, raw, quarantined
 
 
+def store_page(
+    store: Store, batch: PageBatch, connector: Connector, stream: str, page: Page
+) -> tuple[PageStats, list[tuple[dict[str, Any], str]]]:
+    """Normalise one page and store it whole with its cursor in ``batch``; its stats and what was
+    quarantined."""
+    records, raw, quarantined = normalize_page(connector, stream, page.payloads)
+    batch.add(len(page.payloads))
+    stats = store.write_page(connector.name, stream, records, raw, page.cursor, quarantined)
+    batch.written()
+    return stats, quarantined
+
+
 def pull_stream(
     store: Store,
     connector: Connector,
@@ -101,10 +114,7 @@ def pull_stream(
         # time, whatever ends the loop (sync/storebase.py, PageBatch).
         with closing(pages), store.page_batch() as batch:
             for page in pages:
-                records, raw, quarantined = normalize_page(connector, stream, page.payloads)
-                batch.add(len(page.payloads))
-                stats = store.write_page(connector.name, stream, records, raw, page.cursor, quarantined)
-                batch.written()
+                stats, quarantined = store_page(store, batch, connector, stream, page)
                 report.pages += 1
                 report.payloads += len(page.payloads)
                 report.changed += stats.changed

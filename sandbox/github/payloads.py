@@ -48,30 +48,19 @@ def label(base: str, repo: Repo, lab: Label) -> dict[str, Any]:
 
 
 def milestone(base: str, world: World, repo: Repo, m: Milestone) -> dict[str, Any]:
-    api = f"{base}/repos/{repo.full_name}/milestones/{m.number}"
     issues = [i for i in world.issues.values() if i.repo == repo.full_name and i.milestone == m.number]
-    return {
-        "url": api,
-        "html_url": f"{HTML_HOST}/{repo.full_name}/milestone/{m.number}",
-        "labels_url": f"{api}/labels",
-        "id": m.id,
-        "node_id": m.node_id,
-        "number": m.number,
-        "state": m.state,
-        "title": m.title,
-        "description": m.description,
-        "creator": user(base, world.login),
-        "open_issues": sum(1 for i in issues if i.state == "open"),
-        "closed_issues": sum(1 for i in issues if i.state == "closed"),
-        "created_at": iso(m.created_at),
-        "updated_at": iso(m.updated_at),
-        "closed_at": iso(m.closed_at),
-        "due_on": iso(m.due_on),
-    }
+    opened = sum(1 for i in issues if i.state == "open")
+    return _milestone(base, world, repo, m, opened, len(issues) - opened)
 
 
 def milestone_brief(base: str, world: World, repo: Repo, m: Milestone) -> dict[str, Any]:
     """The milestone embedded in an issue (counts left at zero so a list stays O(page))."""
+    return _milestone(base, world, repo, m, 0, 0)
+
+
+def _milestone(
+    base: str, world: World, repo: Repo, m: Milestone, open_issues: int, closed_issues: int
+) -> dict[str, Any]:
     api = f"{base}/repos/{repo.full_name}/milestones/{m.number}"
     return {
         "url": api,
@@ -84,8 +73,8 @@ def milestone_brief(base: str, world: World, repo: Repo, m: Milestone) -> dict[s
         "title": m.title,
         "description": m.description,
         "creator": user(base, world.login),
-        "open_issues": 0,
-        "closed_issues": 0,
+        "open_issues": open_issues,
+        "closed_issues": closed_issues,
         "created_at": iso(m.created_at),
         "updated_at": iso(m.updated_at),
         "closed_at": iso(m.closed_at),
