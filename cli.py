@@ -23,6 +23,8 @@ from sync.engine import Engine, StalePlan
 from sync.imports import import_file
 from sync.lock import LockHeld, StoreLock
 from sync.logs import setup_logging
+from sync.model import Item
+from sync.refs import AmbiguousRef, UnknownRef, resolve
 from sync.starter import STARTER_CONFIG
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 150)
@@ -80,6 +82,18 @@ class Context:
             raise SystemExit(3) from None
         finally:
             engine.close()
+
+    @staticmethod
+    def resolve(engine: Engine, text: str) -> Item:
+        """The item a KEY argument names; exit 1 when none does, 2 when it is ambiguous."""
+        try:
+            return resolve(engine.store, text, engine.config.connections)
+        except AmbiguousRef as exc:
+            err.print(str(exc), markup=False)
+            raise SystemExit(2) from None
+        except UnknownRef as exc:
+            err.print(str(exc), markup=False)
+            raise SystemExit(1) from None
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -193,18 +207,21 @@ def rank(ctx: Context, as_json: bool, limit: int) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def explain(ctx: Context, key: str, as_json: bool) -> None:
-    """Explain one item's score and rank (KEY such as ENG-42, acme/app#12 or a uid)."""
+    """Explain one item's score and rank. KEY is a key (ENG-42, acme/app#12, #102), a qualified
+    reference CONNECTION:KEY (linear:ENG-42, zendesk:102) or a uid; a key two connections share must be
+    qualified (exit 2 lists the candidates)."""
     with ctx.engine(lock=False) as engine:
-        item = engine.store.item(key)
-        score = next((s for s in engine.store.scores() if item and s["uid"] == item.uid), None)
-    if item is None or score is None:
-        err.print(f"{key}: not ranked (unknown key, closed, or `rankbridge rank` not run yet)")
+        item = ctx.resolve(engine, key)
+        score = engine.store.score(item.uid)
+    if score is None:
+        err.print(f"{item.ref}: not ranked (closed, feedback, or `rankbridge rank` not run yet)")
         raise SystemExit(1)
     if as_json:
         views.print_json(
             console,
             {
                 "key": item.key,
+                "ref": item.ref,
                 "uid": item.uid,
                 "score": score["score"],
                 "rank": score["rank"],

@@ -47,6 +47,6 @@ def cut_line(ranked: Sequence[ItemScore], config: CapacityConfig) -> dict[str, C
             line.last_rank = scored.rank
             scored.fits_next_cycle = True
         else:
-            line.first_out = line.first_out or scored.key
+            line.first_out = line.first_out or scored.label
             scored.fits_next_cycle = False
     return lines

@@ -220,7 +220,7 @@ class RulesEngine:
                 excluded.append(item.uid)
                 continue
             if scored.errors:
-                errors.extend(f"{item.key}: {e}" for e in scored.errors)
+                errors.extend(f"{facts.label(item)}: {e}" for e in scored.errors)
             scores.append(scored)
         ordered = self._order(scores, facts, ties)
         lines = cut_line(ordered, self.capacity)
@@ -248,7 +248,7 @@ class RulesEngine:
             group = groups.get(head.item.uid, ())
             for member in entries[group[0]] if group else [head]:
                 if member is not head:
-                    member.score, member.pin, member.scored_by = head.score, head.pin, head.item.key
+                    member.score, member.pin, member.scored_by = head.score, head.pin, head.label
                 member.rank, member.group = rank, group
                 ordered.append(member)
         return ordered

@@ -41,7 +41,7 @@ def _show(value: Any) -> str:
 
 
 def explain(score: ItemScore, previous: dict[str, Any] | None = None) -> str:
-    lines = [f"{score.key}: {score.framework} score {number(score.score)}, rank {score.rank}"]
+    lines = [f"{score.label}: {score.framework} score {number(score.score)}, rank {score.rank}"]
     if score.scored_by:
         lines.append(f"  mirror group {', '.join(score.group)}: scored as its best member {score.scored_by}")
     elif score.group:
@@ -153,6 +153,7 @@ def _components_of(previous: dict[str, Any]) -> dict[str, Any]:
 def components(score: ItemScore, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON form kept in the store and printed by ``rank --json``."""
     return {
+        "ref": score.ref,
         "framework": score.framework,
         "inputs": {
             v.name: {"value": v.value, "expression": v.expression, "imputed": v.imputed, "sources": v.sources}

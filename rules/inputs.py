@@ -18,7 +18,7 @@ from typing import Any
 
 from rules.mirrors import mirror_groups
 from rules.vocabulary import VOCABULARY
-from sync.model import Customer, Item, Kind, Link, LinkType
+from sync.model import Customer, Item, Kind, Link, LinkType, qualified_ref
 
 __all__ = ["VOCABULARY", "Facts", "Summary", "is_rankable"]
 
@@ -117,6 +117,19 @@ class Facts:
                 self.feedback[member] = shared
 
     @cached_property
+    def shared_keys(self) -> frozenset[str]:
+        """Keys items of more than one connection have: explanations name those items qualified."""
+        first: dict[str, str] = {}
+        shared = {
+            i.key for i in self.by_uid.values() if first.setdefault(i.key, i.connection) != i.connection
+        }
+        return frozenset(shared)
+
+    def label(self, item: Item) -> str:
+        """The item's key, or its qualified reference where another connection has the same key."""
+        return qualified_ref(item) if item.key in self.shared_keys else item.key
+
+    @cached_property
     def children(self) -> Counter[str]:
         """Child items per parent uid (counted when a rule first asks)."""
         return Counter(i.parent_uid for i in self.by_uid.values() if i.parent_uid)
@@ -208,6 +221,7 @@ class Facts:
 # The names are never copied: expressions cannot change a value (no attribute access, no assignment).
 SOURCES: dict[str, str] = {
     "key": "i.key",
+    "ref": "qualified_ref(i)",
     "title": "i.title",
     "kind": "i.kind",
     "source": "i.source",
@@ -268,6 +282,7 @@ def names_function(wanted: frozenset[str]) -> Callable[[Item, Facts], dict[str, 
         "days_between": days_between,
         "CLOSED": CLOSED,
         "EMPTY": EMPTY,
+        "qualified_ref": qualified_ref,
     }
     exec(compile(source, "<names>", "exec"), namespace)  # built from SOURCES only, never from rule text
     function: Callable[[Item, Facts], dict[str, Any]] = namespace["names"]

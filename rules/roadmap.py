@@ -37,7 +37,7 @@ class Share:
         self.items += 1
         self.effort += scored.effort
         if len(self.keys) < SHOWN:
-            self.keys.append(scored.key)
+            self.keys.append(scored.label)
 
 
 @dataclass
@@ -113,7 +113,7 @@ def alignment_report(
         if theme is None:
             unaligned.add(scored)
             if scored.dormant_themes:
-                outside.append(scored.key)
+                outside.append(scored.label)
         else:
             shares[theme].add(scored)
     total = sum(s.effort for s in shares.values()) + unaligned.effort

@@ -76,6 +76,16 @@ class ItemScore:
         return self.item.key
 
     @property
+    def ref(self) -> str:
+        """The qualified reference CONNECTION:KEY."""
+        return self.item.ref
+
+    @property
+    def label(self) -> str:
+        """The key, qualified where two connections share it."""
+        return self.facts.label(self.item)
+
+    @property
     def title(self) -> str:
         return self.item.title
 

@@ -10,7 +10,8 @@ NUMBER, TEXT, BOOL, LIST, MAP, NONE, ANY = "number", "text", "bool", "list", "ma
 
 _ENTRIES: dict[str, tuple[str, str]] = {
     # the item itself
-    "key": (TEXT, "the item's key, e.g. ENG-42 or acme/app#12"),
+    "key": (TEXT, "the item's key, e.g. ENG-42 or acme/app#12 (two trackers may share one)"),
+    "ref": (TEXT, "the item's qualified reference CONNECTION:KEY, e.g. linear:ENG-42 (unique)"),
     "title": (TEXT, "the item's title"),
     "kind": (TEXT, "issue, epic or feedback"),
     "source": (TEXT, "jira, github, linear or zendesk"),

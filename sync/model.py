@@ -75,12 +75,25 @@ class Item:
     fields: dict[str, Any] = field(default_factory=dict)
     deleted: bool = False
 
+    @property
+    def ref(self) -> str:
+        """The item's qualified reference, ``CONNECTION:KEY`` (see :func:`qualified_ref`)."""
+        return qualified_ref(self)
+
     def row(self) -> dict[str, Any]:
         """The item as a dict of its fields (``labels`` and ``fields`` copied, one level deep)."""
         row = dict(self.__dict__)
         row["labels"] = list(self.labels)
         row["fields"] = dict(self.fields)
         return row
+
+
+def qualified_ref(item: Item) -> str:
+    """``CONNECTION:KEY``: the one reference that names an item across trackers (``jira:ENG-16``,
+    ``linear:ENG-16``, ``github:acme/app#5``, ``zendesk:102``). A bare key can name items of several
+    connections (Jira projects and Linear teams both use ENG-n); this cannot. Zendesk's ``#102`` is
+    written without its ``#``."""
+    return f"{item.connection}:{item.key.removeprefix('#')}"
 
 
 @dataclass(frozen=True)

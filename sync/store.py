@@ -261,11 +261,35 @@ class Store(WriteLog):
         return [item_from_row(r) for r in self.db.query(sql + " order by uid", [connection, connection])]
 
     def item(self, ref: str) -> Item | None:
-        """An item by uid or key (the first match when a key exists in two trackers)."""
-        rows = list(
-            self.db.query("select * from items where uid = ? or key = ? order by uid limit 1", [ref, ref])
-        )
-        return item_from_row(rows[0]) if rows else None
+        """An item by uid, or by a key only one item has (never a guess between two trackers' ENG-16; a
+        reference a person typed goes through :func:`sync.refs.resolve`, which says what is ambiguous)."""
+        rows = list(self.db.query("select * from items where uid = ? or key = ? limit 2", [ref, ref]))
+        exact = [r for r in rows if r["uid"] == ref]
+        return item_from_row(exact[0]) if exact else item_from_row(rows[0]) if len(rows) == 1 else None
+
+    def items_named(
+        self,
+        keys: list[str],
+        connection: str | None = None,
+        uids: list[str] | None = None,
+        urls: list[str] | None = None,
+    ) -> list[Item]:
+        """Items (deleted ones too) with one of ``keys``, ``uids`` or ``urls``, of ``connection`` if given."""
+        wanted = [("key", keys), ("uid", uids or []), ("url", urls or [])]
+        where = " or ".join(f"{column} in ({','.join('?' * len(v))})" for column, v in wanted if v)
+        if not where:
+            return []
+        args = [value for _, values in wanted for value in values]
+        sql = f"select * from items where ({where}) and (? is null or connection = ?) order by uid"
+        return [item_from_row(r) for r in self.db.query(sql, [*args, connection, connection])]
+
+    def connection_names(self) -> list[str]:
+        return [r["connection"] for r in self.db.query("select distinct connection from items")]
+
+    def shared_keys(self) -> frozenset[str]:
+        """Keys that items of more than one connection have."""
+        sql = "select key from items group by key having count(distinct connection) > 1"
+        return frozenset(r["key"] for r in self.db.query(sql))
 
     def raw(self, uid: str) -> dict[str, Any] | None:
         rows = list(self.db.query("select payload from raw where uid = ?", [uid]))
@@ -343,6 +367,10 @@ class Store(WriteLog):
 
     def scores(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from scores order by rank is null, rank, uid"))
+
+    def score(self, uid: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("select * from scores where uid = ?", [uid]))
+        return rows[0] if rows else None
 
     def previous_scores(self, before_run: int) -> dict[str, dict[str, Any]]:
         """Scores of the latest ranking run before ``before_run``, by uid."""

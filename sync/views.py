@@ -14,6 +14,7 @@ from sync.model import Item
 from sync.outbox import PushReport
 from sync.planner import Plan
 from sync.pull import PullReport
+from sync.refs import label
 from sync.store import Store
 
 
@@ -47,6 +48,7 @@ def pull_table(report: PullReport) -> Table:
 def ranking_rows(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
     rows = []
     evidence_of = {}
+    shared = store.shared_keys()
     for score in store.scores()[: limit or None]:
         item = store.item(score["uid"])
         if item is None:
@@ -58,6 +60,8 @@ def ranking_rows(store: Store, limit: int | None = None) -> list[dict[str, Any]]
                 "rank": score["rank"],
                 "score": score["score"],
                 "key": item.key,
+                "ref": item.ref,
+                "label": label(item, shared),  # the key, qualified where two connections share it
                 "title": item.title,
                 "source": item.source,
                 "connection": item.connection,
@@ -89,7 +93,14 @@ def ranking_table(rows: list[dict[str, Any]], title: str = "Unified ranking") ->
         feedback = f"{r['feedback']} / {r['organisations']} orgs" if r["feedback"] else ""
         arr = f"${r['arr']:,.0f}" if r["arr"] else ""
         table.add_row(
-            str(r["rank"]), f"{r['score']:.2f}", r["key"], r["title"], r["source"], r["status"], feedback, arr
+            str(r["rank"]),
+            f"{r['score']:.2f}",
+            r["label"],
+            r["title"],
+            r["source"],
+            r["status"],
+            feedback,
+            arr,
         )
     return table
 
@@ -152,9 +163,11 @@ def writes_table(store: Store, run_id: int) -> Table:
 
 
 def _describe(payload: dict[str, Any], store: Store, connection: str) -> str:
+    shared = store.shared_keys()
+
     def key(native_id: str | None) -> str:
         item = store.item(f"{connection}:{native_id}") if native_id else None
-        return item.key if item else str(native_id)
+        return label(item, shared) if item else str(native_id)
 
     if "items" in payload and "after" in payload:
         anchor = f"after {key(payload['after'])}" if payload["after"] else f"before {key(payload['before'])}"

@@ -66,9 +66,9 @@ def test_rank_json_explain_plan_status(box: Sandbox, config: Path) -> None:
     assert rows and [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     unpinned = [r["score"] for r in rows if not r["components"]["pin"]]
     assert unpinned == sorted(unpinned, reverse=True)
-    top = rows[0]["key"]
+    top = rows[0]["ref"]
     explained = run(config, "explain", top)
-    assert explained.exit_code == 0 and top in explained.output and "inputs:" in explained.output
+    assert explained.exit_code == 0 and rows[0]["label"] in explained.output and "inputs:" in explained.output
     as_json = json.loads(run(config, "explain", top, "--json").output)
     assert as_json["rank"] == 1
     plan = json.loads(run(config, "plan", "--json").output)
