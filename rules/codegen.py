@@ -14,7 +14,18 @@ from math import isfinite
 from typing import Any
 
 from rules.expressions import Compiled
-from rules.inputs import CLOSED, EMPTY, LOOKUPS, SOURCES, Facts, days_between, due_in_days, uses
+from rules.inputs import (
+    CANCELED,
+    CLOSED,
+    DONE,
+    EMPTY,
+    LOOKUPS,
+    SOURCES,
+    Facts,
+    days_between,
+    due_in_days,
+    uses,
+)
 from rules.typecheck import GUARDS
 from sync.model import Item
 
@@ -26,6 +37,8 @@ HELPERS: dict[str, Any] = {
     "due_in_days": due_in_days,
     "days_between": days_between,
     "CLOSED": CLOSED,
+    "DONE": DONE,
+    "CANCELED": CANCELED,
     "EMPTY": EMPTY,
     "len": len,
     "sum": sum,

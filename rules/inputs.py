@@ -24,6 +24,7 @@ __all__ = ["VOCABULARY", "Facts", "Summary", "is_rankable"]
 
 OPEN = frozenset({"triage", "backlog", "todo", "in_progress"})
 CLOSED = frozenset({"done", "canceled"})
+DONE, CANCELED = "done", "canceled"  # completed work, and work closed without being done (won't do)
 
 
 @dataclass(frozen=True)
@@ -254,11 +255,19 @@ SOURCES: dict[str, str] = {
     "mirrors": "len(f.groups[i.uid]) - 1 if i.uid in f.groups else 0",
     "mirror_keys": "f.mirror_keys(i)",
     "mirror_categories": "sorted({m.status_category for m in f.mirrors_of(i)})",
-    "mirrors_done": "bool(f.mirrors_of(i)) and all(m.status_category in CLOSED for m in f.mirrors_of(i))",
+    "mirrors_done": "bool(f.mirrors_of(i)) and all(m.status_category == DONE for m in f.mirrors_of(i))",
+    "mirrors_closed": "bool(f.mirrors_of(i)) and all(m.status_category in CLOSED for m in f.mirrors_of(i))",
     "linked_count": "len(r)",
-    "linked_done": "sum(1 for t in r if t.status_category in CLOSED)",
-    "linked_all_done": "bool(r) and all(t.status_category in CLOSED for t in r)",
+    "linked_done": "sum(1 for t in r if t.status_category == DONE)",
+    "linked_canceled": "sum(1 for t in r if t.status_category == CANCELED)",
+    "linked_closed": "sum(1 for t in r if t.status_category in CLOSED)",
+    "linked_open": "sum(1 for t in r if t.status_category not in CLOSED)",
+    "linked_all_done": "bool(r) and all(t.status_category == DONE for t in r)",
+    "linked_all_closed": "bool(r) and all(t.status_category in CLOSED for t in r)",
     "linked_keys": "sorted(t.key for t in r)",
+    "linked_done_keys": "sorted(t.key for t in r if t.status_category == DONE)",
+    "linked_canceled_keys": "sorted(t.key for t in r if t.status_category == CANCELED)",
+    "linked_open_keys": "sorted(t.key for t in r if t.status_category not in CLOSED)",
 }
 LOOKUPS = {
     "p": "p = f.parent(i)",
@@ -281,6 +290,8 @@ def names_function(wanted: frozenset[str]) -> Callable[[Item, Facts], dict[str, 
         "due_in_days": due_in_days,
         "days_between": days_between,
         "CLOSED": CLOSED,
+        "DONE": DONE,
+        "CANCELED": CANCELED,
         "EMPTY": EMPTY,
         "qualified_ref": qualified_ref,
     }

@@ -3,6 +3,7 @@ category, a comment, a tag). Pure; ``sync/`` turns decisions into native writes.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ class StatusRules:
                 self.rules.append((rule, compiled))
             except RuleError as exc:
                 errors.append(exc)
+            errors.extend(template_errors(rule))
         if errors:
             raise RulesInvalid(errors)
         placeholders = {m for r, _ in self.rules for m in PLACEHOLDER.findall(r.comment or "")}
@@ -70,6 +72,23 @@ class StatusRules:
 
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+BRACED = re.compile(r"\{([^{}]*)\}")
+
+
+def template_errors(rule: StatusRule) -> list[RuleError]:
+    """A note template may only name vocabulary entries (``{linked_keys}``): a misspelt placeholder would
+    otherwise be posted literally to a customer-facing tracker."""
+    template = rule.comment or ""
+    errors = []
+    for match in BRACED.finditer(template):
+        name = match.group(1)
+        if name in VOCABULARY:
+            continue
+        close = difflib.get_close_matches(name, VOCABULARY, n=1)
+        hint = f" (did you mean {{{close[0]}}}?)" if close else ""
+        message = f"comment placeholder {{{name}}} is not a vocabulary name{hint}"
+        errors.append(RuleError(f"status {rule.name}", template, message, match.start()))
+    return errors
 
 
 def render(template: str, names: dict[str, Any]) -> str:

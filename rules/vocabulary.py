@@ -46,12 +46,21 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "mirrors": (NUMBER, "number of mirrors of this item in other trackers"),
     "mirror_keys": (LIST, "keys of those mirrors"),
     "mirror_categories": (LIST, "status categories of those mirrors (distinct)"),
-    "mirrors_done": (BOOL, "True when the item has mirrors and all of them are done or canceled"),
-    # for feedback items
+    "mirrors_done": (BOOL, "True when the item has mirrors and all of them are completed (done)"),
+    "mirrors_closed": (BOOL, "True when the item has mirrors and all of them are done or canceled"),
+    # for feedback items: "done" is completed work only; "canceled" is work closed without being done
+    # (Won't Do, closed as not planned, a canceled or duplicate Linear issue); "closed" is either.
     "linked_count": (NUMBER, "for feedback: issues it asks for"),
-    "linked_done": (NUMBER, "for feedback: those of them done or canceled"),
-    "linked_all_done": (BOOL, "for feedback: True when it asks for at least one issue and all are done"),
+    "linked_done": (NUMBER, "for feedback: those of them completed (done, not canceled)"),
+    "linked_canceled": (NUMBER, "for feedback: those of them closed without being done (canceled)"),
+    "linked_closed": (NUMBER, "for feedback: those of them done or canceled"),
+    "linked_open": (NUMBER, "for feedback: those of them still open"),
+    "linked_all_done": (BOOL, "for feedback: True when it asks for at least one issue and all are completed"),
+    "linked_all_closed": (BOOL, "for feedback: True when it asks for at least one issue and all are closed"),
     "linked_keys": (LIST, "for feedback: keys of the issues it asks for"),
+    "linked_done_keys": (LIST, "for feedback: keys of those completed"),
+    "linked_canceled_keys": (LIST, "for feedback: keys of those canceled"),
+    "linked_open_keys": (LIST, "for feedback: keys of those still open"),
 }
 
 VOCABULARY: dict[str, str] = {name: meaning for name, (_, meaning) in _ENTRIES.items()}

@@ -26,6 +26,12 @@ DEMO_RULES: dict[str, Any] = {
                 "when": "kind == 'feedback' and linked_all_done",
                 "comment": "Engineering shipped {linked_keys}: please let the customer know.",
             },
+            {
+                "name": "tell support it was declined",
+                "when": "kind == 'feedback' and linked_all_closed and linked_canceled > 0",
+                "comment": "Engineering closed {linked_canceled_keys} without doing it: "
+                "please tell the customer it is not planned.",
+            },
         ]
     },
 }

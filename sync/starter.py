@@ -59,8 +59,15 @@ multiply = 1.5
 # match = "'enterprise' in labels or enterprise_orgs > 0"
 # weight = 1.2
 
+# Notes to support: linked_all_done counts completed work only; canceled work (Won't Do, closed as not
+# planned) is linked_canceled, and linked_all_closed holds once every linked issue is done or canceled.
 # [[status.rules]]
 # name = "tell support it shipped"
 # when = "kind == 'feedback' and linked_all_done"
 # comment = "Shipped: {linked_keys}"
+#
+# [[status.rules]]
+# name = "tell support it was declined"
+# when = "kind == 'feedback' and linked_all_closed and linked_canceled > 0"
+# comment = "Not planned: {linked_canceled_keys}"
 """

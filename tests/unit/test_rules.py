@@ -10,7 +10,7 @@ from rules.config import Adjustment, RoadmapConfig, ScoringConfig, StatusConfig,
 from rules.engine import RulesEngine, RulesInvalid
 from rules.explain import explain
 from rules.status import StatusRules
-from sync.model import Customer, Item, Link
+from sync.model import Customer, Item, Link, LinkType
 from tests.unit.builders import item
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -142,7 +142,7 @@ def test_runtime_error_on_one_item_does_not_stop_the_ranking() -> None:
     assert any("ZeroDivisionError" in e for e in result.errors)
 
 
-def test_status_rule_decides_and_renders_comment_safely() -> None:
+def test_status_rule_decides_and_renders_comment() -> None:
     t1, link = ticket(1, "z:o1", "j:1")
     rules = StatusRules(
         StatusConfig(
@@ -150,7 +150,7 @@ def test_status_rule_decides_and_renders_comment_safely() -> None:
                 StatusRule(
                     name="shipped",
                     when="kind == 'feedback' and linked_all_done",
-                    comment="Shipped {linked_keys} {title.__class__}",
+                    comment="Shipped {linked_keys} ({linked_done} of {linked_count})",
                     set_category="todo",
                 )
             ]
@@ -160,4 +160,43 @@ def test_status_rule_decides_and_renders_comment_safely() -> None:
     assert errors == []
     (decision,) = decisions
     assert decision.uid == "z:1"
-    assert decision.comment == "Shipped ENG-1 {title.__class__}"
+    assert decision.comment == "Shipped ENG-1 (1 of 1)"
+
+
+@pytest.mark.parametrize(
+    ("template", "named"),
+    [
+        ("Shipped {linked_key}", "{linked_key} is not a vocabulary name (did you mean {linked_keys}?)"),
+        ("Shipped {title.__class__}", "{title.__class__} is not a vocabulary name"),
+        ("Shipped {}", "{} is not a vocabulary name"),
+    ],
+)
+def test_a_note_placeholder_outside_the_vocabulary_is_rejected(template: str, named: str) -> None:
+    rule = StatusRule(name="shipped", when="linked_all_done", comment=template)
+    with pytest.raises(RulesInvalid) as caught:
+        StatusRules(StatusConfig(rules=[rule]))
+    assert named in str(caught.value)
+    assert "rule 'status shipped'" in str(caught.value)
+
+
+def test_canceled_work_is_not_done_for_the_notes() -> None:
+    """A ticket asking for one shipped and one declined issue is closed, not done; a ticket whose only
+    issue was declined gets the declined note, never the shipped one."""
+    shipped_rule = StatusRule(name="shipped", when="linked_all_done", comment="Shipped {linked_done_keys}")
+    declined_rule = StatusRule(
+        name="declined",
+        when="linked_all_closed and linked_canceled > 0",
+        comment="Declined {linked_canceled_keys}; shipped {linked_done_keys}",
+    )
+    rules = StatusRules(StatusConfig(rules=[shipped_rule, declined_rule]))
+    t1, link1 = ticket(1, "z:o1", "j:1")
+    t2, link2 = ticket(2, "z:o1", "j:2")
+    extra = Link(src_uid="z:2", type=LinkType.REQUESTS, origin="api", dst_uid="j:1")
+    issues = [item(1, status_category="canceled"), item(2, status_category="done")]
+    decisions, errors = rules.decide([*issues, t1, t2], [link1, link2, extra], CUSTOMERS, now=NOW)
+    assert errors == []
+    by_ticket = {(d.uid, d.rule): d.comment for d in decisions}
+    assert by_ticket == {
+        ("z:1", "declined"): "Declined ENG-1; shipped ",
+        ("z:2", "declined"): "Declined ENG-1; shipped ENG-2",
+    }

@@ -34,7 +34,7 @@ RULES: dict[str, Any] = {
         "rules": [
             {
                 "name": "mirrors follow done",
-                "when": "status_category == 'done' and mirrors > 0 and not mirrors_done",
+                "when": "status_category == 'done' and mirrors > 0 and not mirrors_closed",
                 "set_category": "done",
                 "target": "mirrors",
             },
