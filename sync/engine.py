@@ -23,6 +23,7 @@ from sync.outbox import Pusher, PushReport
 from sync.planner import Plan, Planner
 from sync.pull import PullReport, pull_connection
 from sync.rank import RankOutcome, rank
+from sync.references import Resolution, resolve_links
 from sync.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Engine:
         self._connectors: dict[str, Connector] | None = connectors  # the daemon shares long-lived ones
         # Set (by the daemon, on SIGTERM) to stop cooperatively between pages and between ops.
         self.stop_event: threading.Event | None = None
+        self.resolution: Resolution | None = None  # the last pull's link resolution
 
     @property
     def connectors(self) -> dict[str, Connector]:
@@ -87,7 +89,7 @@ class Engine:
                 "quarantined": sum(s.quarantined for s in streams),
             }
             self.store.finish_run(run_id, "failed" if errors else "ok", stats, "; ".join(errors) or None)
-        self.store.resolve_links()
+        self.resolution = resolve_links(self.store)
         link_mirrors(self.store, self.config.links)
         return report
 

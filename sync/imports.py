@@ -10,6 +10,7 @@ from connectors.base import ConnectionConfig
 from connectors.registry import CONNECTORS, build, config_model
 from sync.config import Config
 from sync.pull import normalize_page
+from sync.references import resolve_links
 from sync.store import Store
 
 
@@ -61,7 +62,7 @@ def import_file(config: Config, source: str, path: Path) -> dict[str, int]:
             store.write_page(name, stream, records, raw, None, quarantined)
             stats["items"] += len(records.items)
             stats["quarantined"] += len(quarantined)
-        store.resolve_links()
+        resolve_links(store)
     finally:
         store.close()
     if not stats["items"] and not stats["quarantined"]:

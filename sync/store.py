@@ -234,21 +234,22 @@ class Store(WriteLog):
         }
         self._t("quarantine").upsert(row, pk="id")
 
-    def resolve_links(self) -> int:
-        """Point references (``key:ENG-1``, ``url:https://…``) at the items they name, once pulled."""
+    def link_targets(self) -> Iterator[dict[str, Any]]:
+        """What link resolution needs of every stored item (:mod:`sync.references`)."""
+        sql = "select uid, connection, source, native_id, key, url, deleted from items"
+        for row in self.db.query(sql):
+            yield row | {"deleted": bool(row["deleted"])}
+
+    def referencing_links(self) -> list[dict[str, Any]]:
+        sql = "select id, src_uid, dst_ref, dst_uid from links where dst_ref is not null"
+        return list(self.db.query(sql))
+
+    def set_link_targets(self, updates: list[tuple[str | None, str]]) -> None:
+        """Set ``dst_uid`` of links by id (``(uid or None, link id)`` pairs) in one transaction."""
+        if not updates:
+            return
         with self._writing():
-            before = self.db.execute("select count(*) from links where dst_uid is null").fetchone()[0]
-            self.db.execute(
-                """update links set dst_uid = (
-                     select uid from items where
-                       (links.dst_ref like 'key:%' and items.key = substr(links.dst_ref, 5))
-                       or (links.dst_ref like 'url:%' and items.url = substr(links.dst_ref, 5))
-                       or (links.dst_ref like 'uid:%' and items.uid = substr(links.dst_ref, 5))
-                     order by items.uid limit 1)
-                   where dst_uid is null and dst_ref is not null"""
-            )
-            after = self.db.execute("select count(*) from links where dst_uid is null").fetchone()[0]
-        return int(before - after)
+            self.db.conn.executemany("update links set dst_uid = ? where id = ?", updates)
 
     def quarantine(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from quarantine order by at"))

@@ -184,10 +184,12 @@ class ZendeskMapping:
         issue_key = payload.get("issue_key")
         if ticket_id in (None, "") or (not issue_key and not issue_id):
             raise SkippableError(f"jira link {payload.get('id')!r} without ticket or issue")
+        # Zendesk's Jira integration names a Jira issue: the ref resolves among Jira connections only,
+        # never to a Linear issue that happens to have the same key.
         if self.config.jira_connection and issue_id not in (None, ""):
             ref = f"uid:{self.config.jira_connection}:{issue_id}"
         else:
-            ref = f"key:{issue_key}" if issue_key else f"uid:jira:{issue_id}"
+            ref = f"service:jira:{issue_key}" if issue_key else f"native:jira:{issue_id}"
         return Records(links=[self._requests(self.uid(ticket_id), ORIGIN_API, ref)])
 
 

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from cli import main
 from sandbox.control import TOKEN_ENV, Sandbox
+from sync.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +69,52 @@ def test_a_shared_key_must_be_qualified_and_a_qualified_one_names_its_item(
     unique = next(r for r in rows if len(by_key[r["key"]]) == 1)
     assert run(config, "explain", unique["key"]).exit_code == 0
     assert run(config, "explain", "NOPE-404").exit_code == 1
+
+
+def links_of(db: Path) -> set[tuple[str, str, str | None]]:
+    store = Store(db)
+    try:
+        return {(link.src_uid, link.type, link.dst_uid) for link in store.links()}
+    finally:
+        store.close()
+
+
+def shared_keys(box: Sandbox) -> list[str]:
+    jira = {i["key"] for i in box.state("jira")["items"]}
+    return sorted(i["key"] for i in box.state("linear")["items"] if i["key"] in jira)
+
+
+def test_pull_order_changes_no_link_and_no_score(
+    box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_key, second_key, third_key = shared_keys(box)[:3]
+    # Three tickets name issues whose keys Jira and Linear share: through Zendesk's Jira integration (a
+    # Jira issue), as a bare key in text (ambiguous: reported, never guessed) and as a Linear URL whose
+    # slug is out of date (the Linear issue, found by the base URL and the key).
+    box.edit("zendesk", {"key": "#101", "jira_link": {"issue_key": first_key}})
+    box.edit("zendesk", {"key": "#102", "set": {"description": f"Same as {second_key}, please."}})
+    url = f"https://linear.app/sandbox/issue/{third_key}/an-old-title"
+    box.edit("zendesk", {"key": "#103", "set": {"description": f"See {url}"}})
+    first = configured(box, tmp_path, "first", monkeypatch)
+    assert run(first, "pull", "linear", "zendesk").exit_code == 0
+    assert run(first, "pull", "jira", "github").exit_code == 0
+    second = configured(box, tmp_path, "second", monkeypatch)
+    for connection in ("jira", "github", "zendesk", "linear"):
+        assert run(second, "pull", connection).exit_code == 0
+    links = [links_of(tmp_path / f"{name}.db") for name in ("first", "second")]
+    assert links[0] == links[1]
+    scores = [{(r["uid"], r["score"]) for r in ranking(c)} for c in (first, second)]
+    assert scores[0] == scores[1]
+    store = Store(tmp_path / "first.db")
+    try:
+        uid_of = {i.ref: i.uid for i in store.items()}
+        asked = {(link.src_uid, link.dst_uid) for link in store.links() if link.type == "requests"}
+        assert ("zendesk:101", uid_of[f"jira:{first_key}"]) in asked
+        assert ("zendesk:101", uid_of[f"linear:{first_key}"]) not in asked
+        assert not {dst for src, dst in asked if src == "zendesk:102"} & {
+            uid_of[f"jira:{second_key}"],
+            uid_of[f"linear:{second_key}"],
+        }
+        assert ("zendesk:103", uid_of[f"linear:{third_key}"]) in asked
+    finally:
+        store.close()

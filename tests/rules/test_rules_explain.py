@@ -12,6 +12,7 @@ from rules.explain import change_since, components, explain
 from sync.config import Config
 from sync.model import Records
 from sync.rank import rank
+from sync.references import resolve_links
 from sync.store import Store
 from tests.rules.builders import CUSTOMERS, NOW, issue, mirror, ticket
 
@@ -82,7 +83,7 @@ def test_sync_rank_saves_every_mirror_with_the_group_score_and_the_previous_run_
         customers=CUSTOMERS,
     )
     store.write_page("all", "items", records, [], None)
-    store.resolve_links()
+    resolve_links(store)
     config = Config()
     rank(store, config, {})
     rows = {r["uid"]: r for r in store.scores()}

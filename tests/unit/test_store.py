@@ -6,6 +6,7 @@ import pytest
 
 from sync.migrations import MIGRATIONS
 from sync.model import Customer, Item, Link, Records
+from sync.references import resolve_links
 from sync.store import Store
 from sync.storebase import PageBatch
 from tests.unit.builders import item
@@ -75,9 +76,9 @@ def test_links_resolve_when_the_other_side_arrives(store: Store) -> None:
         Link("z:9", "requests", "text", dst_ref="url:https://x/browse/ENG-2"),
     ]
     store.write_page("z", "tickets", Records(items=[ticket], links=links), [], None)
-    assert store.resolve_links() == 0
+    assert resolve_links(store).changed == 0
     store.write_page("j", "issues", Records(items=[item(1), item(2, url="https://x/browse/ENG-2")]), [], None)
-    assert store.resolve_links() == 2
+    assert resolve_links(store).changed == 2
     assert {link.dst_uid for link in store.links()} == {"j:1", "j:2"}
 
 

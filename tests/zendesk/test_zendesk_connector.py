@@ -62,7 +62,7 @@ def test_first_pull_then_noop_costs_one_request_per_stream(
     assert {c.uid for c in records.customers} == {f"zd:{o['native_id']}" for o in state["organizations"]}
     api_links = {(link.src_uid, link.dst_ref) for link in records.links if link.origin == "api"}
     assert api_links == {
-        (f"zd:{link['ticket_id']}", f"key:{link['issue_key']}") for link in state["jira_links"]
+        (f"zd:{link['ticket_id']}", f"service:jira:{link['issue_key']}") for link in state["jira_links"]
     }
     assert all(i.requester and not i.requester.isdigit() for i in records.items)  # names from side-loads
     for stream in connector.streams():

@@ -13,6 +13,7 @@ from connectors.registry import build
 from sandbox.control import TOKEN_ENV, Sandbox
 from sync.config import parse
 from sync.pull import pull_connection
+from sync.references import resolve_links
 from sync.store import Store
 
 SERVICES = ["jira", "github", "linear", "zendesk"]
@@ -32,7 +33,7 @@ def test_tickets_link_to_the_issues_they_reference(tmp_path: Path, monkeypatch: 
             finally:
                 connector.close()
             assert not [r for r in reports if r.error], reports
-        store.resolve_links()
+        resolve_links(store)
         truth = box.state("zendesk")["expected_links"]
         items = {(i.connection, i.key): i.uid for i in store.items()}
         resolved: dict[str, set[str]] = defaultdict(set)

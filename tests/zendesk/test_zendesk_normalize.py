@@ -134,10 +134,12 @@ def test_jira_links_point_at_keys_or_issue_ids() -> None:
         "zd:5000",
         "requests",
         "api",
-        "key:TEST-5460",
+        "service:jira:TEST-5460",  # a Jira issue's key: resolved among Jira connections only
     )
     by_id = connector(jira_connection="jira").normalize("jira_links", payload).links[0]
     assert by_id.dst_ref == "uid:jira:5460"
+    without_key = connector().normalize("jira_links", {**payload, "issue_key": None}).links[0]
+    assert without_key.dst_ref == "native:jira:5460"  # by Jira's issue id, in whichever Jira connection
 
 
 def test_links_from_field_and_text() -> None:
