@@ -1,5 +1,6 @@
 """rankbridge command line: thin commands over ``sync/`` and ``rules/``. Exit codes: 0 ok, 1 a tracker or
-op failed, 2 bad config or usage, 3 a stale plan, 4 the store is in use by another process (daemon)."""
+op failed, 2 bad config or usage (or a file or folder that cannot be used), 3 a stale plan, 4 the store is in
+use by another process (daemon)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import click
@@ -18,82 +17,14 @@ from rich.markup import escape
 from rules.engine import RulesEngine, RulesInvalid
 from rules.status import StatusRules
 from sync import views
-from sync.config import Config, ConfigError, config_path, load
-from sync.engine import Engine, StalePlan
+from sync.config import Config
 from sync.imports import import_file
-from sync.lock import LockHeld, StoreLock
 from sync.logs import setup_logging
-from sync.model import Item
-from sync.refs import AmbiguousRef, UnknownRef, resolve
+from sync.presentation.context import ALL, Context
 from sync.starter import STARTER_CONFIG
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, soft_wrap=True)
-
-
-class Context:
-    def __init__(self, config: str | None) -> None:
-        self.path = config_path(config)
-        self.wait = 0.0  # --wait SECONDS of the writing commands
-
-    @contextmanager
-    def store_lock(self, config: Config) -> Iterator[StoreLock]:
-        """Hold the store's lock (one writer per store: the daemon or one writing command)."""
-        command = click.get_current_context().info_name or "rankbridge"
-        try:
-            lock = StoreLock(config.store.path, command, wait=self.wait).acquire()
-        except LockHeld as exc:
-            err.print(f"refusing: {exc}", markup=False)
-            raise SystemExit(4) from None
-        try:
-            yield lock
-        finally:
-            lock.release()
-
-    def config(self) -> Config:
-        try:
-            return load(self.path)
-        except ConfigError as exc:
-            # escaped: the message names sections as [connections.jira], which rich would eat as markup
-            err.print(f"[red]config error:[/] {escape(str(exc))}", markup=True, highlight=False)
-            raise SystemExit(2) from None
-
-    @contextmanager
-    def engine(self, lock: bool = True) -> Iterator[Engine]:
-        """The engine, holding the store's lock unless ``lock=False`` (commands that only read)."""
-        config = self.config()
-        with self.store_lock(config) if lock else nullcontext(), self._engine(config) as engine:
-            yield engine
-
-    @contextmanager
-    def _engine(self, config: Config) -> Iterator[Engine]:
-        try:
-            engine = Engine(config)
-        except RulesInvalid as exc:
-            err.print(str(exc), markup=False)
-            raise SystemExit(2) from None
-        try:
-            yield engine
-        except (RulesInvalid, ConfigError) as exc:
-            err.print(str(exc), markup=False)
-            raise SystemExit(2) from None
-        except StalePlan as exc:
-            err.print(f"refusing: {exc}", markup=False)
-            raise SystemExit(3) from None
-        finally:
-            engine.close()
-
-    @staticmethod
-    def resolve(engine: Engine, text: str) -> Item:
-        """The item a KEY argument names; exit 1 when none does, 2 when it is ambiguous."""
-        try:
-            return resolve(engine.store, text, engine.config.connections)
-        except AmbiguousRef as exc:
-            err.print(str(exc), markup=False)
-            raise SystemExit(2) from None
-        except UnknownRef as exc:
-            err.print(str(exc), markup=False)
-            raise SystemExit(1) from None
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -125,7 +56,7 @@ wait_option = click.option(
 def main(ctx: click.Context, config: str | None, verbose: int, log_format: str) -> None:
     """Sync one evidence-based ranking across Jira, GitHub, Linear and Zendesk."""
     setup_logging(verbose, log_format)
-    ctx.obj = Context(config)
+    ctx.obj = Context(config, err)
 
 
 @main.command()
@@ -134,8 +65,7 @@ def main(ctx: click.Context, config: str | None, verbose: int, log_format: str) 
 def init(ctx: Context, force: bool) -> None:
     """Write a commented starter config file."""
     if ctx.path.exists() and not force:
-        err.print(f"{ctx.path} exists; use --force to overwrite it")
-        raise SystemExit(2)
+        raise ctx.fail(f"refusing: {ctx.path.absolute()} exists; pass --force to overwrite it", 2)
     ctx.path.write_text(STARTER_CONFIG)
     console.print(f"wrote {ctx.path}: fill in the connections, then run `rankbridge doctor`")
 
@@ -147,6 +77,11 @@ def doctor(ctx: Context) -> None:
     failed = False
     with ctx.engine(lock=False) as engine:
         for name, connector in engine.connectors.items():
+            missing = engine.config.unresolved(name)
+            if missing:
+                failed = True
+                console.print(f"[red]failed[/] {name}: {escape(missing[0])}", highlight=False)
+                continue
             try:
                 console.print(f"[green]ok[/] {name}: {json.dumps(connector.check(), default=str)}")
             except Exception as exc:
@@ -162,7 +97,7 @@ def doctor(ctx: Context) -> None:
 @pass_context
 def sync(ctx: Context, dry_run: bool, as_json: bool) -> None:
     """Pull every connection, rank, plan and push."""
-    with ctx.engine() as engine:
+    with ctx.engine(contacts=ALL) as engine:
         report = engine.sync(dry_run=dry_run)
         views.show_sync(console, err, engine.store, report, as_json, dry_run)
     raise SystemExit(1 if views.sync_failed(report) else 0)
@@ -170,12 +105,17 @@ def sync(ctx: Context, dry_run: bool, as_json: bool) -> None:
 
 @main.command()
 @click.argument("connections", nargs=-1)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @wait_option
 @pass_context
 def pull(ctx: Context, connections: tuple[str, ...], as_json: bool) -> None:
-    """Pull new and changed items (all connections, or the ones named)."""
-    with ctx.engine() as engine:
+    """Pull new and changed items (all connections, or the CONNECTIONS named)."""
+    config = ctx.config()
+    unknown = sorted(set(connections) - set(config.connections))
+    if unknown:
+        known = ", ".join(config.connections) or "none"
+        raise ctx.fail(f"no connection named {', '.join(unknown)} in {ctx.path} (configured: {known})", 2)
+    with ctx.engine(contacts=list(connections) or ALL, config=config) as engine:
         report = engine.pull(list(connections) or None)
     if as_json:
         views.print_json(console, report.as_dict())
@@ -185,15 +125,18 @@ def pull(ctx: Context, connections: tuple[str, ...], as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON.")
 @click.option("--limit", type=int, default=30, show_default=True, help="Rows to show (0: all).")
+@click.option(
+    "--no-save", is_flag=True, help="Only show the ranking; keep the stored one (reads, so never waits)."
+)
 @wait_option
 @pass_context
-def rank(ctx: Context, as_json: bool, limit: int) -> None:
+def rank(ctx: Context, as_json: bool, limit: int, no_save: bool) -> None:
     """Score and rank every open item; show the unified ranking."""
-    with ctx.engine() as engine:
-        outcome = engine.rank()
-        rows = views.ranking_rows(engine.store, limit or None)
+    with ctx.engine(lock=not no_save) as engine:
+        outcome = engine.rank(save=not no_save)
+        rows = views.ranking_rows(engine.store, limit or None, outcome.rows)
     if as_json:
         views.print_json(console, {"ranking": rows, "errors": outcome.result.errors})
         return
@@ -204,7 +147,7 @@ def rank(ctx: Context, as_json: bool, limit: int) -> None:
 
 @main.command()
 @click.argument("key")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @pass_context
 def explain(ctx: Context, key: str, as_json: bool) -> None:
     """Explain one item's score and rank. KEY is a key (ENG-42, acme/app#12, #102), a qualified
@@ -233,7 +176,7 @@ def explain(ctx: Context, key: str, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @wait_option
 @pass_context
 def plan(ctx: Context, as_json: bool) -> None:
@@ -254,7 +197,7 @@ def plan(ctx: Context, as_json: bool) -> None:
 @pass_context
 def push(ctx: Context, yes: bool) -> None:
     """Apply the staged plan to the trackers."""
-    with ctx.engine() as engine:
+    with ctx.engine(contacts=ALL) as engine:
         pending = engine.store.outbox()
         if not pending:
             console.print("nothing to push: the outbox is empty (run `rankbridge plan`)")
@@ -269,14 +212,14 @@ def push(ctx: Context, yes: bool) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--limit", type=int, default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the pushes as JSON.")
+@click.option("--limit", type=int, default=10, show_default=True, help="Pushes to show, newest first.")
 @pass_context
 def log(ctx: Context, as_json: bool, limit: int) -> None:
     """List pushes: when, what was written, before and after, and the result."""
     from sync.audit import push_log
 
-    with ctx.engine() as engine:
+    with ctx.engine(lock=False) as engine:
         entries = push_log(engine.store, limit)
     if as_json:
         views.print_json(console, entries)
@@ -288,10 +231,11 @@ def log(ctx: Context, as_json: bool, limit: int) -> None:
 @click.argument("run", type=int)
 @click.option("--yes", is_flag=True, help="Apply without asking.")
 @click.option("--dry-run", is_flag=True, help="Only show the inverse plan.")
+@wait_option
 @pass_context
 def undo(ctx: Context, run: int, yes: bool, dry_run: bool) -> None:
     """Plan the inverse of push RUN (respecting later human edits) and apply it like any plan."""
-    with ctx.engine() as engine:
+    with ctx.engine(contacts=() if dry_run else ALL) as engine:
         try:
             planned, _ = engine.undo(run)
         except ValueError as exc:
@@ -310,7 +254,7 @@ def undo(ctx: Context, run: int, yes: bool, dry_run: bool) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @pass_context
 def status(ctx: Context, as_json: bool) -> None:
     """Per connection: last pull, cursors, errors, pending ops, quarantined records."""
@@ -334,6 +278,7 @@ def daemon(ctx: Context, once: bool) -> None:
     from sync.daemon import Daemon, daemon_logging, exit_now
 
     config = ctx.config()
+    ctx.require_secrets(config, ALL)
     try:
         RulesEngine(config.scoring, config.roadmap, config.capacity)
         StatusRules(config.status)
@@ -390,13 +335,13 @@ def rules_check(ctx: Context) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
 def roadmap(ctx: Context, as_json: bool) -> None:
     """Roadmap alignment: effort share per theme, unaligned work, loud but off-strategy items."""
     from sync.rank import alignment
 
-    with ctx.engine() as engine:
+    with ctx.engine(lock=False) as engine:
         report = alignment(engine.store, engine.config)
     if as_json:
         views.print_json(console, report.as_dict())
@@ -407,13 +352,24 @@ def roadmap(ctx: Context, as_json: bool) -> None:
 
 @main.command()
 @click.option("--items", type=int, default=40, show_default=True, help="Items per tracker.")
-@click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--dir", "workdir", type=click.Path(path_type=Path), default=Path(".rankbridge/demo"))
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the generated data.")
+@click.option(
+    "--dir",
+    "workdir",
+    type=click.Path(path_type=Path),
+    default=Path(".rankbridge/demo"),
+    show_default=True,
+    help="Folder for the demo's config and store (a folder the demo did not create is never emptied).",
+)
 def demo(items: int, seed: int, workdir: Path) -> None:
     """Start the sandbox, run a full sync against it and show the result."""
-    from sync.demo import run_demo
+    from sync.demo import NotOurFolder, run_demo
 
-    raise SystemExit(run_demo(console, items, seed, workdir))
+    try:
+        raise SystemExit(run_demo(console, items, seed, workdir))
+    except (NotOurFolder, OSError) as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise SystemExit(2) from None
 
 
 @main.group()
@@ -423,18 +379,37 @@ def sandbox() -> None:
 
 @sandbox.command("serve")
 @click.option("--items", type=int, default=50, show_default=True, help="Items per tracker.")
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated data.")
 @click.option(
-    "--config-out", type=click.Path(path_type=Path), default=Path("rankbridge.toml"), show_default=True
+    "--config-out",
+    type=click.Path(path_type=Path),
+    default=Path("rankbridge.toml"),
+    show_default=True,
+    help="Where to write the config pointing at the emulators.",
 )
-@click.option("--store", "store_path", default=".rankbridge/sandbox.db", show_default=True)
+@click.option(
+    "--store",
+    "store_path",
+    default=".rankbridge/sandbox.db",
+    show_default=True,
+    help="Store path written into the config (relative to the config file's folder).",
+)
 @click.option("--service", "services", multiple=True, help="Only these services (repeatable).")
+@click.option("--force", is_flag=True, help="Overwrite the config file if it exists.")
 def sandbox_serve(
-    items: int, seed: int, config_out: Path, store_path: str, services: tuple[str, ...]
+    items: int, seed: int, config_out: Path, store_path: str, services: tuple[str, ...], force: bool
 ) -> None:
     """Start the emulators on free ports and write a config pointing at them; runs until interrupted."""
     from sandbox.control import TOKEN_ENV, Sandbox
 
+    if config_out.exists() and not force:
+        err.print(
+            f"refusing: {config_out.absolute()} exists (the sandbox would write its config there); "
+            "pass --force to overwrite it, or --config-out PATH to write elsewhere",
+            markup=False,
+            highlight=False,
+        )
+        raise SystemExit(2)
     given = os.environ.get(TOKEN_ENV)
     box = Sandbox.start(list(services) or None, items=items, seed=seed, token=given)
     box.write_config(config_out, store_path)

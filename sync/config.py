@@ -2,6 +2,11 @@
 
 Errors name the file, the section and the key, e.g.
 ``rankbridge.toml [connections.jira] token <- Field required``.
+
+A relative path in the file (the store's) is relative to the file's folder, not to the current directory,
+so ``--config other/rankbridge.toml`` finds the same store from anywhere. A ``${VAR}`` a connection needs
+but the environment lacks is an error only for a command that contacts that connection
+(:meth:`Config.require_secrets`): ``rules check``, ``status`` or ``log`` need no secret at all.
 """
 
 from __future__ import annotations
@@ -10,10 +15,11 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from connectors.base import ConnectionConfig
 from connectors.registry import config_model
@@ -53,6 +59,20 @@ class Config(BaseModel):
     links: LinksConfig = LinksConfig()
     daemon: DaemonConfig = DaemonConfig()
     source: str = Field(DEFAULT_PATH, exclude=True)
+    # connection name -> what its unset ${VAR} references are (checked only when a command contacts it)
+    _unresolved: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+
+    def require_secrets(self, names: Iterable[str] | None = None) -> None:
+        """Raise :class:`ConfigError` if a connection in ``names`` (default: all) references an unset
+        environment variable; call it before contacting those connections."""
+        wanted = list(self.connections) if names is None else list(names)
+        problems = [problem for name in wanted for problem in self._unresolved.get(name, [])]
+        if problems:
+            raise ConfigError("missing secrets:\n  " + "\n  ".join(problems))
+
+    def unresolved(self, name: str) -> list[str]:
+        """The unset ``${VAR}`` references of connection ``name`` (as error messages)."""
+        return list(self._unresolved.get(name, []))
 
 
 def config_path(explicit: str | None = None) -> Path:
@@ -67,16 +87,35 @@ def load(path: str | Path) -> Config:
         raise ConfigError(f"{path}: no such config file (create one with `rankbridge init`)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse(raw, str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({_reason(exc)})") from None
+    config = parse(raw, str(path))
+    return _relative_to(config, path.parent)
+
+
+def _reason(exc: Exception) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+
+
+def _relative_to(config: Config, folder: Path) -> Config:
+    """Resolve the config's relative paths against ``folder`` (the config file's)."""
+    store = Path(config.store.path).expanduser()
+    if not store.is_absolute():
+        store = Path(os.path.normpath(folder.absolute() / store))
+    resolved = config.model_copy(update={"store": config.store.model_copy(update={"path": str(store)})})
+    resolved._unresolved = config._unresolved
+    return resolved
 
 
 def parse(raw: dict[str, Any], source: str = DEFAULT_PATH) -> Config:
-    expanded = _expand(raw, source, [])
-    connections_raw = expanded.pop("connections", {})
+    rest = dict(raw)
+    connections_raw = rest.pop("connections", {})
+    expanded = _expand(rest, source, [])
     if not isinstance(connections_raw, dict):
         raise ConfigError(f"{source} [connections] must be a table of tables")
     errors: list[str] = []
-    connections = {name: c for name, c in _connections(connections_raw, source, errors)}
+    unresolved: dict[str, list[str]] = {}
+    connections = {name: c for name, c in _connections(connections_raw, source, errors, unresolved)}
     try:
         config = Config.model_validate({**expanded, "source": source})
     except ValidationError as exc:
@@ -85,16 +124,24 @@ def parse(raw: dict[str, Any], source: str = DEFAULT_PATH) -> Config:
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(errors))
     assert config is not None
-    return config.model_copy(update={"connections": connections})
+    config = config.model_copy(update={"connections": connections})
+    config._unresolved = unresolved
+    return config
 
 
-def _connections(raw: dict[str, Any], source: str, errors: list[str]) -> list[tuple[str, ConnectionConfig]]:
+def _connections(
+    raw: dict[str, Any], source: str, errors: list[str], unresolved: dict[str, list[str]]
+) -> list[tuple[str, ConnectionConfig]]:
     out = []
     for name, table in raw.items():
         section = f"connections.{toml_key(name)}"
         if not isinstance(table, dict):
             errors.append(f"{source} [{section}] must be a table")
             continue
+        missing: list[str] = []
+        table = _expand(table, source, ["connections", name], missing)
+        if missing:
+            unresolved[name] = missing
         kind = table.get("type")
         try:
             model = config_model(str(kind))
@@ -125,14 +172,15 @@ def _describe(exc: ValidationError, source: str, section: str) -> list[str]:
     return lines
 
 
-def _expand(value: Any, source: str, path: list[str]) -> Any:
-    """Replace ``${VAR}`` in every string by the environment variable's value."""
+def _expand(value: Any, source: str, path: list[str], missing: list[str] | None = None) -> Any:
+    """Replace ``${VAR}`` in every string by the environment variable's value. An unset variable raises
+    :class:`ConfigError`, or, when ``missing`` is given, is left as written and described there."""
     if isinstance(value, dict):
-        return {k: _expand(v, source, [*path, k]) for k, v in value.items()}
+        return {k: _expand(v, source, [*path, k], missing) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v, source, path) for v in value]
+        return [_expand(v, source, path, missing) for v in value]
     if isinstance(value, str):
-        return ENV_REFERENCE.sub(lambda m: _env(m.group(1), source, path), value)
+        return ENV_REFERENCE.sub(lambda m: _env(m, source, path, missing), value)
     return value
 
 
@@ -143,10 +191,15 @@ def toml_key(part: Any) -> str:
     return text if BARE_KEY.fullmatch(text) else json.dumps(text)
 
 
-def _env(name: str, source: str, path: list[str]) -> str:
+def _env(match: re.Match[str], source: str, path: list[str], missing: list[str] | None) -> str:
+    name = match.group(1)
     value = os.environ.get(name)
     if value is None:
         section = ".".join(toml_key(p) for p in path[:-1]) or "top level"
         key = toml_key(path[-1]) if path else "?"
-        raise ConfigError(f"{source} [{section}] {key} <- environment variable {name} is not set")
+        problem = f"{source} [{section}] {key} <- environment variable {name} is not set"
+        if missing is None:
+            raise ConfigError(problem)
+        missing.append(problem)
+        return match.group(0)
     return value

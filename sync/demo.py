@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +36,37 @@ DEMO_RULES: dict[str, Any] = {
 }
 
 
+MARKER = ".rankbridge-demo"
+# What a demo leaves in its folder, and all that the next demo removes there (with the marker).
+CREATED = ("rankbridge.toml", "rankbridge.db", "rankbridge.db-wal", "rankbridge.db-shm", "rankbridge.db.lock")
+
+
+class NotOurFolder(Exception):
+    """The demo folder holds files the demo did not create; nothing was removed."""
+
+
+def prepare_folder(workdir: Path) -> None:
+    """Empty what an earlier demo left in ``workdir`` (only the files it created, found by the marker),
+    or create the folder; a folder with other content and no marker is refused, untouched."""
+    marker = workdir / MARKER
+    if workdir.exists() and any(workdir.iterdir()) and not marker.exists():
+        raise NotOurFolder(
+            f"refusing: {workdir.absolute()} is not empty and was not made by `rankbridge demo`; "
+            "pass --dir with a new or empty folder"
+        )
+    for name in CREATED:
+        (workdir / name).unlink(missing_ok=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    marker.write_text("made by `rankbridge demo`; the next demo removes here only: " + ", ".join(CREATED))
+
+
 def run_demo(console: Console, items: int, seed: int, workdir: Path) -> int:
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
+    prepare_folder(workdir)
     box = Sandbox.start(items=items, seed=seed)
     try:
         box.export_token()
-        config_file = box.write_config(workdir / "rankbridge.toml", workdir / "rankbridge.db", DEMO_RULES)
+        # The store path is relative to the config file's folder, so the config works from anywhere.
+        config_file = box.write_config(workdir / "rankbridge.toml", "rankbridge.db", DEMO_RULES)
         console.rule(f"sandbox: {', '.join(f'{n} at {box.url(n)}' for n in box.served)}")
         with Engine(load(config_file)) as engine:
             report = engine.sync()

@@ -93,8 +93,8 @@ class Engine:
         link_mirrors(self.store, self.config.links)
         return report
 
-    def rank(self) -> RankOutcome:
-        return rank(self.store, self.config, self.connectors)
+    def rank(self, save: bool = True) -> RankOutcome:
+        return rank(self.store, self.config, self.connectors, save)
 
     def plan(self) -> tuple[Plan, int]:
         self._require_pull_after_push()

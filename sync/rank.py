@@ -19,9 +19,10 @@ from sync.store import Store
 
 @dataclass
 class RankOutcome:
-    run_id: int
+    run_id: int  # 0 when the ranking was not saved
     result: RankResult
     previous: dict[str, dict[str, Any]]
+    rows: list[dict[str, Any]]  # score rows as the store keeps them, best first
 
     def changed(self) -> int:
         """Items whose rank or score differs from the previous run."""
@@ -76,13 +77,13 @@ def without_our_output(items: list[Item], originals: dict[tuple[str, str], tuple
             setattr(item, attribute, ours[1])
 
 
-def rank(store: Store, config: Config, connectors: Mapping[str, Connector]) -> RankOutcome:
+def rank(store: Store, config: Config, connectors: Mapping[str, Connector], save: bool = True) -> RankOutcome:
     """Score and rank the store; every member of a mirror group gets the group's score and rank (the
-    planner then puts each tracker's copy at that position)."""
+    planner then puts each tracker's copy at that position). ``save=False`` writes nothing to the store."""
     engine = RulesEngine(config.scoring, config.roadmap, config.capacity)
     snapshot = store.snapshot()
     without_our_output(snapshot.items, store.originals())
-    run_id = store.start_run("rank")
+    run_id = store.start_run("rank") if save else 0
     previous = {row["uid"]: row for row in store.scores()}
     result = engine.rank(
         snapshot.items,
@@ -101,11 +102,16 @@ def rank(store: Store, config: Config, connectors: Mapping[str, Connector]) -> R
         }
         for s in result.scores
     ]
-    store.save_scores(run_id, rows)
-    store.finish_run(
-        run_id, "ok", {"ranked": len(rows), "excluded": len(result.excluded), "errors": len(result.errors)}
-    )
-    return RankOutcome(run_id, result, previous)
+    if save:
+        store.save_scores(run_id, rows)
+        stats = {"ranked": len(rows), "excluded": len(result.excluded), "errors": len(result.errors)}
+        store.finish_run(run_id, "ok", stats)
+    return RankOutcome(run_id, result, previous, sorted(rows, key=_rank_order))
+
+
+def _rank_order(row: dict[str, Any]) -> tuple[bool, int, str]:
+    """The store's order of score rows: by rank, unranked last, then by uid."""
+    return (row["rank"] is None, row["rank"] or 0, row["uid"])
 
 
 def alignment(store: Store, config: Config) -> AlignmentReport:

@@ -69,6 +69,7 @@ def connection_status(engine: Engine) -> dict[str, Any]:
         )
     holder = current_holder(engine.config.store.path)
     return {
+        "store": str(engine.config.store.path),
         "connections": rows,
         "counts": store.counts(),
         "daemon": holder.describe() if holder else None,

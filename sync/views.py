@@ -45,11 +45,14 @@ def pull_table(report: PullReport) -> Table:
     return table
 
 
-def ranking_rows(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
+def ranking_rows(
+    store: Store, limit: int | None = None, scores: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The ranking for display, from ``scores`` (rows of a ranking just made) or else the stored one."""
     rows = []
     evidence_of = {}
     shared = store.shared_keys()
-    for score in store.scores()[: limit or None]:
+    for score in (store.scores() if scores is None else scores)[: limit or None]:
         item = store.item(score["uid"])
         if item is None:
             continue
@@ -246,6 +249,7 @@ def show_log(console: Console, entries: list[dict[str, Any]]) -> None:
 
 
 def show_status(console: Console, data: dict[str, Any]) -> None:
+    console.print(f"store {data['store']}", markup=False, highlight=False)
     for row in data["connections"]:
         console.print(
             f"[bold]{row['name']}[/] last pull {row['last_pull'] or 'never'} ({row['last_status'] or '-'}),"

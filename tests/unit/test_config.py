@@ -26,8 +26,21 @@ def test_env_references_fill_secrets_that_never_print(monkeypatch: pytest.Monkey
 
 def test_a_missing_env_var_names_the_section_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JIRA_TOKEN", raising=False)
+    config = parse({"connections": {"jira": JIRA, "other": {**JIRA, "token": "plain"}}})
+    config.require_secrets(["other"])  # only the connections a command contacts need their secrets
     with pytest.raises(ConfigError, match=r"\[connections.jira\] token <- environment variable JIRA_TOKEN"):
-        parse({"connections": {"jira": JIRA}})
+        config.require_secrets(["jira"])
+    with pytest.raises(ConfigError, match="JIRA_TOKEN"):
+        config.require_secrets()
+
+
+def test_relative_store_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    folder = tmp_path / "team"
+    folder.mkdir()
+    (folder / "rankbridge.toml").write_text('[store]\npath = "../shared/store.db"\n')
+    assert load(folder / "rankbridge.toml").store.path == str(tmp_path / "shared" / "store.db")
+    (folder / "abs.toml").write_text(f'[store]\npath = "{tmp_path}/x.db"\n')
+    assert load(folder / "abs.toml").store.path == f"{tmp_path}/x.db"
 
 
 def test_unknown_keys_and_bad_values_name_file_section_and_key(monkeypatch: pytest.MonkeyPatch) -> None:

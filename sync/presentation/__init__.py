@@ -1,0 +1,1 @@
+"""What people and scripts see: renderings, messages and the command-line context (used by cli.py only)."""
