@@ -132,14 +132,19 @@ class Connector(ABC):
         of each is normalised into ``Item.fields[<logical name>]`` so the planner writes only what differs."""
         return {"score"} if self.config.score_field else set()
 
+    def priority_shares(self) -> list[float]:
+        """Shares of the connection's ranked items that get priority 1, 2, 3 (fractions < 1 or counts),
+        the rest the lowest; empty unless the connection writes the tracker's own priority field."""
+        return []
+
     def can_write(self, item: Item) -> bool:
         """Whether the tracker accepts writes to this item at all (Zendesk: closed tickets are read-only)."""
         return not item.deleted
 
     def derived_fields(self, item: Item, score: float, rank: int) -> dict[str, Any]:
         """Values this tracker derives from an item's score and rank, by logical field name: ``score``
-        (rounded) and ``rank`` by default; a connector adds its own (Linear: ``priority`` from score bands)
-        or returns nothing for items it cannot write to."""
+        (rounded) and ``rank`` by default, or nothing for items it cannot write to. ``priority`` is never
+        derived from one item: the planner maps rank within the connection (:meth:`priority_shares`)."""
         return {"score": round(score, 2), "rank": rank}
 
     @abstractmethod

@@ -79,16 +79,22 @@ def run_demo(console: Console, items: int, seed: int, workdir: Path) -> int:
                 console.print(views.writes_table(engine.store, push_run[0]["id"]))
             failures = list(report.pull.failed) + (report.push.errors if report.push else [])
             echo = engine.sync()
+            planned = len(echo.plan.ops) if echo.plan else 0
             console.print(
-                f"second sync (our own writes come back): {len(echo.plan.ops) if echo.plan else 0}"
-                " op(s) planned"
+                f"second sync: {planned} op(s) planned"
+                + (
+                    " (our own writes came back and were recognised as ours)"
+                    if not planned
+                    else ": the first push did not leave every item where it planned"
+                )
             )
             box.reset()
             quiet = engine.sync()
             reads = {name: len(box.requests(name)) for name in box.served}
+            writes = sum(1 for name in box.served for r in box.requests(name) if r.get("mutating"))
             console.print(
                 f"third sync, nothing changed: requests per tracker {reads}, "
-                f"{len(quiet.plan.ops) if quiet.plan else 0} write(s)"
+                f"{len(quiet.plan.ops) if quiet.plan else 0} op(s) planned, {writes} write(s) sent"
             )
             console.print(
                 f"config: {config_file}; explore with `rankbridge --config {config_file} explain KEY`"

@@ -22,7 +22,7 @@ from sync.linking import link_mirrors
 from sync.outbox import Pusher, PushReport
 from sync.planner import Plan, Planner
 from sync.pull import PullReport, pull_connection
-from sync.rank import RankOutcome, rank
+from sync.rank import RankOutcome, person_snapshot, rank
 from sync.references import Resolution, resolve_links
 from sync.store import Store
 
@@ -99,7 +99,7 @@ class Engine:
     def plan(self) -> tuple[Plan, int]:
         self._require_pull_after_push()
         scores = {row["uid"]: row for row in self.store.scores()}
-        snapshot = self.store.snapshot()
+        snapshot = person_snapshot(self.store)
         decisions, errors = StatusRules(self.config.status).decide(
             snapshot.items, snapshot.links, snapshot.customers
         )

@@ -53,20 +53,27 @@ def _bisect(values: list[int], tails: list[int], value: int) -> int:
 
 
 def minimal_moves(
-    current: list[str], desired: list[str], max_batch: int = 1, pinned: Collection[str] = ()
+    current: list[str],
+    desired: list[str],
+    max_batch: int = 1,
+    pinned: Collection[str] = (),
+    unplaced: Collection[str] = (),
 ) -> list[Move]:
     """The fewest moves (in runs of at most ``max_batch``) that turn ``current`` into ``desired``.
 
     Only ids present in both lists take part; others are left where they are. ``pinned`` ids are never
     moved: they keep their place among the items that stay, and the others are ordered by ``desired``
-    around them (a moved item goes directly after the item it follows in ``desired``).
+    around them (a moved item goes directly after the item it follows in ``desired``). ``unplaced`` ids
+    have no position yet (an issue not on a GitHub board): they always get a move, so that the push that
+    puts them on the board also puts them at their place.
     """
     present = set(current)
     wanted = [i for i in desired if i in present]
     fixed = {i for i in pinned if i in present}
     free = [i for i in wanted if i not in fixed]
     position = {item: index for index, item in enumerate(free)}
-    sequence = [position[i] for i in current if i in position]
+    skip = set(unplaced)
+    sequence = [position[i] for i in current if i in position and i not in skip]
     kept = {free[sequence[i]] for i in longest_increasing_subsequence(sequence)}
     if fixed:
         wanted = _around_pinned(current, free, kept, fixed)

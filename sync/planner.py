@@ -14,6 +14,7 @@ from rules.status import Decision
 from sync.model import Item, Link, LinkType, Op, OpKind, StatusCategory
 from sync.plan import minimal_moves
 from sync.positions import remember
+from sync.priority import levels_by_rank
 from sync.store import Store
 from sync.storebase import digest
 
@@ -105,7 +106,10 @@ class Planner:
                     at = self.scores[connector.uid(nid)]["rank"]
                     note = f"kept {keys[nid]} where it was moved by hand (unified rank #{at})"
                     plan.keep(connector.name, note)
-            for move in minimal_moves(current_ids, desired_ids, scope.max_batch, pinned=memory.pins):
+            # Items without a position (not on a GitHub board yet) are placed by the push that adds them.
+            unplaced = {i.native_id for i in members if i.native_rank is None}
+            moves = minimal_moves(current_ids, desired_ids, scope.max_batch, memory.pins, unplaced)
+            for move in moves:
                 anchors = [a for a in (move.after, move.before) if a]
                 payload = {
                     "items": move.items,
@@ -136,10 +140,13 @@ class Planner:
         by_uid = {i.uid: i for i in everything}
         requested = _requested(links)
         precision = connector.config.score_precision
+        priorities = self._priorities(connector, items) if "priority" in writable else {}
         for item in items:
             if not connector.can_write(item):
                 continue
             wanted = self._wanted_fields(connector, item, requested.get(item.uid, []), by_uid)
+            if item.uid in priorities:
+                wanted["priority"] = priorities[item.uid]
             for name in sorted(writable & wanted.keys()):
                 value, current = wanted[name], item.fields.get(name)
                 if _same(value, current, precision):
@@ -161,6 +168,12 @@ class Planner:
                 plan.ops.append(
                     make_op(connector.name, OpKind.FIELD, item.uid, payload, {name: current}, reason)
                 )
+
+    def _priorities(self, connector: Connector, items: list[Item]) -> dict[str, int]:
+        """The tracker's priority of each ranked item, by its rank within this connection."""
+        ranked = [i for i in items if i.uid in self.scores and connector.can_write(i)]
+        ranked.sort(key=lambda i: int(self.scores[i.uid]["rank"]))
+        return levels_by_rank([i.uid for i in ranked], connector.priority_shares())
 
     def _wanted_fields(
         self, connector: Connector, item: Item, requested: list[str], by_uid: dict[str, Item]

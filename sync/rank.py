@@ -14,7 +14,7 @@ from rules.explain import components, explain
 from rules.roadmap import AlignmentReport, alignment_report
 from sync.config import Config
 from sync.model import Item
-from sync.store import Store
+from sync.store import Snapshot, Store
 
 
 @dataclass
@@ -61,13 +61,13 @@ def tie_break(
     return ties
 
 
-# Native attributes a write-back also changes (Linear's priority, written from score bands).
+# Native attributes a write-back also changes (Linear's priority, written from rank).
 WRITTEN_INPUTS = {"priority": "priority_level"}
 
 
 def without_our_output(items: list[Item], originals: dict[tuple[str, str], tuple[Any, Any]]) -> None:
-    """Where a tracker still shows a value we derived from the score, rules read the value a person had
-    set before: otherwise our output would feed our input and the ranking would chase its own tail."""
+    """Where a tracker still shows a value we wrote, rules read the value a person had set before:
+    otherwise our output would feed our input and the ranking would chase its own tail."""
     for item in items:
         for name, attribute in WRITTEN_INPUTS.items():
             ours = originals.get((item.uid, name))
@@ -77,12 +77,22 @@ def without_our_output(items: list[Item], originals: dict[tuple[str, str], tuple
             setattr(item, attribute, ours[1])
 
 
+def person_snapshot(store: Store) -> Snapshot:
+    """The store as the rules must see it: every field we write shows the value a person last set.
+
+    Where that value comes from: our journal remembers, per item and field, the value our first write
+    replaced (``pushed.original``) and keeps it while the tracker still shows our value; a person's later
+    edit replaces both."""
+    snapshot = store.snapshot()
+    without_our_output(snapshot.items, store.originals())
+    return snapshot
+
+
 def rank(store: Store, config: Config, connectors: Mapping[str, Connector], save: bool = True) -> RankOutcome:
     """Score and rank the store; every member of a mirror group gets the group's score and rank (the
     planner then puts each tracker's copy at that position). ``save=False`` writes nothing to the store."""
     engine = RulesEngine(config.scoring, config.roadmap, config.capacity)
-    snapshot = store.snapshot()
-    without_our_output(snapshot.items, store.originals())
+    snapshot = person_snapshot(store)
     run_id = store.start_run("rank") if save else 0
     previous = {row["uid"]: row for row in store.scores()}
     result = engine.rank(
@@ -117,6 +127,6 @@ def _rank_order(row: dict[str, Any]) -> tuple[bool, int, str]:
 def alignment(store: Store, config: Config) -> AlignmentReport:
     """The roadmap alignment report over the store as it is now (scores computed, nothing saved)."""
     engine = RulesEngine(config.scoring, config.roadmap, config.capacity)
-    snapshot = store.snapshot()
+    snapshot = person_snapshot(store)
     result = engine.rank(snapshot.items, snapshot.links, snapshot.customers)
     return alignment_report(result, config.roadmap)

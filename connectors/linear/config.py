@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from connectors.base import ConnectionConfig
 
@@ -22,20 +22,34 @@ class LinearConfig(ConnectionConfig):
     small_page_size: int = Field(50, ge=1, le=250, description="page size of teams, projects, cycles…")
     overlap_ms: int = Field(1000, ge=1, description="re-read this much before the cursor (gt is open)")
     rank_spacing: float = Field(1.0, gt=0, description="sortOrder step used above the top/below the bottom")
-    priority_bands: list[float] = Field(
+    priority_by_rank: list[float] = Field(
         default_factory=list,
         max_length=3,
-        description="descending score thresholds: score >= bands[0] → 1 urgent, >= bands[1] → 2 high, "
-        ">= bands[2] → 3 medium, else 4 low; empty: priority is not written",
+        description="write Linear's priority from each issue's rank among this connection's ranked issues: "
+        "the shares that get 1 urgent, 2 high and 3 medium, each a fraction (< 1) of the issues or a count "
+        "(>= 1); the rest get 4 low. Empty (the default): priority is a person's field, never written",
     )
     rank_snapshot_ttl: float = Field(60.0, ge=0, description="seconds a read of a team's order is reused")
 
-    def priority_for(self, score: float) -> int:
-        """Linear priority (1 urgent … 4 low) of a score under ``priority_bands``."""
-        for level, threshold in enumerate(self.priority_bands, start=1):
-            if score >= threshold:
-                return level
-        return len(self.priority_bands) + 1 if len(self.priority_bands) < 4 else 4
+    @model_validator(mode="before")
+    @classmethod
+    def _no_score_bands(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "priority_bands" in data:
+            raise ValueError(
+                "priority_bands is gone: thresholds on the score's scale gave nearly every issue one "
+                "priority; use priority_by_rank = [0.05, 0.15, 0.30] (shares of the ranked issues)"
+            )
+        return data
+
+    @field_validator("priority_by_rank")
+    @classmethod
+    def _shares(cls, value: list[float]) -> list[float]:
+        for share in value:
+            if share < 0 or (share >= 1 and share != int(share)):
+                raise ValueError(f"{share!r} is neither a fraction (0 to < 1) nor a whole count")
+        if sum(s for s in value if s < 1) > 1:
+            raise ValueError("the fractions add up to more than the whole")
+        return value
 
     @property
     def endpoint(self) -> str:

@@ -69,11 +69,12 @@ class LinearConnector(Connector):
 
     # writing
     def writable_fields(self) -> set[str]:
-        """``priority`` (0–4, from the score through ``priority_bands``) when bands are configured."""
-        return {"priority"} if self.config.priority_bands else set()
+        """``priority`` (1 urgent … 4 low, from the issue's rank) only when ``priority_by_rank`` says so:
+        priority is otherwise a person's field."""
+        return {"priority"} if self.config.priority_by_rank else set()
 
-    def priority_for(self, score: float) -> int:
-        return self.config.priority_for(score)
+    def priority_shares(self) -> list[float]:
+        return list(self.config.priority_by_rank)
 
     def can_write(self, item: Item) -> bool:
         """Only issues take writes: projects (epics) and customer needs (feedback) are read for evidence."""
@@ -82,7 +83,7 @@ class LinearConnector(Connector):
     def derived_fields(self, item: Item, score: float, rank: int) -> dict[str, Any]:
         if item.kind != Kind.ISSUE:
             return {}  # projects are ranked as epics but have no issue fields to write
-        return {**super().derived_fields(item, score, rank), "priority": self.priority_for(score)}
+        return super().derived_fields(item, score, rank)
 
     def apply(self, op: Op) -> OpResult:
         return self.writer.apply(op)

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from connectors.errors import SkippableError
 from connectors.linear import LinearConfig, LinearConnector
@@ -230,9 +231,24 @@ def test_teams_and_cycles_carry_no_items() -> None:
         connector().normalize("cycles", {"number": 1})
 
 
-def test_priority_bands() -> None:
-    config = LinearConfig(api_key="k", priority_bands=[80, 60, 40])
-    assert [config.priority_for(s) for s in (95, 80, 61, 40, 3)] == [1, 1, 2, 3, 4]
+def test_priority_is_written_only_when_the_connection_says_so() -> None:
+    assert LinearConnector("l", LinearConfig(api_key="k")).writable_fields() == set()
+    chosen = LinearConnector("l", LinearConfig(api_key="k", priority_by_rank=[0.05, 0.15, 0.3]))
+    assert chosen.writable_fields() == {"priority"}
+
+
+@pytest.mark.parametrize(
+    ("shares", "message"),
+    [([0.5, 0.6], "more than the whole"), ([1.5], "neither a fraction"), ([-0.1], "neither a fraction")],
+)
+def test_priority_shares_are_fractions_or_counts(shares: list[float], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        LinearConfig(api_key="k", priority_by_rank=shares)
+
+
+def test_score_bands_are_refused_with_the_replacement_named() -> None:
+    with pytest.raises(ValidationError, match="use priority_by_rank"):
+        LinearConfig.model_validate({"api_key": "k", "priority_bands": [80, 60, 40]})
 
 
 def test_scope_is_the_team_for_open_issues_only() -> None:

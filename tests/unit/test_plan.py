@@ -65,3 +65,13 @@ def test_ids_missing_from_either_list_are_left_alone() -> None:
 
 def test_naive_counts_every_position_that_differs() -> None:
     assert naive_moves(["a", "b", "c"], ["c", "a", "b"]) == 3
+
+
+def test_unplaced_items_always_get_a_move_to_their_place() -> None:
+    """An issue not yet on a board sorts last; even where that happens to be its place, it gets a move, so
+    the push that adds it to the board also puts it there (not wherever the board appends it)."""
+    current = ["a", "b", "c", "x", "y"]
+    desired = ["a", "x", "b", "c", "y"]
+    moves = minimal_moves(current, desired, unplaced={"x", "y"})
+    assert [(m.items, m.after) for m in moves] == [(["x"], "a"), (["y"], "c")]
+    assert minimal_moves(current, desired) == [Move(["x"], "a", None)]
