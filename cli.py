@@ -16,12 +16,12 @@ from rich.markup import escape
 
 from rules.engine import RulesEngine, RulesInvalid
 from rules.status import StatusRules
-from sync import views
 from sync.config import Config
-from sync.imports import import_file
-from sync.logs import setup_logging
+from sync.presentation import views
 from sync.presentation.context import ALL, Context
-from sync.starter import STARTER_CONFIG
+from sync.presentation.logs import setup_logging
+from sync.presentation.starter import STARTER_CONFIG
+from sync.pull.replay import import_file
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, soft_wrap=True)
@@ -217,7 +217,7 @@ def push(ctx: Context, yes: bool) -> None:
 @pass_context
 def log(ctx: Context, as_json: bool, limit: int) -> None:
     """List pushes: when, what was written, before and after, and the result."""
-    from sync.audit import push_log
+    from sync.push.undo import push_log
 
     with ctx.engine(lock=False) as engine:
         entries = push_log(engine.store, limit)
@@ -258,7 +258,7 @@ def undo(ctx: Context, run: int, yes: bool, dry_run: bool) -> None:
 @pass_context
 def status(ctx: Context, as_json: bool) -> None:
     """Per connection: last pull, cursors, errors, pending ops, quarantined records."""
-    from sync.status import connection_status
+    from sync.presentation.status_report import connection_status
 
     with ctx.engine(lock=False) as engine:
         data = connection_status(engine)
@@ -275,7 +275,7 @@ def status(ctx: Context, as_json: bool) -> None:
 def daemon(ctx: Context, once: bool) -> None:
     """Sync on a schedule: each connection pulled on its own interval, rank/plan/push after changes;
     /healthz and /metrics on [daemon] host:port; stops cleanly on SIGTERM or Ctrl-C."""
-    from sync.daemon import Daemon, daemon_logging, exit_now
+    from sync.daemon.scheduler import Daemon, daemon_logging, exit_now
 
     config = ctx.config()
     ctx.require_secrets(config, ALL)
@@ -363,7 +363,7 @@ def roadmap(ctx: Context, as_json: bool) -> None:
 )
 def demo(items: int, seed: int, workdir: Path) -> None:
     """Start the sandbox, run a full sync against it and show the result."""
-    from sync.demo import NotOurFolder, run_demo
+    from sync.presentation.demo import NotOurFolder, run_demo
 
     try:
         raise SystemExit(run_demo(console, items, seed, workdir))
@@ -400,7 +400,7 @@ def sandbox_serve(
     items: int, seed: int, config_out: Path, store_path: str, services: tuple[str, ...], force: bool
 ) -> None:
     """Start the emulators on free ports and write a config pointing at them; runs until interrupted."""
-    from sandbox.control import TOKEN_ENV, Sandbox
+    from sandbox.launcher import TOKEN_ENV, Sandbox
 
     if config_out.exists() and not force:
         err.print(

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import commit_batching, full_pull, scoring, sync_figures
+from benchmarks.github_costs import full_pull_cost, rerank_cost
 from benchmarks.harness import PULL_ITEMS, SYNC_ITEMS
-from sandbox.github.measure import full_pull_cost, rerank_cost
 
 STARTED = time.perf_counter()
 

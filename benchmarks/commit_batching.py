@@ -2,7 +2,8 @@
 
 The same Jira pages (25,000 issues in pages of 100 by default) are fetched once from the emulator, then
 normalised and stored into two fresh stores, alternating, best of two each: committing after every page,
-and as ``sync/pull.py`` does (a :class:`sync.storebase.PageBatch` of up to 5,000 records or 2 seconds).
+and as ``sync/pull/streams.py`` does (a :class:`sync.store.base.PageBatch` of up to 5,000 records or
+2 seconds).
 Also the write-ahead log each writes, counted with checkpoints off: the same index pages rewritten by
 every commit are what the batches save.
 """
@@ -17,12 +18,12 @@ from typing import Any
 from benchmarks.emulators import emulators
 from benchmarks.harness import engine_on, service_config
 from connectors.base import Connector, Page
-from sync.pull import store_page
+from sync.pull.streams import store_page
 from sync.store import Store
 
 RUNS = 2
 PER_PAGE = 0  # a batch that commits after every page: the plain one-transaction-per-page store
-BATCHED = 5000  # the records a batch of sync/pull.py holds
+BATCHED = 5000  # the records a batch of sync/pull/streams.py holds
 
 
 def write_all(store: Store, connector: Connector, pages: list[Page], max_records: int) -> None:

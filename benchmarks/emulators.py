@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.control import TOKEN_ENV, Sandbox, SandboxControl
+from sandbox.launcher import TOKEN_ENV, Sandbox, SandboxControl
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ from typing import Any
 import tomli_w
 
 from benchmarks.emulators import Remote
-from sandbox.control import TOKEN_ENV
+from sandbox.launcher import TOKEN_ENV
 from sync.config import load
 from sync.engine import Engine
 

@@ -16,12 +16,12 @@ from typing import Any
 from connectors.base import Connector
 from connectors.registry import build
 from rules.status import StatusRules
-from sync.audit import undo_plan
 from sync.config import Config
 from sync.linking import link_mirrors
-from sync.outbox import Pusher, PushReport
-from sync.planner import Plan, Planner
-from sync.pull import PullReport, pull_connection
+from sync.plan.planner import Plan, Planner
+from sync.pull.streams import PullReport, pull_connection
+from sync.push.pusher import Pusher, PushReport
+from sync.push.undo import undo_plan
 from sync.rank import RankOutcome, person_snapshot, rank
 from sync.references import Resolution, resolve_links
 from sync.store import Store

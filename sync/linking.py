@@ -12,7 +12,7 @@ Two ways to say that items mirror each other:
 
 The links are written with ``origin = "rule"`` under one tag and replaced as a whole after every pull, so
 a mirror that is no longer stated disappears. Mirror groups then share one score and one position, and
-status rules with ``target = "mirrors"`` act on them (see :mod:`sync.planner`).
+status rules with ``target = "mirrors"`` act on them (see :mod:`sync.plan.planner`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from rules.explain import components, explain
 from rules.roadmap import AlignmentReport, alignment_report
 from sync.config import Config
 from sync.model import Item
-from sync.store import Snapshot, Store
+from sync.store.records import Snapshot, Store
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox.framework import Emulator, HttpError, Request, Response, graphql_operation, route
-from sandbox.github import control, generate, graphql, payloads
+from sandbox.github import generate, graphql, payloads, sandbox_api
 from sandbox.github.data import Issue, Repo, World, iso, parse_iso
 
 PRIMARY = (
@@ -276,11 +276,11 @@ class GithubEmulator(Emulator):
     # --- /_sandbox/ ----------------------------------------------------------------------------------
     def state(self) -> Any:
         with self.lock:
-            return control.state(self.world)
+            return sandbox_api.state(self.world)
 
     def edit(self, change: dict[str, Any]) -> Any:
         with self.lock:
-            return control.edit(self.world, change)
+            return sandbox_api.edit(self.world, change)
 
     def board(self) -> list[Issue]:
         """The project's issues in board order (for measurements and tests)."""

@@ -14,7 +14,7 @@ from typing import Any
 from graphql import GraphQLError, execute_sync, parse, validate
 
 from sandbox.framework import Emulator, HttpError, Request, Response, graphql_operation, route
-from sandbox.linear import control
+from sandbox.linear import sandbox_api
 from sandbox.linear.data import LinearData
 from sandbox.linear.generate import generate
 from sandbox.linear.resolvers import complexity, executable_schema
@@ -78,11 +78,11 @@ class LinearEmulator(Emulator):
         return Response(400, body, headers)
 
     def state(self) -> Any:
-        return control.state(self.data)
+        return sandbox_api.state(self.data)
 
     def edit(self, change: dict[str, Any]) -> Any:
         with self.lock:
-            return control.edit(self.data, change)
+            return sandbox_api.edit(self.data, change)
 
     def generate(self, items: int, seed: int, references: list[dict[str, str]]) -> None:
         with self.lock:

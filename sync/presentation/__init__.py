@@ -1,1 +1,4 @@
-"""What people and scripts see: renderings, messages and the command-line context (used by cli.py only)."""
+"""What people see: tables and ``--json`` shapes (``views``), the status report (``status_report``), the
+starter config (``starter``), the demo (``demo``) and log formatting (``logs``).
+
+Only ``cli.py`` imports it."""

@@ -20,8 +20,8 @@ from rich.markup import escape
 
 from rules.engine import RulesInvalid
 from sync.config import Config, ConfigError, config_path, load
+from sync.daemon.lock import LockHeld, StoreLock
 from sync.engine import Engine, StalePlan
-from sync.lock import LockHeld, StoreLock
 from sync.model import Item
 from sync.refs import AmbiguousRef, UnknownRef, resolve
 

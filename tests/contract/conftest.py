@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.control import TOKEN_ENV, Sandbox
+from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.config import Config, load
 from sync.engine import Engine
 

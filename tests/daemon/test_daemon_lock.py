@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from sync.lock import LockHeld, StoreLock, current_holder, lock_path
+from sync.daemon.lock import LockHeld, StoreLock, current_holder, lock_path
 
 
 def test_second_holder_is_refused_with_the_pid_holding_it(tmp_path: Path) -> None:
@@ -44,7 +44,7 @@ def test_a_waiting_holder_gets_the_lock_once_released(tmp_path: Path) -> None:
 def test_a_lock_left_by_a_killed_process_is_detected_as_stale(tmp_path: Path) -> None:
     store = tmp_path / "store.db"
     code = (
-        "import os, signal, sys; from sync.lock import StoreLock; "
+        "import os, signal, sys; from sync.daemon.lock import StoreLock; "
         f"StoreLock({str(store)!r}, 'daemon').acquire(); os.kill(os.getpid(), signal.SIGKILL)"
     )
     root = Path(__file__).resolve().parents[2]

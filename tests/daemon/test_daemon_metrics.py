@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sync.daemon import MAX_BACKOFF, Backoff, backoff_delay
-from sync.metrics import Live, Metrics
+from sync.daemon.metrics import Live, Metrics
+from sync.daemon.scheduler import MAX_BACKOFF, Backoff, backoff_delay
 
 SAMPLE = re.compile(r'^([a-z_:][a-z0-9_:]*)(\{([a-z_]+="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+]+|\+Inf|-Inf|NaN)$')
 

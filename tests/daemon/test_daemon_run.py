@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 import tomli_w
 
-from sandbox.control import TOKEN_ENV, Sandbox
+from sandbox.launcher import TOKEN_ENV, Sandbox
 from sandbox.registry import available
 from sync.config import load
-from sync.daemon import Daemon
-from sync.lock import StoreLock, current_holder, lock_path
+from sync.daemon.lock import StoreLock, current_holder, lock_path
+from sync.daemon.scheduler import Daemon
 from sync.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

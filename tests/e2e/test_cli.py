@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from sandbox.control import TOKEN_ENV, Sandbox
+from sandbox.launcher import TOKEN_ENV, Sandbox
 from sandbox.registry import available
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import tomli_w
 
-from sandbox.control import TOKEN_ENV, Sandbox
+from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.config import Config, load
 from sync.engine import Engine
 from sync.store import Store

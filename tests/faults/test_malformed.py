@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from connectors.base import Connector
 from connectors.errors import SkippableError
 from connectors.registry import build
-from sandbox.control import TOKEN_ENV, Sandbox
+from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.config import load
 from sync.model import Records
 from sync.store import Store

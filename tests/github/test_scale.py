@@ -1,10 +1,10 @@
-"""Request budgets at scale (figures the benchmark reuses from sandbox.github.measure)."""
+"""Request budgets at scale (figures the benchmark reuses from benchmarks.github_costs)."""
 
 from __future__ import annotations
 
 import math
 
-from sandbox.github.measure import full_pull_cost, rerank_cost
+from benchmarks.github_costs import full_pull_cost, rerank_cost
 
 
 def test_full_pull_needs_one_list_page_per_hundred_issues() -> None:

@@ -15,7 +15,7 @@ from connectors.linear import LinearConnector
 from connectors.linear.streams import parse_time
 from sandbox.linear import LinearEmulator
 from sync.model import Op
-from sync.plan import minimal_moves
+from sync.plan.moves import minimal_moves
 
 
 def pull_all(

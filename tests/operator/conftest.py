@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from sandbox.control import TOKEN_ENV, Sandbox
+from sandbox.launcher import TOKEN_ENV, Sandbox
 from sandbox.registry import available
 
 ROOT = Path(__file__).resolve().parents[2]

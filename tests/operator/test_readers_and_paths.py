@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from sandbox.control import TOKEN_ENV, Sandbox
-from sync.lock import StoreLock
+from sandbox.launcher import TOKEN_ENV, Sandbox
+from sync.daemon.lock import StoreLock
 from tests.operator.conftest import ROOT, cli
 
 

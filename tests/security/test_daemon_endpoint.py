@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from sandbox.control import Sandbox
+from sandbox.launcher import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIAL_ENV = "RB_DAEMON_CREDENTIAL"

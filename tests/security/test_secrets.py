@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from sandbox.control import Sandbox
+from sandbox.launcher import Sandbox
 from sandbox.registry import available
 
 ROOT = Path(__file__).resolve().parents[2]

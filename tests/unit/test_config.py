@@ -95,7 +95,7 @@ def test_bad_config_exits_2_with_the_message(tmp_path: Path) -> None:
 def test_every_commented_example_in_the_starter_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     import re
 
-    from sync.starter import STARTER_CONFIG
+    from sync.presentation.starter import STARTER_CONFIG
 
     for name in ("JIRA_API_TOKEN", "GITHUB_TOKEN", "LINEAR_API_KEY", "ZENDESK_API_TOKEN"):
         monkeypatch.setenv(name, "t")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from sync.echo import is_echo
+from sync.store.echo import is_echo
 
 OLD = {
     "uid": "j:1",

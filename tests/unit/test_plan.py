@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync.plan import Move, longest_increasing_subsequence, minimal_moves, naive_moves
+from sync.plan.moves import Move, longest_increasing_subsequence, minimal_moves, naive_moves
 
 
 def apply(current: list[str], moves: list[Move]) -> list[str]:

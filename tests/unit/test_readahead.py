@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sync.readahead import read_ahead
+from sync.pull.readahead import read_ahead
 
 
 def test_pages_arrive_in_order_and_the_error_after_them() -> None:

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from sync.migrations import MIGRATIONS
 from sync.model import Customer, Item, Link, Records
 from sync.references import resolve_links
 from sync.store import Store
-from sync.storebase import PageBatch
+from sync.store.base import PageBatch
+from sync.store.migrations import MIGRATIONS
 from tests.unit.builders import item
 
 

@@ -21,7 +21,7 @@ import tomli_w
 from click.testing import CliRunner
 
 from cli import main
-from sandbox.control import TOKEN_ENV, Sandbox
+from sandbox.launcher import TOKEN_ENV, Sandbox
 
 SERVICES = ["jira", "github", "linear", "zendesk"]
 ORDERED = ["jira", "github", "linear"]

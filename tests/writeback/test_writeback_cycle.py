@@ -13,9 +13,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sandbox.control import TOKEN_ENV
+from sandbox.launcher import TOKEN_ENV
 from sync.config import load
-from sync.daemon import Daemon
+from sync.daemon.scheduler import Daemon
 from tests.writeback.conftest import ORDERED, SERVICES, World
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sync.linking import by_reference, marker_pattern
 from sync.model import Item
-from sync.plan import minimal_moves
-from sync.positions import apply_move, moved_by_hand
+from sync.plan.moves import minimal_moves
+from sync.plan.positions import apply_move, moved_by_hand
 
 
 def replay(current: list[str], moves: list[tuple[list[str], str | None, str | None]]) -> list[str]:

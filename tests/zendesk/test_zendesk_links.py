@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from connectors.registry import build
-from sandbox.control import TOKEN_ENV, Sandbox
+from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.config import parse
-from sync.pull import pull_connection
+from sync.pull.streams import pull_connection
 from sync.references import resolve_links
 from sync.store import Store
 

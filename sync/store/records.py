@@ -1,7 +1,7 @@
 """The store: one SQLite file (WAL) behind a narrow interface. Nothing else in rankbridge writes SQL.
 
 Every page of pulled records is written whole together with its cursor (``write_page``), in a transaction
-of its own or of a :class:`sync.storebase.PageBatch` of several pages, so a crash loses at most the pages
+of its own or of a :class:`sync.store.base.PageBatch` of several pages, so a crash loses at most the pages
 not yet committed, and they are read again. Upserts give every record in a batch the same keys, because
 sqlite-utils writes NULL over stored values for keys a record lacks.
 """
@@ -15,11 +15,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sync import jsontext
-from sync.echo import is_echo
 from sync.model import Customer, Item, Link, Records
-from sync.storebase import digest, link_rows, now_iso
-from sync.writelog import WriteLog
+from sync.store import jsontext
+from sync.store.base import digest, link_rows, now_iso
+from sync.store.echo import is_echo
+from sync.store.writelog import WriteLog
 
 ITEM_FIELDS = [f.name for f in fields(Item)]
 JSON_ITEM_FIELDS = ("labels", "fields")

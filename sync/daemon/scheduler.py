@@ -39,8 +39,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from connectors.base import Connector
 from connectors.registry import build
 from sync.config import Config
+from sync.daemon.metrics import Live, Metrics
 from sync.engine import Engine, StalePlan
-from sync.metrics import Live, Metrics
 from sync.store import Store
 
 log = logging.getLogger(__name__)

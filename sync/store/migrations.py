@@ -149,7 +149,7 @@ def m003_pushed_original(db: sqlite_utils.Database) -> None:
 
 def m004_scope_orders(db: sqlite_utils.Database) -> None:
     """Per rank scope, the order the latest plan observed, with native ranks and pinned items (the
-    reference that tells a person's moves from ours, see :mod:`sync.positions`)."""
+    reference that tells a person's moves from ours, see :mod:`sync.plan.positions`)."""
     db.table("scope_orders").create(
         {"connection": str, "scope": str, "items": str, "ranks": str, "pins": str, "at": str},
         pk=("connection", "scope"),

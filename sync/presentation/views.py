@@ -11,9 +11,9 @@ from rich.table import Table
 
 from sync.engine import SyncReport
 from sync.model import Item
-from sync.outbox import PushReport
-from sync.planner import Plan
-from sync.pull import PullReport
+from sync.plan.planner import Plan
+from sync.pull.streams import PullReport
+from sync.push.pusher import PushReport
 from sync.refs import label
 from sync.store import Store
 

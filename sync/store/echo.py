@@ -7,7 +7,8 @@ Positions are relative: moving one item shifts the positions of others in tracke
 GitHub project). So a change of ``native_rank`` is ours when we moved this item since we read it, or when
 we applied any rank op to the same connection since we read it (``reordered_at``). A person's move in that
 window is therefore not seen here; it is seen by the planner, which compares the order it expects (the
-order it last observed plus our journalled moves) with the order the tracker shows (:mod:`sync.positions`).
+order it last observed plus our journalled moves) with the order the tracker shows
+(:mod:`sync.plan.positions`).
 """
 
 from __future__ import annotations

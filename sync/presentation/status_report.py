@@ -7,8 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from sync.daemon.lock import current_holder
 from sync.engine import Engine
-from sync.lock import current_holder
 from sync.store import Store
 
 

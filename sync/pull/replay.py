@@ -9,7 +9,7 @@ from typing import Any
 from connectors.base import ConnectionConfig
 from connectors.registry import CONNECTORS, build, config_model
 from sync.config import Config
-from sync.pull import normalize_page
+from sync.pull.streams import normalize_page
 from sync.references import resolve_links
 from sync.store import Store
 

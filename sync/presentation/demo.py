@@ -7,10 +7,10 @@ from typing import Any
 
 from rich.console import Console
 
-from sandbox.control import Sandbox
-from sync import views
+from sandbox.launcher import Sandbox
 from sync.config import load
 from sync.engine import Engine
+from sync.presentation import views
 
 DEMO_RULES: dict[str, Any] = {
     "scoring": {

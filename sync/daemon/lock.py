@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sync.storebase import now_iso
+from sync.store.base import now_iso
 
 log = logging.getLogger(__name__)
 

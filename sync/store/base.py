@@ -14,9 +14,9 @@ from typing import Any
 
 import sqlite_utils
 
-from sync import jsontext
-from sync.migrations import MIGRATIONS
 from sync.model import Link
+from sync.store import jsontext
+from sync.store.migrations import MIGRATIONS
 
 
 def now_iso() -> str:

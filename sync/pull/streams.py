@@ -1,5 +1,5 @@
 """Pull: every stream of a connection, page by page, each page stored whole with its cursor in one
-transaction (a few pages to a transaction, see :class:`sync.storebase.PageBatch`)."""
+transaction (a few pages to a transaction, see :class:`sync.store.base.PageBatch`)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ from typing import Any
 
 from connectors.base import MALFORMED, Connector, Page
 from connectors.errors import ConnectorError, SkippableError
-from sync import jsontext
 from sync.model import Records, storable
-from sync.readahead import read_ahead
-from sync.store import PageStats, Store
-from sync.storebase import PageBatch
+from sync.pull.readahead import read_ahead
+from sync.store import PageStats, Store, jsontext
+from sync.store.base import PageBatch
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +110,7 @@ def pull_stream(
         cursor = store.cursor(connector.name, stream)
         pages = read_ahead(connector.pull(stream, cursor, run_started), f"pull {connector.name} {stream}")
         # An early stop ends the read-ahead before the report is made; pages are committed several at a
-        # time, whatever ends the loop (sync/storebase.py, PageBatch).
+        # time, whatever ends the loop (sync/store/base.py, PageBatch).
         with closing(pages), store.page_batch() as batch:
             for page in pages:
                 stats, quarantined = store_page(store, batch, connector, stream, page)

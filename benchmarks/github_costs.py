@@ -16,7 +16,7 @@ from connectors.github import GithubConfig, GithubConnector
 from sandbox.framework import serve
 from sandbox.github.emulator import GithubEmulator
 from sync.model import Op, OpKind
-from sync.plan import minimal_moves
+from sync.plan.moves import minimal_moves
 
 TOKEN = "ghp_measure_token"
 FAST_POLICY = {"base_wait": 0.01, "max_wait": 5.0, "timeout": 30.0, "min_write_interval": 0.0}

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sync.model import Link, Op
-from sync.storebase import StoreBase, link_rows, now_iso
+from sync.store.base import StoreBase, link_rows, now_iso
 
 
 class WriteLog(StoreBase):

@@ -12,8 +12,8 @@ from typing import Any
 
 from connectors.base import Connector
 from sync.model import Item, OpKind
-from sync.plan import minimal_moves
-from sync.planner import Plan, make_op
+from sync.plan.moves import minimal_moves
+from sync.plan.planner import Plan, make_op
 from sync.store import Store
 
 

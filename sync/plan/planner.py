@@ -12,11 +12,11 @@ from connectors.base import Connector
 from rules.mirrors import mirror_groups
 from rules.status import Decision
 from sync.model import Item, Link, LinkType, Op, OpKind, StatusCategory
-from sync.plan import minimal_moves
-from sync.positions import remember
+from sync.plan.moves import minimal_moves
+from sync.plan.positions import remember
 from sync.priority import levels_by_rank
 from sync.store import Store
-from sync.storebase import digest
+from sync.store.base import digest
 
 TAG_BATCH = 100
 # The close reason a closed category carries (GitHub's state_reason; other trackers ignore it).
