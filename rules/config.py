@@ -30,7 +30,7 @@ class ScoringConfig(_Frozen):
     inputs: dict[str, str] = Field(default_factory=dict, description="input name -> expression")
     defaults: dict[str, float] = Field(default_factory=dict, description="input name -> fallback value")
     formula: str | None = Field(None, description="the score expression for framework = custom")
-    imputed_penalty: float = Field(0.8, gt=0, le=1, description="confidence factor per imputed input")
+    imputed_penalty: float = Field(0.8, gt=0, le=1, description="score factor per imputed input")
     adjust: list[Adjustment] = Field(default_factory=list)
     estimate_scale: dict[str, PositiveFloat] = Field(
         default_factory=dict,

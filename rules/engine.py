@@ -183,8 +183,6 @@ class RulesEngine:
         self.needs_names = self.second_code is not None or self.formula is not None
         self.input_names = tuple(r.spec.name for r in self.inputs)
         self.input_count = len(self.inputs)
-        self.confidence = self.framework.confidence_input
-        self.confidence_index = self.input_names.index(self.confidence) if self.confidence else None
         self.penalty = self.scoring.imputed_penalty
         self.adjust_offset = 2 + len(self.themes)  # where the adjustments' conditions start in the results
 
@@ -249,6 +247,7 @@ class RulesEngine:
             for member in entries[group[0]] if group else [head]:
                 if member is not head:
                     member.score, member.pin, member.scored_by = head.score, head.pin, head.label
+                    member.scored_as = head
                 member.rank, member.group = rank, group
                 ordered.append(member)
         return ordered
@@ -267,11 +266,17 @@ class RulesEngine:
             names = names_of(item, facts)
         imputed: int = results[0]  # bit k set: input k gave no usable number and took its fallback
         values: list[float] = results[1]
-        score = self._base(values, imputed, names, errors)
+        combined = self._formula(values, names, errors) if self.formula else self.framework.combine(values)
+        # each imputed input multiplies the score by the penalty: a factor of its own in the explanation
+        score = combined * self.penalty ** imputed.bit_count() if imputed else combined
         themes: list[str] = []
         result = ItemScore(
-            item, score, self.framework.label, self.inputs, values, imputed, names, facts, themes, errors
+            item, score, self.framework, self.inputs, values, imputed, names, facts, themes, errors
         )
+        if imputed:
+            result.penalty = self.penalty
+        if self.formula is not None:
+            result.combined = combined
         weight = self._themes(result, theme_states, results) if theme_states else 0.0
         for (adjustment, _), when in zip(
             self.adjust, self._whens(results, names, themes, errors), strict=True
@@ -292,24 +297,6 @@ class RulesEngine:
         values = [self._run(c, names, errors) for c in self.first[:count]]
         imputed = impute(values, self.fallbacks)
         return (imputed, values, *(self._run(c, names, errors) for c in self.first[count:]))
-
-    def _base(
-        self, values: list[float], imputed: int, names: dict[str, Any] | None, errors: list[str]
-    ) -> float:
-        """The framework's score before adjustments and themes. Each imputed input multiplies the
-        confidence input (or, without one, the score) by the penalty; the explanation keeps the input."""
-        missing = imputed.bit_count()
-        if self.formula is not None:
-            score = self._formula(values, names, errors)
-        elif missing and self.confidence_index is not None:
-            used = values.copy()
-            used[self.confidence_index] *= self.penalty**missing
-            score = self.framework.combine(used)
-        else:
-            score = self.framework.combine(values)
-        if missing and not self.confidence:
-            score *= self.penalty**missing
-        return score
 
     @staticmethod
     def _themes(result: ItemScore, theme_states: list[tuple[Theme, bool]], results: tuple[Any, ...]) -> float:
@@ -360,9 +347,11 @@ class RulesEngine:
         if adjustment.multiply is not None:
             score *= adjustment.multiply
             result.adjustments = [*result.adjustments, f"{adjustment.name}: ×{adjustment.multiply:g}"]
+            result.steps = [*result.steps, (adjustment.name, "×", adjustment.multiply)]
         if adjustment.add is not None:
             score += adjustment.add
             result.adjustments = [*result.adjustments, f"{adjustment.name}: {adjustment.add:+g}"]
+            result.steps = [*result.steps, (adjustment.name, "+", adjustment.add)]
         if adjustment.pin:
             result.pin = adjustment.pin
             result.adjustments = [*result.adjustments, f"{adjustment.name}: pinned to the {adjustment.pin}"]

@@ -40,6 +40,26 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def factor_line(factors: list[dict[str, Any]]) -> str:
+    """``reach 2 × impact 1 × confidence 0.8 ÷ effort 3 × imputation penalty … 0.8``."""
+    parts = []
+    for index, factor in enumerate(factors):
+        op = "" if index == 0 and factor["op"] == "×" else f"{factor['op']} "
+        imputed = factor.get("imputed")
+        why = f" ({factor['per_input']:g} for each of {', '.join(imputed)})" if imputed else ""
+        parts.append(f"{op}{factor['name']} {factor['value']:.6g}{why}")
+    return " ".join(parts)
+
+
+def fold(factors: list[dict[str, Any]]) -> float:
+    """The score the factors give, folded in order from 1."""
+    value = 1.0
+    for factor in factors:
+        op, by = factor["op"], float(factor["value"])
+        value = value * by if op == "×" else value / by if op == "÷" else value + by
+    return value
+
+
 def explain(score: ItemScore, previous: dict[str, Any] | None = None) -> str:
     lines = [f"{score.label}: {score.framework} score {number(score.score)}, rank {score.rank}"]
     if score.scored_by:
@@ -48,9 +68,8 @@ def explain(score: ItemScore, previous: dict[str, Any] | None = None) -> str:
         lines.append(f"  mirror group {', '.join(score.group)}: one score and one position for all of them")
     lines.append("  inputs:")
     lines.extend(f"    {v.name} {number(v.value)} ← {_origin(v)}" for v in score.inputs)
-    imputed = [v.name for v in score.inputs if v.imputed]
-    if imputed:
-        lines.append(f"  imputed (confidence lowered): {', '.join(imputed)}")
+    of = f" (of {score.scored_by})" if score.scored_by else ""
+    lines.append(f"  score{of} = {factor_line(score.factors())} = {score.score:.6g}")
     evidence = score.evidence
     if evidence.get("feedback_count"):
         tiers = ", ".join(f"{n} {t}" for t, n in sorted(evidence["requests_by_tier"].items()))
@@ -161,6 +180,7 @@ def components(score: ItemScore, previous: dict[str, Any] | None = None) -> dict
         },
         "evidence": score.evidence,
         "base_score": score.base_score,
+        "factors": score.factors(),
         "adjustments": score.adjustments,
         "themes": score.themes,
         "dormant_themes": score.dormant_themes,

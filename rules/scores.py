@@ -8,7 +8,7 @@ from typing import Any
 
 from rules.capacity import CapacityLine
 from rules.expressions import Compiled
-from rules.frameworks import Input
+from rules.frameworks import Framework, Input
 from rules.inputs import Facts, evidence_of
 from sync.model import Item
 
@@ -41,12 +41,16 @@ class ItemScore:
     fits_next_cycle: bool | None = None
     group: tuple[str, ...] = ()
     scored_by: str | None = None  # the mirror whose score the group took, when not this item
+    scored_as: ItemScore | None = None  # that mirror's own score
+    penalty: float = 1.0  # [scoring] imputed_penalty when an input was imputed
+    combined: float | None = None  # a custom formula's value (the frameworks' is computed from ``values``)
+    steps: Sequence[tuple[str, str, float]] = ()  # adjustments that changed the score: (name, "×"/"+", by)
 
     def __init__(
         self,
         item: Item,
         score: float,
-        framework: str,
+        framework: Framework,
         rules: tuple[InputRule, ...],
         values: list[float],
         imputed: int,
@@ -59,7 +63,8 @@ class ItemScore:
         self.uid = item.uid
         self.score = score
         self.base_score = score  # before adjustments and themes
-        self.framework = framework
+        self.framework = framework.label
+        self.spec = framework
         self.rules = rules
         self.values = values
         self.imputed = imputed  # bit k set: input k was imputed
@@ -130,6 +135,40 @@ class ItemScore:
             )
             for index, (rule, value) in enumerate(zip(self.rules, self.values, strict=True))
         ]
+
+    @property
+    def imputed_names(self) -> list[str]:
+        return [rule.spec.name for k, rule in enumerate(self.rules) if self.imputed >> k & 1]
+
+    def factors(self) -> list[dict[str, Any]]:
+        """How the score came about, step by step from the inputs: each factor multiplies the score so far
+        by ``value`` (``op`` "×"), divides it (``op`` "÷") or adds to it (``op`` "+", an additive
+        adjustment). Folded in order from 1 they give the score (before rounding); a mirror that took its
+        group's score shows the factors of the member scored."""
+        if self.scored_as is not None:
+            return self.scored_as.factors()
+        out: list[dict[str, Any]] = []
+        combined = self.spec.factors(self.values) if self.spec.factors and self.combined is None else None
+        if combined is None:
+            value = self.combined if self.combined is not None else self.spec.combine(self.values)
+            combined = [(f"formula {self.spec.formula}", value, 1)]
+        for name, value, power in combined:
+            out.append({"name": name, "op": "÷" if power < 0 else "×", "value": value})
+        missing = self.imputed_names
+        if missing:
+            out.append(
+                {
+                    "name": "imputation penalty",
+                    "op": "×",
+                    "value": self.penalty ** len(missing),
+                    "per_input": self.penalty,
+                    "imputed": missing,
+                }
+            )
+        out.extend({"name": f"adjustment {name}", "op": op, "value": by} for name, op, by in self.steps)
+        if self.themes:
+            out.append({"name": f"themes {', '.join(self.themes)}", "op": "×", "value": self.theme_weight})
+        return out
 
     @property
     def evidence(self) -> dict[str, Any]:

@@ -65,7 +65,10 @@ def test_explanation_lists_imputed_inputs_adjustments_themes_and_mirrors() -> No
     # 0.136533 (all imputed) × 1.5 × 2 = 0.4096
     assert first.score == 0.4096
     assert "reach 1 ← imputed default, as feedback_orgs = 0" in text
-    assert "imputed (confidence lowered): reach, impact, effort" in text
+    assert (
+        "score = reach 1 × impact 1 × confidence 0.8 ÷ effort 3 × imputation penalty 0.512 (0.8 for each of "
+        "reach, impact, effort) × adjustment security first 1.5 × themes Trust 2 = 0.4096"
+    ) in text
     assert "adjustments: security first: ×1.5" in text
     assert "themes: Trust (×2)" in text
     assert "mirror group j:1, l:1" in text

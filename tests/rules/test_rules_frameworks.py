@@ -63,8 +63,23 @@ def test_wsjf_observed_and_imputed() -> None:
     # J-1: business value min(20, 1 + 2 × 2 orgs + 3 × 1 enterprise) = 8, time criticality 20 (overdue),
     #      risk reduction 8 (security) → (8 + 20 + 8) / job size 6 = 6
     assert first.key == "J-1" and first.score == pytest.approx(6.0)
-    # J-2: all four imputed: (3 + 1 + 1) / 3 × 0.8⁴ = 1.666667 × 0.4096 = 0.682667
-    assert second.key == "J-2" and second.score == pytest.approx(0.682667)
+    # J-2, as SAFe reads it: no due date and no security label are low values (time criticality 1, risk
+    # reduction 1), not missing data; business value and job size are imputed:
+    # (3 + 1 + 1) / 3 × 0.8² = 1.666667 × 0.64 = 1.066667
+    assert second.key == "J-2" and second.score == pytest.approx(1.066667)
+    assert [v.name for v in second.inputs if v.imputed] == ["business_value", "job_size"]
+
+
+def test_wsjf_absent_optional_evidence_never_reorders_by_imputation() -> None:
+    # The shown inputs order the items, whatever optional evidence is absent: 6 (no due date) above 4.5
+    # (no security label); neither absence costs a penalty.
+    urgent = issue(1, estimate=2.0, labels=["security"])  # (3 + 1 + 8) / 2 = 6
+    dated = issue(2, estimate=2.0, due_date="2026-11-20")  # (3 + 5 + 1) / 2 = 4.5
+    engine = RulesEngine(ScoringConfig(framework="wsjf"))
+    first, second = engine.rank([urgent, dated], [], [], now=NOW).scores
+    # both have business value imputed (no requests) and nothing else: the same penalty, 0.8
+    assert (first.key, second.key) == ("J-1", "J-2")
+    assert first.score == pytest.approx((3 + 1 + 8) / 2 * 0.8) and second.score == pytest.approx(4.5 * 0.8)
 
 
 def test_custom_framework_with_a_formula() -> None:
@@ -118,3 +133,16 @@ def test_generated_imputation_agrees_with_the_item_by_item_path(
     assert generated[:2] == one_by_one[:2]
     assert generated[1][0] == value
     assert bool(generated[0] & 1) is imputed
+
+
+def test_rice_impact_takes_the_whole_scale_down_to_minimal() -> None:
+    items = [
+        issue(1, estimate=1.0, priority_level=4, labels=["impact:minimal"]),  # the label wins over low
+        issue(2, estimate=1.0, priority_level=4),
+        issue(3, estimate=1.0, labels=["impact:massive"]),
+    ]
+    by_key = {s.key: s for s in RulesEngine(ScoringConfig()).rank(items, [], [], now=NOW).scores}
+    # reach 1 (imputed) × impact × 0.8 / 1 × penalty 0.8
+    assert by_key["J-1"].values[1] == 0.25 and by_key["J-1"].score == pytest.approx(0.25 * 0.8 * 0.8)
+    assert by_key["J-2"].values[1] == 0.5
+    assert by_key["J-3"].values[1] == 3
