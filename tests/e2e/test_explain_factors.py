@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sandbox.control import TOKEN_ENV, Sandbox
 
 from cli import main
 from rules.explain import fold
+from sandbox.launcher import TOKEN_ENV, Sandbox
 
 THEMES = {"roadmap": {"themes": [{"name": "Trust", "match": "'security' in labels", "weight": 1.25}]}}
 ADJUST = [{"name": "bugs first", "when": "'bug' in labels", "multiply": 1.5}]
