@@ -351,6 +351,33 @@ def roadmap(ctx: Context, as_json: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the site into (default: [report] dir).",
+)
+@pass_context
+def report(ctx: Context, out: Path | None) -> None:
+    """Write the HTML report (ranking, one page per item, changes, roadmap) from the store."""
+    from sync.presentation.report.site import NotAReportDirectory, write_site
+
+    config = ctx.config()
+    target = out or (Path(config.report.dir) if config.report.dir else None)
+    if target is None:
+        err.print("no directory: pass --out DIR or set [report] dir in the config")
+        raise SystemExit(2)
+    with ctx.engine(lock=False) as engine:
+        try:
+            written = write_site(engine.store, target)
+        except NotAReportDirectory as exc:
+            err.print(f"refusing: {exc}", markup=False)
+            raise SystemExit(2) from None
+    console.print(
+        f"wrote {written.pages} page(s) ({written.items} item pages) to {written.path}", markup=False
+    )
+
+
+@main.command()
 @click.option("--items", type=int, default=40, show_default=True, help="Items per tracker.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the generated data.")
 @click.option(

@@ -49,6 +49,7 @@ class Theme(_Frozen):
     match: str
     weight: float = Field(1.0, ge=0)
     objective: str | None = None
+    target: float | None = Field(None, ge=0, le=1, description="intended share of planned effort (0..1)")
     starts: date | None = None
     ends: date | None = None
 

@@ -29,6 +29,7 @@ class Share:
     keys: list[str] = field(default_factory=list)
     objective: str | None = None
     weight: float = 1.0
+    target: float | None = None  # the share of planned effort the theme should take
     active: bool = True
     starts: str | None = None
     ends: str | None = None
@@ -60,8 +61,9 @@ class AlignmentReport:
         for theme in self.themes:
             state = "" if theme.active else " (outside its horizon: no weight)"
             goal = f" → {theme.objective}" if theme.objective else ""
+            target = f" (target {theme.target:.0%})" if theme.target is not None else ""
             out.append(
-                f"  {theme.name}{goal}: {theme.share:.0%} "
+                f"  {theme.name}{goal}: {theme.share:.0%}{target} "
                 f"({theme.items} items, effort {theme.effort:g}){state}"
             )
         u = self.unaligned
@@ -83,6 +85,7 @@ def _share(theme: Theme, today: date) -> Share:
         theme.name,
         objective=theme.objective,
         weight=theme.weight,
+        target=theme.target,
         active=theme.active(today),
         starts=theme.starts.isoformat() if theme.starts else None,
         ends=theme.ends.isoformat() if theme.ends else None,

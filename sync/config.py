@@ -47,6 +47,13 @@ class DaemonConfig(BaseModel):
     jitter: float = Field(5.0, ge=0)
 
 
+class ReportConfig(BaseModel):
+    """``[report]``: the directory ``rankbridge report`` writes the HTML report into by default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    dir: str | None = None
+
+
 class Config(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -58,6 +65,7 @@ class Config(BaseModel):
     capacity: CapacityConfig = CapacityConfig()
     links: LinksConfig = LinksConfig()
     daemon: DaemonConfig = DaemonConfig()
+    report: ReportConfig = ReportConfig()
     source: str = Field(DEFAULT_PATH, exclude=True)
     # connection name -> what its unset ${VAR} references are (checked only when a command contacts it)
     _unresolved: dict[str, list[str]] = PrivateAttr(default_factory=dict)

@@ -6,7 +6,9 @@ imports nothing of ours.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -225,3 +227,18 @@ def _members(value: Any) -> Any:
             else {f.name: getattr(value, f.name) for f in fields(value)}
         )
     return None
+
+
+UNSAFE_IN_PATH = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def report_page(connection: str, key: str) -> str:
+    """The path of an item's page in the HTML report, relative to the report's root, e.g.
+    ``items/jira/ENG-42.html``. Stable across runs (the trackers link to it). A key with characters
+    unsafe in a path (``acme/app#12``, ``#1234``) gets them replaced and a short digest of the key
+    appended, so two keys never share a page."""
+    safe_connection = UNSAFE_IN_PATH.sub("-", connection).strip("-.") or "connection"
+    safe = UNSAFE_IN_PATH.sub("-", key).strip("-.") or "item"
+    if safe != key or safe_connection != connection:
+        safe += "-" + hashlib.sha256(f"{connection}:{key}".encode()).hexdigest()[:8]
+    return f"items/{safe_connection}/{safe}.html"

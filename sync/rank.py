@@ -114,7 +114,14 @@ def rank(store: Store, config: Config, connectors: Mapping[str, Connector], save
     ]
     if save:
         store.save_scores(run_id, rows)
-        stats = {"ranked": len(rows), "excluded": len(result.excluded), "errors": len(result.errors)}
+        stats = {
+            "ranked": len(rows),
+            "excluded": len(result.excluded),
+            "errors": len(result.errors),
+            # What the HTML report shows of this run: the roadmap alignment and each team's cut line.
+            "alignment": alignment_report(result, config.roadmap).as_dict(),
+            "capacity": {name: line.as_dict() for name, line in result.capacity.items()},
+        }
         store.finish_run(run_id, "ok", stats)
     return RankOutcome(run_id, result, previous, sorted(rows, key=_rank_order))
 

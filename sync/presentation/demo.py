@@ -11,6 +11,7 @@ from sandbox.launcher import Sandbox
 from sync.config import load
 from sync.engine import Engine
 from sync.presentation import views
+from sync.presentation.report.site import write_site
 
 DEMO_RULES: dict[str, Any] = {
     "scoring": {
@@ -18,6 +19,19 @@ DEMO_RULES: dict[str, Any] = {
         "inputs": {"reach": "feedback_orgs + enterprise_orgs if feedback_orgs else None"},
         "adjust": [{"name": "security first", "when": "'security' in labels", "multiply": 1.5}],
     },
+    "roadmap": {
+        "themes": [
+            {
+                "name": "Enterprise readiness",
+                "match": "'security' in labels or 'billing' in labels",
+                "weight": 1.3,
+                "objective": "Close three enterprise deals",
+                "target": 0.4,
+            },
+            {"name": "Speed", "match": "'performance' in labels", "weight": 1.2, "target": 0.25},
+        ]
+    },
+    "capacity": {"default": 12.0},
     "status": {
         "rules": [
             {
@@ -96,9 +110,11 @@ def run_demo(console: Console, items: int, seed: int, workdir: Path) -> int:
                 f"third sync, nothing changed: requests per tracker {reads}, "
                 f"{len(quiet.plan.ops) if quiet.plan else 0} op(s) planned, {writes} write(s) sent"
             )
+            site = write_site(engine.store, workdir / "report")
             console.print(
                 f"config: {config_file}; explore with `rankbridge --config {config_file} explain KEY`"
             )
+            console.print(f"HTML report: {(site.path / 'index.html').resolve()}", markup=False)
         return 1 if failures else 0
     finally:
         box.stop()

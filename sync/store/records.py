@@ -385,5 +385,19 @@ class Store(WriteLog):
             r["uid"]: r for r in self.db.query("select * from score_history where run_id = ?", [previous])
         }
 
+    def score_history(self, last_runs: int) -> list[dict[str, Any]]:
+        """Scores and ranks of the last ``last_runs`` ranking runs, oldest first, each row with its run's
+        start time (``at``)."""
+        sql = (
+            "select h.run_id, h.uid, h.score, h.rank, r.started_at as at from score_history h "
+            "join runs r on r.id = h.run_id where h.run_id in "
+            "(select distinct run_id from score_history order by run_id desc limit ?) order by h.run_id"
+        )
+        return list(self.db.query(sql, [last_runs]))
+
+    def recent_journal(self, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` latest journal entries (what pushes wrote), newest first."""
+        return list(self.db.query("select * from journal order by id desc limit ?", [limit]))
+
     def iter_table(self, name: str) -> Iterator[dict[str, Any]]:
         yield from self.db[name].rows

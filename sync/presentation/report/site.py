@@ -1,0 +1,87 @@
+"""Write the report site into a directory: ``index.html`` (and ``ranking-N.html``), ``changes.html``,
+``roadmap.html``, ``items/<connection>/<key>.html`` per ranked item, and ``assets/`` (one stylesheet, one
+script). Nothing is fetched from elsewhere.
+
+Each file is written to a temporary name and renamed over the old one, so a reader (the daemon serving the
+directory, a browser) always sees a whole page of either the previous or the new report. Item pages of
+items no longer ranked are removed afterwards, only in a directory this module made (it holds
+:data:`MARKER`), so pointing ``--out`` at the wrong directory never deletes anything else."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sync.presentation.report import data
+from sync.presentation.report.changes import changes_page
+from sync.presentation.report.html import SCRIPT, STYLESHEET
+from sync.presentation.report.itempage import item_page
+from sync.presentation.report.ranking import ranking_pages
+from sync.presentation.report.roadmap import roadmap_page
+from sync.store import Store
+
+MARKER = ".rankbridge-report"
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    pages: int
+    items: int
+    removed: int
+
+
+class NotAReportDirectory(Exception):
+    """``--out`` names a non-empty directory that no earlier report wrote."""
+
+
+def write_site(store: Store, out: Path) -> Written:
+    out = Path(out)
+    _claim(out)
+    site = data.load(store)
+    pages = 0
+    for name, html in ranking_pages(site):
+        _write(out / name, html)
+        pages += 1
+    _write(out / "changes.html", changes_page(site))
+    _write(out / "roadmap.html", roadmap_page(site))
+    _write(out / "assets" / "report.css", STYLESHEET)
+    _write(out / "assets" / "report.js", SCRIPT)
+    wanted: set[Path] = set()
+    for row in site.rows:
+        path = out / row.page
+        _write(path, item_page(site, row))
+        wanted.add(path)
+    removed = _remove_stale(out, wanted, pages)
+    return Written(out, pages + 2 + len(wanted), len(wanted), removed)
+
+
+def _claim(out: Path) -> None:
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise NotAReportDirectory(
+            f"{out} is not empty and holds no earlier report: choose an empty or new directory"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by `rankbridge report`; files here are replaced on each run\n")
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _remove_stale(out: Path, wanted: set[Path], ranking_pages_written: int) -> int:
+    removed = 0
+    for path in (out / "items").glob("*/*.html"):
+        if path not in wanted:
+            path.unlink()
+            removed += 1
+    for path in out.glob("ranking-*.html"):
+        number = path.stem.removeprefix("ranking-")
+        if not number.isdigit() or int(number) > ranking_pages_written:
+            path.unlink()
+            removed += 1
+    return removed
