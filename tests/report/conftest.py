@@ -55,8 +55,7 @@ def reported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reported]:
         ticket = next(i for i in box.state("zendesk")["items"] if i["status_category"] != "done")
         box.edit("zendesk", {"key": ticket["key"], "set": {"title": HOSTILE}})
         world.cli("sync")
-        world.lifted = f"jira:{lifted['key']}"
-        world.hostile = f"jira:{hostile['key']}"
+        world.lifted, world.hostile = lifted["ref"], hostile["ref"]
         world.cli("report", "--out", str(world.site))
         yield world
     box.stop()

@@ -21,7 +21,7 @@ def test_every_ranked_item_has_a_row_and_a_page(reported: Reported) -> None:
     rows = index.rows("ranking")
     assert [int(r.cells()[0]) for r in rows] == [r["rank"] for r in ranking]
     assert [r.attrs["data-uid"] for r in rows] == [r["uid"] for r in ranking]
-    assert [r.cells()[1] for r in rows] == [f"{r['connection']}:{r['key']}" for r in ranking]
+    assert [r.cells()[1] for r in rows] == [r["ref"] for r in ranking]
     for row in ranking:
         assert (reported.site / report_page(row["connection"], row["key"])).is_file()
     assert index.one("span", id="shown").text == str(len(ranking))
@@ -30,9 +30,9 @@ def test_every_ranked_item_has_a_row_and_a_page(reported: Reported) -> None:
 def test_item_page_explains_as_explain_does(reported: Reported) -> None:
     top = reported.json("rank", "--limit", "1")["ranking"][0]
     page = Page(reported.site / report_page(top["connection"], top["key"]))
-    printed = reported.cli("explain", top["uid"]).stdout
+    printed = reported.cli("explain", top["ref"]).stdout
     assert page.one("pre", id="explanation").text == printed.rstrip("\n")
-    explained = reported.json("explain", top["uid"])
+    explained = reported.json("explain", top["ref"])
     values = {el.attrs["data-factor"]: el for el in page.find("span", **{"class": "factor"})}
     shown = {el.attrs["data-value"] for el in page.find("span", **{"class": "factor-value"})}
     assert set(values) == set(explained["components"]["inputs"])

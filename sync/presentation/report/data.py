@@ -20,7 +20,7 @@ JOURNAL_READ = 20_000  # latest journal entries read for the item pages and the 
 
 def qualified(item: Item) -> str:
     """The reference a person can type anywhere: ``CONNECTION:KEY``."""
-    return f"{item.connection}:{item.key}"
+    return item.ref
 
 
 def team_of(item: Item) -> str:
