@@ -137,10 +137,14 @@ def rank(ctx: Context, as_json: bool, limit: int, no_save: bool) -> None:
     with ctx.engine(lock=not no_save) as engine:
         outcome = engine.rank(save=not no_save)
         rows = views.ranking_rows(engine.store, limit or None, outcome.rows)
+    lines = sorted(outcome.result.capacity.values(), key=lambda line: line.team)
     if as_json:
-        views.print_json(console, {"ranking": rows, "errors": outcome.result.errors})
+        capacity = [line.as_dict() for line in lines]
+        views.print_json(console, {"ranking": rows, "capacity": capacity, "errors": outcome.result.errors})
         return
     console.print(views.ranking_table(rows))
+    for line in lines:
+        console.print(f"cut line {line.describe()}", markup=False, highlight=False)
     for error in outcome.result.errors[:20]:
         err.print(f"rule error: {error}", markup=False)
 

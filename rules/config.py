@@ -70,13 +70,45 @@ class RoadmapConfig(_Frozen):
     )
 
 
+class CycleCapacity(_Frozen):
+    """A team's capacity for one cycle (a sprint, a Linear cycle, a holiday fortnight): it replaces the
+    team's usual capacity while today is between ``starts`` and ``ends`` (inclusive)."""
+
+    team: str = Field(description="CONNECTION:CONTAINER (e.g. linear:ENG), or a container of any connection")
+    starts: date
+    ends: date
+    capacity: NonNegativeFloat
+
+    @model_validator(mode="after")
+    def _in_order(self) -> CycleCapacity:
+        if self.ends < self.starts:
+            raise ValueError(f"cycle of {self.team!r}: ends ({self.ends}) is before starts ({self.starts})")
+        return self
+
+
 class CapacityConfig(_Frozen):
-    """Effort (in the normalised estimate unit) each container can take per cycle; the ranking is cut
-    where a container's cumulative effort would pass its capacity."""
+    """Effort (in the normalised estimate unit) each team can take per cycle; the ranking is cut where a
+    team's cumulative effort would pass its capacity. A team is a container of one connection, named
+    ``CONNECTION:CONTAINER`` (``jira:ENG`` and ``linear:ENG`` are two teams with two cut lines); a key
+    without a connection sets the capacity of that container in every connection, each its own line."""
 
     per_container: dict[str, NonNegativeFloat] = Field(default_factory=dict)
-    default: float | None = Field(None, ge=0, description="capacity of containers not listed (None: no cut)")
+    default: float | None = Field(None, ge=0, description="capacity of teams not listed (None: no cut)")
     default_effort: float = Field(1.0, gt=0, description="effort counted for an item without an estimate")
+    cycles: list[CycleCapacity] = Field(default_factory=list)
+
+    def capacity_of(
+        self, connection: str, container: str, today: date
+    ) -> tuple[float | None, CycleCapacity | None]:
+        """The team's capacity today, and the cycle that set it (None: its usual capacity)."""
+        team = f"{connection}:{container}"
+        for wanted in (team, container):
+            for cycle in self.cycles:
+                if cycle.team == wanted and cycle.starts <= today <= cycle.ends:
+                    return cycle.capacity, cycle
+        if team in self.per_container:
+            return self.per_container[team], None
+        return self.per_container.get(container, self.default), None
 
 
 class StatusRule(_Frozen):

@@ -221,7 +221,7 @@ class RulesEngine:
                 errors.extend(f"{facts.label(item)}: {e}" for e in scored.errors)
             scores.append(scored)
         ordered = self._order(scores, facts, ties)
-        lines = cut_line(ordered, self.capacity)
+        lines = cut_line(ordered, self.capacity, facts.today)
         return RankResult(ordered, excluded, errors, lines)
 
     def _order(self, scores: list[ItemScore], facts: Facts, ties: dict[str, Any]) -> list[ItemScore]:

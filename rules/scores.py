@@ -111,6 +111,11 @@ class ItemScore:
         return self.item.container or ""
 
     @property
+    def team(self) -> str:
+        """The capacity team: CONNECTION:CONTAINER."""
+        return f"{self.item.connection}:{self.item.container or ''}"
+
+    @property
     def names(self) -> dict[str, Any]:
         """The names the item's inputs read (computed again when the run did not keep them)."""
         if self._names is None:

@@ -28,9 +28,12 @@ def run(config: Path, *args: str) -> click.testing.Result:
     return CliRunner().invoke(main, ["--config", str(config), *args], catch_exceptions=False)
 
 
+CAPACITY = {"capacity": {"per_container": {"ENG": 6, "linear:ENG": 4}}}
+
+
 def configured(box: Sandbox, tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(TOKEN_ENV, box.token)
-    return box.write_config(tmp_path / f"{name}.toml", tmp_path / f"{name}.db")
+    return box.write_config(tmp_path / f"{name}.toml", tmp_path / f"{name}.db", CAPACITY)
 
 
 def ranking(config: Path) -> list[dict[str, Any]]:
@@ -69,6 +72,14 @@ def test_a_shared_key_must_be_qualified_and_a_qualified_one_names_its_item(
     unique = next(r for r in rows if len(by_key[r["key"]]) == 1)
     assert run(config, "explain", unique["key"]).exit_code == 0
     assert run(config, "explain", "NOPE-404").exit_code == 1
+    # the Jira project ENG and the Linear team ENG are two teams with two cut lines
+    lines = {line["team"]: line for line in json.loads(run(config, "rank", "--json").output)["capacity"]}
+    assert lines["jira:ENG"]["capacity"] == 6 and lines["linear:ENG"]["capacity"] == 4
+    for team, line in lines.items():
+        fitting = [r for r in rows if f"{r['connection']}:{r['components']['team']}" == team]
+        assert line["used"] <= line["capacity"]
+        assert sum(1 for r in fitting if r["fits_next_cycle"]) == line["fitting"]
+    assert "cut line jira:ENG: " in table and "cut line linear:ENG: " in table
 
 
 def links_of(db: Path) -> set[tuple[str, str, str | None]]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from rules.config import CapacityConfig, ScoringConfig
+from rules.config import CapacityConfig, CycleCapacity, ScoringConfig
 from rules.engine import RulesEngine
 from tests.rules.builders import CUSTOMERS, NOW, issue, mirror, ticket
 
@@ -30,7 +32,7 @@ def test_capacity_cut_line_per_container() -> None:
     # (1, which alone would still fit) stays below it: the line does not let later items jump over
     fits = {s.key: s.fits_next_cycle for s in result.scores}
     assert fits == {"J-1": True, "J-5": None, "J-2": True, "J-3": False, "J-4": False}
-    line = result.capacity["ENG"]
+    line = result.capacity["j:ENG"]
     assert (line.used, line.fitting, line.last_rank, line.first_out) == (9.0, 2, 3, "J-3")
     assert [s.key for s in result.next_cycle()] == ["J-1", "J-2"]
 
@@ -45,6 +47,33 @@ def test_capacity_uses_normalised_estimates_and_a_default() -> None:
     assert [fits[k] for k in ("J-1", "J-2", "J-3", "J-4", "J-6")] == [True, True, True, True, False]
     # WEB takes the default capacity 1.5: J-5 (3 × 0.5 = 1.5) fits
     assert fits["J-5"] is True
+
+
+def test_capacity_is_per_team_a_connection_and_its_container() -> None:
+    # A Jira project ENG and a Linear team ENG: two teams, two lines (a bare key gives each the same
+    # capacity, a qualified one sets one team), and a cycle entry replaces a team's capacity for its dates.
+    items = [
+        issue(1, "l", priority_level=1, estimate=6.0),  # 9, linear:ENG
+        issue(2, priority_level=2, estimate=4.0),  # 8, j:ENG
+        issue(3, "l", priority_level=3, estimate=1.0),  # 7, linear:ENG
+        issue(4, priority_level=4, estimate=3.0),  # 6, j:ENG
+    ]
+    capacity = CapacityConfig(per_container={"ENG": 7, "l:ENG": 6})
+    result = RulesEngine(BY_PRIORITY, capacity=capacity).rank(items, [], [], now=NOW)
+    fits = {s.key: s.fits_next_cycle for s in result.scores}
+    # l:ENG 6: L-1 (6) fits, L-3 (7) does not; j:ENG 7: J-2 (4) and J-4 (7) fit, Linear took nothing of it
+    assert fits == {"L-1": True, "J-2": True, "L-3": False, "J-4": True}
+    assert sorted(result.capacity) == ["j:ENG", "l:ENG"]
+    assert result.capacity["l:ENG"].describe() == (
+        "l:ENG: 6 of 6 used by 1 item(s), through rank 1; first below the line: L-3"
+    )
+    holiday = CycleCapacity(team="j:ENG", starts=date(2026, 10, 26), ends=date(2026, 11, 6), capacity=4)
+    later = CycleCapacity(team="j:ENG", starts=date(2026, 11, 9), ends=date(2026, 11, 20), capacity=0)
+    capacity = capacity.model_copy(update={"cycles": [holiday, later]})
+    result = RulesEngine(BY_PRIORITY, capacity=capacity).rank(items, [], [], now=NOW)
+    fits = {s.key: s.fits_next_cycle for s in result.scores}
+    assert (fits["J-2"], fits["J-4"]) == (True, False)  # NOW (1 Nov) is in the holiday cycle: capacity 4
+    assert result.capacity["j:ENG"].cycle == "2026-10-26..2026-11-06"
 
 
 def test_mirrors_are_scored_once_from_merged_evidence_and_share_a_position() -> None:
