@@ -191,7 +191,7 @@ def plan(ctx: Context, as_json: bool) -> None:
             views.print_json(console, views.plan_json(planned) | {"plan_id": plan_id})
             return
         console.print(views.plan_table(planned, engine.store))
-        for note in planned.kept:
+        for note in planned.notes():
             console.print(f"  {note}")
 
 
@@ -246,7 +246,7 @@ def undo(ctx: Context, run: int, yes: bool, dry_run: bool) -> None:
             err.print(str(exc), markup=False)
             raise SystemExit(2) from None
         console.print(views.plan_table(planned, engine.store))
-        for note in planned.kept:
+        for note in planned.notes():
             console.print(f"  {note}", markup=False)
         if dry_run or not planned.ops:
             return

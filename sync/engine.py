@@ -115,8 +115,7 @@ class Engine:
                 "ops": len(plan.ops),
                 "kept": len(plan.kept),
                 "naive_rank_writes": plan.naive_rank_writes,
-                "manual_overrides": plan.kept,
-                "manual_override_connections": plan.kept_in,
+                "manual_overrides": [k.as_dict() for k in plan.kept],
             },
         )
         return plan, run_id
@@ -140,7 +139,11 @@ class Engine:
         plan = undo_plan(self.store, self.connectors, push_run)
         run_id = self.store.start_run("plan")
         self.store.stage_ops(run_id, plan.ops)
-        self.store.finish_run(run_id, "ok", {"ops": len(plan.ops), "kept": plan.kept, "undo_of": push_run})
+        self.store.finish_run(
+            run_id,
+            "ok",
+            {"ops": len(plan.ops), "kept": [k.as_dict() for k in plan.kept], "undo_of": push_run},
+        )
         return plan, run_id
 
     def sync(self, dry_run: bool = False) -> SyncReport:

@@ -7,7 +7,6 @@ Nothing secret is kept: errors are stored redacted by the same filter the logs u
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 import time
@@ -15,16 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync.presentation.logs import RedactingFilter
+from sync.redaction import redact
 
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
-
-
-def redact(text: str) -> str:
-    """The log filter's redaction (secret values from the environment, credential-shaped fragments)."""
-    record = logging.makeLogRecord({"msg": text})
-    RedactingFilter().filter(record)
-    return str(record.msg)
 
 
 @dataclass

@@ -23,16 +23,29 @@ TAG_BATCH = 100
 CLOSE_REASONS = {StatusCategory.DONE.value: "completed", StatusCategory.CANCELED.value: "not_planned"}
 
 
+@dataclass(frozen=True)
+class Kept:
+    """Something the plan leaves alone and reports: a value a person changed by hand, or an op undo cannot
+    invert. Stored with the plan run as a record, so ``status`` never parses the note back."""
+
+    connection: str
+    note: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"connection": self.connection, "note": self.note}
+
+
 @dataclass
 class Plan:
     ops: list[Op] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)  # manual overrides respected
+    kept: list[Kept] = field(default_factory=list)  # manual overrides respected, ops undo leaves alone
     naive_rank_writes: int = 0
-    kept_in: list[str] = field(default_factory=list)  # the connection of each note in ``kept``
 
     def keep(self, connection: str, note: str) -> None:
-        self.kept.append(note)
-        self.kept_in.append(connection)
+        self.kept.append(Kept(connection, note))
+
+    def notes(self) -> list[str]:
+        return [k.note for k in self.kept]
 
     def by_connection(self) -> dict[str, list[Op]]:
         grouped: dict[str, list[Op]] = defaultdict(list)
@@ -72,8 +85,7 @@ class Planner:
                 self._rank_ops(plan, connector, [i for i in mine if i.uid not in closing])
             self._field_ops(plan, connector, mine, links, items, pushed)
         plan.ops.extend(decided.ops)
-        for connection, note in zip(decided.kept_in, decided.kept, strict=True):
-            plan.keep(connection, note)
+        plan.kept.extend(decided.kept)
         return plan
 
     # --- order -----------------------------------------------------------------------------------------

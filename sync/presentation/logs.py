@@ -4,38 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import re
 import sys
 from datetime import UTC, datetime
 
-SECRET_PATTERNS = [
-    re.compile(r"(?i)(authorization:\s*)(\S+(?:\s+\S+)?)"),
-    re.compile(r"(?i)((?:token|api_key|password|secret)=)([^&\s]+)"),
-]
-
-
-class RedactingFilter(logging.Filter):
-    """Replaces known secret values (from ``*_TOKEN``/``*_KEY``/``*_SECRET``/``*_PASSWORD`` environment
-    variables) and credential-shaped fragments in every log record."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        suffixes = ("TOKEN", "KEY", "SECRET", "PASSWORD")
-        self.values = sorted(
-            {v for k, v in os.environ.items() if k.upper().endswith(suffixes) and len(v) >= 6},
-            key=len,
-            reverse=True,
-        )
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for value in self.values:
-            message = message.replace(value, "***")
-        for pattern in SECRET_PATTERNS:
-            message = pattern.sub(lambda m: m.group(1) + "***", message)
-        record.msg, record.args = message, None
-        return True
+from sync.redaction import RedactingFilter
 
 
 class JsonFormatter(logging.Formatter):

@@ -13,20 +13,14 @@ from sync.store import Store
 
 
 def manual_overrides(store: Store) -> dict[str, list[str]]:
-    """The latest plan's respected manual overrides by connection (notes read ``kept <key> <field> …``)."""
+    """The latest plan's respected manual overrides by connection, from the records the plan run stored."""
     plans = [r for r in store.runs("plan", limit=1) if r["finished_at"]]
     stats = json.loads(plans[0]["stats"] or "{}") if plans else {}
-    notes: list[str] = stats.get("manual_overrides", [])
     out: dict[str, list[str]] = {}
-    connections: list[str] = stats.get("manual_override_connections", [])
-    if len(connections) == len(notes):  # the planner says which connection each note is about
-        for connection, note in zip(connections, notes, strict=True):
-            out.setdefault(connection, []).append(note)
-        return out
-    for note in notes:
-        parts = note.split(" ", 2)
-        item = store.item(parts[1]) if len(parts) > 1 else None
-        out.setdefault(item.connection if item else "", []).append(note)
+    for kept in stats.get("manual_overrides", []):
+        # A plan stored by an earlier release kept bare notes; the next plan replaces it with records.
+        if isinstance(kept, dict):
+            out.setdefault(kept["connection"], []).append(kept["note"])
     return out
 
 

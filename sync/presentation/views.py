@@ -132,7 +132,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
             }
             for o in plan.ops
         ],
-        "kept": plan.kept,
+        "kept": plan.notes(),
         "naive_rank_writes": plan.naive_rank_writes,
     }
 
@@ -207,7 +207,7 @@ def show_sync(
     console.print(pull_table(report.pull))
     if report.plan is not None:
         console.print(plan_table(report.plan, store))
-        for note in report.plan.kept:
+        for note in report.plan.notes():
             console.print(f"  {note}")
     if report.push is not None:
         console.print(push_table(report.push))

@@ -61,14 +61,15 @@ def undo_plan(store: Store, connectors: Mapping[str, Connector], run_id: int) ->
         payload, before = json.loads(entry["payload"]), json.loads(entry["before"])
         connector = connectors.get(entry["connection"])
         if connector is None:
-            plan.kept.append(f"{entry['connection']}: not configured, cannot undo its ops")
+            plan.keep(entry["connection"], f"{entry['connection']}: not configured, cannot undo its ops")
             continue
         if entry["kind"] == OpKind.RANK:
             orders.setdefault((entry["connection"], entry["scope"]), before.get("order", []))
         elif entry["kind"] in (OpKind.FIELD, OpKind.STATUS):
             _undo_value(plan, connector, items, entry["kind"], payload, before)
         else:
-            plan.kept.append(f"{entry['kind']} ops cannot be undone (a note or tag stays): {payload}")
+            note = f"{entry['kind']} ops cannot be undone (a note or tag stays): {payload}"
+            plan.keep(entry["connection"], note)
     for (connection, scope), order in orders.items():
         _undo_order(plan, connectors[connection], items, scope, order)
     return plan
@@ -95,7 +96,7 @@ def _undo_value(
         target = {"item": payload["item"], "category": old}
         label = f"status of {item.key}"
     if current != ours:
-        plan.kept.append(f"kept {label} = {current!r}: changed by hand after the push")
+        plan.keep(connector.name, f"kept {label} = {current!r}: changed by hand after the push")
         return
     if old is None or old == current:
         return
