@@ -403,6 +403,17 @@ def demo(items: int, seed: int, workdir: Path) -> None:
         raise SystemExit(2) from None
 
 
+def _zone_name(value: str) -> str:
+    """An IANA time zone name, or a usage error naming it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown time zone {value!r} (an IANA name such as Asia/Kolkata)") from None
+    return value
+
+
 @main.group()
 def sandbox() -> None:
     """Local emulators of Jira, GitHub, Linear and Zendesk."""
@@ -427,8 +438,21 @@ def sandbox() -> None:
 )
 @click.option("--service", "services", multiple=True, help="Only these services (repeatable).")
 @click.option("--force", is_flag=True, help="Overwrite the config file if it exists.")
+@click.option(
+    "--jira-timezone",
+    default="America/Los_Angeles",
+    show_default=True,
+    callback=lambda _ctx, _param, value: _zone_name(value),
+    help="IANA time zone of the emulated Jira API user (JQL dates and timestamps use it).",
+)
 def sandbox_serve(
-    items: int, seed: int, config_out: Path, store_path: str, services: tuple[str, ...], force: bool
+    items: int,
+    seed: int,
+    config_out: Path,
+    store_path: str,
+    services: tuple[str, ...],
+    jira_timezone: str,
+    force: bool,
 ) -> None:
     """Start the emulators on free ports and write a config pointing at them; runs until interrupted."""
     from sandbox.launcher import TOKEN_ENV, Sandbox
@@ -442,7 +466,8 @@ def sandbox_serve(
         )
         raise SystemExit(2)
     given = os.environ.get(TOKEN_ENV)
-    box = Sandbox.start(list(services) or None, items=items, seed=seed, token=given)
+    settings = {"jira": {"timezone": jira_timezone}}
+    box = Sandbox.start(list(services) or None, items=items, seed=seed, token=given, settings=settings)
     box.write_config(config_out, store_path)
     for name in box.served:
         console.print(f"{name}: {box.url(name)}")

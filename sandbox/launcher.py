@@ -64,13 +64,20 @@ class Sandbox(SandboxControl):
 
     @classmethod
     def start(
-        cls, services: list[str] | None = None, items: int = 50, seed: int = 1, token: str | None = None
+        cls,
+        services: list[str] | None = None,
+        items: int = 50,
+        seed: int = 1,
+        token: str | None = None,
+        settings: dict[str, dict[str, Any]] | None = None,
     ) -> Sandbox:
+        """Start, seed and serve the emulators; ``settings`` holds keyword arguments per service, e.g.
+        ``{"jira": {"timezone": "Asia/Kolkata"}}``."""
         box = cls(token=token or f"sbx-{secrets.token_hex(12)}")
         wanted = services or available()
         references: list[dict[str, str]] = []
         for service in [s for s in ORDER if s in wanted]:
-            emulator = emulator_class(service)(box.token)
+            emulator = emulator_class(service)(box.token, **(settings or {}).get(service, {}))
             box.served[service] = serve(emulator)
             emulator.generate(items, seed, references)
             references.extend(emulator.references())

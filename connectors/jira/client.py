@@ -120,6 +120,14 @@ class JiraClient:
 
         return self.policy.call(attempt, what=what)
 
+    def user_zone(self) -> str | None:
+        """The API user's profile time zone, in which Jira reads JQL dates: ``User.timeZone`` of
+        ``GET /rest/api/3/myself`` (``/rest/api/2/myself`` on Data Center), platform-swagger-v3.v3.full.json.
+        None when the profile's privacy settings hide it ("may be returned as null")."""
+        reply = self.call("GET", f"{self.api}/myself")
+        zone = reply.body.get("timeZone") if isinstance(reply.body, dict) else None
+        return str(zone) if zone else None
+
     def search(
         self, jql: str, fields: list[str], max_results: int | None = None
     ) -> Iterator[list[JsonObject]]:

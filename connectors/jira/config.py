@@ -31,7 +31,11 @@ class JiraConfig(ConnectionConfig):
     )
     scope: str = Field("jql", min_length=1, description="name of the one rank scope (the JQL's order)")
     max_results: int = Field(100, ge=1, le=5000, description="issues per search page")
-    timezone: str = Field("UTC", description="the API user's profile time zone, in which JQL reads dates")
+    timezone: str | None = Field(
+        None,
+        description="the API user's profile time zone; leave it out: it is read from Jira (GET myself), "
+        "and when given, a pull or doctor refuses a zone that differs from Jira's",
+    )
     index_lag: float = Field(
         60.0, ge=0, description="seconds within which an edit is surely visible to search (cursor margin)"
     )
@@ -43,7 +47,9 @@ class JiraConfig(ConnectionConfig):
 
     @field_validator("timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):

@@ -11,7 +11,7 @@ from connectors.errors import FatalError, SkippableError
 from connectors.jira.client import JiraClient, JsonObject
 from connectors.jira.config import JiraConfig
 from connectors.jira.normalize import normalize_issue
-from connectors.jira.streams import STREAMS, pull_issues
+from connectors.jira.streams import STREAMS, agreed_zone, pull_issues
 from connectors.jira.write import MAX_RANK_BATCH, JiraWriter
 from sync.model import Item, Kind, Op, OpResult, Records, StatusCategory
 
@@ -99,10 +99,12 @@ class JiraConnector(Connector):
                 f"deployment = {self.config.deployment!r} but the server reports "
                 f"{server.get('deploymentType')!r}"
             )
+        zone = agreed_zone(self.config, me.get("timeZone"))  # a configured zone Jira contradicts: refused
         state = self.policy.pacer.state
         return {
             "auth": True,
             "user": me.get("displayName") or me.get("emailAddress") or me.get("name"),
+            "time_zone": zone,
             "deployment": server.get("deploymentType"),
             "version": server.get("version"),
             "rate_limit_remaining": state.remaining,

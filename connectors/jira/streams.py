@@ -1,11 +1,12 @@
 """Reading issues incrementally by ``updated`` (cursor semantics as in :mod:`connectors.base`).
 
 The JQL is ``(<configured jql>) AND updated >= "<yyyy-MM-dd HH:mm>" ORDER BY updated ASC``. JQL compares
-dates to the minute, in the API user's time zone (``config.timezone``), so the start is the cursor floored
-to its minute: a closed start whose overlap (issues of that minute read again) the store de-duplicates by
-uid. Each page carries the largest ``updated`` seen so far, capped at the run's start, as its cursor; with
-ascending order every later issue is at least that recent, so committing it with the page is safe, and an
-issue edited while we page is newer than the run's start and is read again next run.
+dates to the minute, as wall-clock time in the API user's profile zone, so the start is the cursor written
+in that zone and floored to its minute: a closed start whose overlap (issues of that minute read again)
+the store de-duplicates by uid. Each page carries the largest ``updated`` seen so far, capped at the run's
+start, as its cursor; with ascending order every later issue is at least that recent, so committing it
+with the page is safe, and an issue edited while we page is newer than the run's start and is read again
+next run.
 
 **Leaving the boundary minute.** With the cursor at the newest ``updated`` alone, every later pull reads
 that whole minute again, and keeps doing so until something newer changes: after a push that touched 750
@@ -29,6 +30,15 @@ within ``index_lag`` before ``D``. Why no update is lost:
 The result: once the last change is more than ``index_lag`` plus one minute old, a pull with nothing new
 is one request, whatever the last minute held. A later edit is always ``>= D - index_lag`` and is read.
 
+**The user's zone.** JQL has no zone syntax and no documented zone-free date form (the JQL field reference
+lists ``"yyyy/MM/dd HH:mm"``, ``"yyyy-MM-dd HH:mm"``, dates and relative periods only): a literal is read in
+the zone of the API user's profile. Written in the wrong zone, the start is hours late for a user west of
+it, and the updates of those hours are skipped for good. So the zone is Jira's own answer, ``timeZone`` of
+``GET .../myself``, asked on the first pull and kept in the cursor, as an RFC 9557 suffix
+(``2026-01-05T17:00:00.000Z[America/Los_Angeles]``), so that a later pull costs no request for it and a
+change of daylight-saving time is the zone's, not a fixed offset's. A cursor without a zone (written by an
+older version) makes the pull ask again. A configured ``timezone`` is only checked against Jira's.
+
 **Data Center's offsets.** Cloud pages with a token; Data Center with ``startAt``, and an issue edited
 while we page moves to the end of the order, shifting the ones after it. Its paginator checks each page
 boundary (connectors/jira/client.py, :class:`OffsetSearch`) and, when the order moved, we search again
@@ -45,7 +55,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.base import Page
-from connectors.errors import RetriableError
+from connectors.errors import FatalError, RetriableError
 from connectors.jira.client import JiraClient, ResultsShifted
 from connectors.jira.config import JiraConfig
 from connectors.jira.normalize import jira_time, search_fields
@@ -56,13 +66,47 @@ STREAMS = ["issues"]
 RESEARCHES = 5  # searches again after Data Center's offsets moved, before the pull is retried later
 
 
-def incremental_jql(config: JiraConfig, cursor: str | None) -> str:
-    """The pull's JQL: everything on a first pull, from the cursor's minute on afterwards."""
+def incremental_jql(config: JiraConfig, since: datetime | None, zone: str) -> str:
+    """The pull's JQL: everything on a first pull, from the minute of ``since`` in ``zone`` afterwards."""
     where = f"({config.jql})"
-    if cursor:
-        since = parse_iso(cursor).astimezone(ZoneInfo(config.timezone))
-        where += f' AND updated >= "{since:%Y-%m-%d %H:%M}"'
+    if since is not None:
+        local = since.astimezone(ZoneInfo(zone))
+        where += f' AND updated >= "{local:%Y-%m-%d %H:%M}"'
     return f"{where} ORDER BY updated ASC"
+
+
+def read_cursor(cursor: str | None) -> tuple[datetime | None, str | None]:
+    """A stored cursor as (moment, the user's zone); the zone is None in a cursor written without one."""
+    if not cursor:
+        return None, None
+    stamp, _, zone = cursor.partition("[")
+    return parse_iso(stamp), (zone.rstrip("]") or None)
+
+
+def write_cursor(moment: datetime, zone: str) -> str:
+    return f"{_format(moment)}[{zone}]"
+
+
+def user_zone(client: JiraClient, config: JiraConfig) -> str:
+    """Jira's answer for the API user's zone; a configured ``timezone`` must agree with it."""
+    return agreed_zone(config, client.user_zone())
+
+
+def agreed_zone(config: JiraConfig, answered: str | None) -> str:
+    """The zone Jira answered (``timeZone`` of myself), checked against a configured one."""
+    if answered is None:
+        if config.timezone is None:
+            raise FatalError(
+                "Jira does not show the API user's time zone (GET myself gives no timeZone, hidden by the "
+                "profile's privacy settings): set timezone to the zone of that user's profile"
+            )
+        return config.timezone
+    if config.timezone is not None and ZoneInfo(config.timezone) != ZoneInfo(answered):
+        raise FatalError(
+            f"timezone = {config.timezone!r} but Jira reads JQL dates in the API user's zone {answered!r}: "
+            "remove timezone from the connection (it is read from Jira) or correct it"
+        )
+    return answered
 
 
 def pull_issues(
@@ -70,15 +114,18 @@ def pull_issues(
 ) -> Iterator[Page]:
     """Pages of raw issues with the cursor to commit with each (None: nothing newer than the stored one)."""
     ceiling = run_started if run_started.tzinfo else run_started.replace(tzinfo=UTC)
-    stored = parse_iso(cursor) if cursor else None
+    stored, zone = read_cursor(cursor)
+    if zone is None or (config.timezone is not None and zone != config.timezone):
+        zone = user_zone(client, config)
     newest = stored
     read: datetime | None = None  # the newest ``updated`` among the issues this read returned
     client.server_time = None
     queried: datetime | None = None
-    since = cursor
+    since = stored
+    marked = False  # a page carried a cursor (with the zone)
     for attempt in range(RESEARCHES + 1):
         try:
-            for issues in client.search(incremental_jql(config, since), search_fields(config)):
+            for issues in client.search(incremental_jql(config, since, zone), search_fields(config)):
                 if queried is None:
                     queried = client.server_time
                 for issue in issues:
@@ -87,7 +134,9 @@ def pull_issues(
                         read = seen
                     if seen is not None and (newest is None or seen > newest):
                         newest = seen
-                yield Page(issues, _next_cursor(stored, newest, ceiling))
+                page = Page(issues, _next_cursor(stored, newest, ceiling, zone))
+                marked = marked or page.cursor is not None
+                yield page
             break
         except ResultsShifted as exc:
             # Data Center's offsets moved under us before anything past them was handed on: search again
@@ -95,10 +144,12 @@ def pull_issues(
             if attempt == RESEARCHES:
                 raise RetriableError(f"Jira search kept moving under our pages: {exc}") from None
             log.info("Jira search moved under our pages (%s); searching again from the cursor", exc)
-            since = _format(min(newest, ceiling)) if newest is not None else cursor
+            since = min(newest, ceiling) if newest is not None else stored
     settled = _settled(queried, read, newest, config.index_lag, ceiling)
     if settled is not None:
-        yield Page([], _format(settled))
+        yield Page([], write_cursor(settled, zone))
+    elif stored is not None and not marked and zone != read_cursor(cursor)[1]:
+        yield Page([], write_cursor(stored, zone))  # a cursor from before zones: keep the zone learned
 
 
 def _settled(
@@ -120,14 +171,16 @@ def _settled(
     return settled
 
 
-def _next_cursor(stored: datetime | None, newest: datetime | None, ceiling: datetime) -> str | None:
+def _next_cursor(
+    stored: datetime | None, newest: datetime | None, ceiling: datetime, zone: str
+) -> str | None:
     """The newest ``updated`` seen, never past the run's start and never behind the stored cursor."""
     if newest is None:
         return None
     candidate = min(newest, ceiling)
     if stored is not None and candidate <= stored:
         return None
-    return _format(candidate)
+    return write_cursor(candidate, zone)
 
 
 def parse_iso(value: str) -> datetime:

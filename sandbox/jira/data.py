@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple
 
 
@@ -117,10 +117,15 @@ class Issue:
 
 
 # --- time ----------------------------------------------------------------------------------------------
-def jira_time(epoch: float) -> str:
-    """Jira's timestamp format: ``2024-01-31T09:05:00.000+0000``."""
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+DEFAULT_ZONE = "America/Los_Angeles"  # the API user's profile zone unless the sandbox is told otherwise
+
+
+def jira_time(epoch: float, zone: tzinfo = UTC) -> str:
+    """Jira's timestamp format in the API user's zone, with that zone's offset at that moment (DST
+    included): ``2024-01-31T01:05:00.000-0800``, as real responses carry it (platform-swagger-v3.v3.full.json,
+    ``IssueBean.fields`` timestamps; the user's zone is ``User.timeZone`` of ``GET /rest/api/3/myself``)."""
+    moment = datetime.fromtimestamp(epoch, zone)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}" + moment.strftime("%z")
 
 
 def iso_utc(epoch: float) -> str:

@@ -14,10 +14,20 @@ import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sandbox.framework import Emulator, HttpError, Request, Response, route
 from sandbox.jira import edits
-from sandbox.jira.data import RANK, RESOLUTION_OF, TRANSITIONS, Issue, IssueStore, status_json
+from sandbox.jira.data import (
+    DEFAULT_ZONE,
+    RANK,
+    RESOLUTION_OF,
+    TRANSITIONS,
+    Issue,
+    IssueStore,
+    jira_time,
+    status_json,
+)
 from sandbox.jira.generate import generate
 from sandbox.jira.jql import JqlError, Query, parse
 from sandbox.jira.render import Renderer, selected_fields
@@ -46,11 +56,13 @@ class JiraEmulator(Emulator):
     name = "jira"
     public_paths = ("/rest/api/2/serverInfo", "/rest/api/3/serverInfo")
 
-    def __init__(self, token: str, deployment: str = "cloud") -> None:
+    def __init__(self, token: str, deployment: str = "cloud", timezone: str = DEFAULT_ZONE) -> None:
         super().__init__(token)
         if deployment not in ("cloud", "datacenter"):
             raise ValueError(f"deployment must be cloud or datacenter, not {deployment!r}")
         self.deployment = deployment
+        self.timezone = timezone
+        self.zone = ZoneInfo(timezone)  # the API user's profile zone: JQL dates and timestamps use it
         self.email = EMAIL
         self.store = IssueStore()
         self._pages: OrderedDict[str, tuple[list[int], int]] = OrderedDict()  # token -> (ids, offset)
@@ -62,7 +74,7 @@ class JiraEmulator(Emulator):
 
     @property
     def render(self) -> Renderer:
-        return Renderer(self.store, self.base_url, self.cloud)
+        return Renderer(self.store, self.base_url, self.cloud, self.zone)
 
     # --- framework hooks ----------------------------------------------------------------------------
     def authenticate(self, request: Request) -> bool:
@@ -149,7 +161,7 @@ class JiraEmulator(Emulator):
                 "deploymentType": "Cloud" if self.cloud else "Server",
                 "buildNumber": 100280 if self.cloud else 9120002,
                 "buildDate": "2026-01-05T00:00:00.000+0000",
-                "serverTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+                "serverTime": jira_time(time.time(), self.zone),
                 "scmInfo": "0f3b1c2d",
                 "serverTitle": "Jira",
             },
@@ -157,8 +169,11 @@ class JiraEmulator(Emulator):
 
     @route("GET", "/rest/api/{version}/myself")
     def myself(self, request: Request) -> Response:
+        """``User`` of platform-swagger-v3.v3.full.json (``GET /rest/api/3/myself``): ``timeZone`` is the
+        zone of the user's profile, in which Jira reads JQL dates and writes timestamps."""
         user = self.render.user("RankBridge Bot", self._version(request))
-        return Response(200, {**user, "emailAddress": self.email, "timeZone": "UTC", "locale": "en_US"})
+        profile = {"emailAddress": self.email, "timeZone": self.timezone, "locale": "en_US"}
+        return Response(200, {**user, **profile})
 
     @route("GET", "/rest/api/{version}/field")
     def fields(self, request: Request) -> Response:
@@ -236,7 +251,7 @@ class JiraEmulator(Emulator):
 
     def _parse(self, jql: str) -> Query:
         try:
-            return parse(jql)
+            return parse(jql, self.zone)
         except JqlError as exc:
             raise HttpError(400, str(exc)) from None
 
@@ -347,7 +362,7 @@ class JiraEmulator(Emulator):
             "self": f"{self.base_url}/rest/api/{version}/issue/{issue.id}/comment/{comment_id}",
             "author": self.render.user("RankBridge Bot", version),
             "body": text,
-            "created": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            "created": jira_time(now, self.zone),
         }
         comment["updated"] = comment["created"]
         issue.comments.append(comment)

@@ -4,7 +4,11 @@ Clauses: ``field = | != | > | >= | < | <= value``, ``field [not] in (v, ...)``, 
 joined by ``AND`` / ``OR`` / ``NOT`` and parentheses, then ``ORDER BY field [ASC|DESC], ...``. Fields:
 project, key/issuekey/id, status, statusCategory, labels, issuetype/type, priority, resolution, parent,
 updated, created, duedate; order by updated, created, key, id, Rank. Dates are ``"yyyy-MM-dd HH:mm"``,
-``"yyyy/MM/dd HH:mm"``, ``"yyyy-MM-dd"`` in the API user's zone (UTC here) or epoch milliseconds.
+``"yyyy/MM/dd HH:mm"``, ``"yyyy-MM-dd"`` read as wall-clock time in the API user's profile zone (the
+emulator's ``timezone``), to the minute, as Jira reads them: the JQL reference
+(https://support.atlassian.com/jira-software-cloud/docs/jql-fields/, "Updated": "yyyy/MM/dd HH:mm" ...)
+gives no zone syntax, and ``User.timeZone`` in platform-swagger-v3.v3.full.json is the zone of the user's
+profile. Epoch milliseconds are accepted too (zone-free).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sandbox.jira.data import CATEGORIES, STATUSES, Issue
@@ -49,10 +53,11 @@ TEXT_FIELDS: dict[str, Callable[[Issue], list[str]]] = {
     "resolution": lambda i: [i.resolution] if i.resolution else [],
     "parent": lambda i: [i.parent] if i.parent else [],
 }
-TIME_FIELDS: dict[str, Callable[[Issue], float | None]] = {
-    "updated": lambda i: i.updated,
-    "created": lambda i: i.created,
-    "duedate": lambda i: _date(i.duedate) if i.duedate else None,
+# (issue, user's zone) -> epoch seconds; a due date is a day, starting at midnight in the user's zone
+TIME_FIELDS: dict[str, Callable[[Issue, tzinfo], float | None]] = {
+    "updated": lambda i, z: i.updated,
+    "created": lambda i, z: i.created,
+    "duedate": lambda i, z: _date(i.duedate, z) if i.duedate else None,
 }
 ORDER_KEYS: dict[str, Callable[[Issue], Any]] = {
     "updated": lambda i: i.updated,
@@ -77,9 +82,10 @@ class Query:
         return found
 
 
-def parse(jql: str) -> Query:
+def parse(jql: str, zone: tzinfo = UTC) -> Query:
+    """``jql`` parsed, its date literals read in ``zone`` (the API user's profile zone)."""
     tokens = _tokens(jql)
-    parser = _Parser(tokens)
+    parser = _Parser(tokens, zone)
     where = None if parser.at_order() or parser.done() else parser.or_expr()
     order = parser.order_by()
     if not parser.done():
@@ -105,9 +111,10 @@ def _tokens(jql: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+    def __init__(self, tokens: list[tuple[str, str]], zone: tzinfo) -> None:
         self.tokens = tokens
         self.position = 0
+        self.zone = zone
 
     def done(self) -> bool:
         return self.position >= len(self.tokens)
@@ -168,14 +175,14 @@ class _Parser:
         if self.word("not"):
             if not self.word("in"):
                 raise JqlError("Error in the JQL Query: expected IN after NOT.")
-            inner = _membership(name, self.values())
+            inner = _membership(name, self.values(), self.zone)
             return lambda i: not inner(i)
         if self.word("in"):
-            return _membership(name, self.values())
+            return _membership(name, self.values(), self.zone)
         kind, op = self.take()
         if kind != "op":
             raise JqlError(f"Error in the JQL Query: expected an operator after {name!r}.")
-        return _compare(name, op, self.take()[1])
+        return _compare(name, op, self.take()[1], self.zone)
 
     def values(self) -> list[str]:
         if self.take()[1] != "(":
@@ -210,47 +217,47 @@ class _Parser:
 def _empty(name: str) -> Predicate:
     if name in TIME_FIELDS:
         read = TIME_FIELDS[name]
-        return lambda i: read(i) is None
+        return lambda i: read(i, UTC) is None
     values = TEXT_FIELDS[name]
     return lambda i: not values(i)
 
 
-def _membership(name: str, wanted: list[str]) -> Predicate:
+def _membership(name: str, wanted: list[str], zone: tzinfo) -> Predicate:
     if name in TIME_FIELDS:
-        moments = {_moment(v) for v in wanted}
+        moments = {_moment(v, zone) for v in wanted}
         read = TIME_FIELDS[name]
-        return lambda i: read(i) in moments
+        return lambda i: read(i, zone) in moments
     lowered = {v.lower() for v in wanted}
     values = TEXT_FIELDS[name]
     return lambda i: any(v.lower() in lowered for v in values(i))
 
 
-def _compare(name: str, op: str, value: str) -> Predicate:
+def _compare(name: str, op: str, value: str, zone: tzinfo) -> Predicate:
     if name in TIME_FIELDS:
-        bound, read = _moment(value), TIME_FIELDS[name]
+        bound, read = _moment(value, zone), TIME_FIELDS[name]
         tests: dict[str, Callable[[float], bool]] = {
             "=": lambda t: t == bound, "!=": lambda t: t != bound, ">": lambda t: t > bound,
             ">=": lambda t: t >= bound, "<": lambda t: t < bound, "<=": lambda t: t <= bound,
         }  # fmt: skip
         test = tests[op]
-        return lambda i: (t := read(i)) is not None and test(t)
+        return lambda i: (t := read(i, zone)) is not None and test(t)
     if op not in ("=", "!="):
         raise JqlError(f"The operator '{op}' is not supported by the '{name}' field.")
-    match = _membership(name, [value])
+    match = _membership(name, [value], zone)
     return match if op == "=" else (lambda i: not match(i))
 
 
-def _moment(value: str) -> float:
-    """A JQL date (UTC, the emulator user's zone) or epoch milliseconds, as epoch seconds."""
+def _moment(value: str, zone: tzinfo) -> float:
+    """A JQL date (wall-clock time in the user's ``zone``) or epoch milliseconds, as epoch seconds."""
     if re.fullmatch(r"-?\d{9,}", value):
         return int(value) / 1000
     for pattern in DATE_FORMATS:
         try:
-            return datetime.strptime(value, pattern).replace(tzinfo=UTC).timestamp()
+            return datetime.strptime(value, pattern).replace(tzinfo=zone).timestamp()
         except ValueError:
             continue
     raise JqlError(f"Date value '{value}' for field is invalid. Valid formats include: 'yyyy/MM/dd HH:mm'.")
 
 
-def _date(value: str) -> float:
-    return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
+def _date(value: str, zone: tzinfo) -> float:
+    return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=zone).timestamp()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from datetime import tzinfo
 from typing import Any
 
 from sandbox.jira.data import (
@@ -41,10 +42,11 @@ def selected_fields(requested: list[str], default: list[str]) -> list[str]:
 
 
 class Renderer:
-    def __init__(self, store: IssueStore, base: str, cloud: bool) -> None:
+    def __init__(self, store: IssueStore, base: str, cloud: bool, zone: tzinfo) -> None:
         self.store = store
         self.base = base
         self.cloud = cloud
+        self.zone = zone  # the API user's: every timestamp carries its offset
 
     def issue(self, issue: Issue, fields: list[str], version: str) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -77,8 +79,8 @@ class Renderer:
             "project": lambda: self._project(issue.project),
             "assignee": lambda: self.user(issue.assignee, version) if issue.assignee else None,
             "reporter": lambda: self.user(issue.reporter, version),
-            "created": lambda: jira_time(issue.created),
-            "updated": lambda: jira_time(issue.updated),
+            "created": lambda: jira_time(issue.created, self.zone),
+            "updated": lambda: jira_time(issue.updated, self.zone),
             "duedate": lambda: issue.duedate,
             "issuelinks": lambda: self._links(issue, version),
             "comment": lambda: self._comments(issue),

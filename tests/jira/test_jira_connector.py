@@ -17,6 +17,8 @@ from sandbox.jira.data import Issue
 from sync.model import Op
 from tests.jira.conftest import ITEMS, TOKEN, control, emulator_of
 
+ZONE = "America/Los_Angeles"  # the emulated API user's zone by default
+EARLY = f"2000-01-01T00:00:00.000Z[{ZONE}]"  # a cursor before every issue: searches only, no myself
 Make = Callable[..., JiraConnector]
 
 
@@ -42,17 +44,19 @@ def test_first_pull_reads_everything_in_few_requests(served: Served, make_connec
     keys = [p["key"] for page in pages for p in page.payloads]
     assert len(keys) == len(set(keys)) == ITEMS
     read = [page for page in pages if page.payloads]
-    assert connector.request_count() == len(read) == ITEMS // 10
+    assert connector.request_count() == len(read) + 1 == ITEMS // 10 + 1  # the searches and myself
     cursors = [page.cursor for page in read]
     assert cursors == sorted(cursors)  # type: ignore[type-var]
     newest = max(
         connector.normalize("issues", p).items[0].updated_at for page in pages for p in page.payloads
     )
-    assert cursors[-1] == newest
+    assert cursors[-1] == f"{newest}[{ZONE}]"  # the API user's zone, learned once, travels in the cursor
     # the generated issues were last updated long ago: the cursor then leaves their minute
     assert pages[-1].payloads == [] and pages[-1].cursor is not None and pages[-1].cursor > newest
-    paths = {entry["path"] for entry in api_log(served)}
-    assert paths == {"/rest/api/3/search/jql" if emulator_of(served).cloud else "/rest/api/2/search"}
+    version = "3" if emulator_of(served).cloud else "2"
+    search = "/rest/api/3/search/jql" if emulator_of(served).cloud else "/rest/api/2/search"
+    paths = [entry["path"] for entry in api_log(served)]
+    assert paths[0] == f"/rest/api/{version}/myself" and set(paths[1:]) == {search}
 
 
 def test_noop_re_pull_costs_one_request_construction_included(served: Served, make_connector: Make) -> None:
@@ -95,7 +99,8 @@ def test_cursor_never_passes_the_run_start(cloud: Served, make_connector: Make) 
     items = sorted(emulator_of(cloud).store.all(), key=lambda i: i.updated)
     started = datetime.fromtimestamp(items[len(items) // 2].updated, UTC)
     pages = pull(make_connector(cloud), None, started)
-    assert pages[-1].cursor == started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    stamp = started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assert pages[-1].cursor == f"{stamp}[{ZONE}]"
 
 
 def test_rank_write_then_verify_and_current_order(served: Served, make_connector: Make) -> None:
@@ -197,7 +202,7 @@ def test_rate_limits_and_server_errors_are_retried(cloud: Served, make_connector
         {"rate_limit_rate": 0.5, "error_rate": 0.5, "retry_after": 1, "remaining": 3, "seed": 4},
     )
     connector = make_connector(served, max_results=20)
-    pages = pull(connector)
+    pages = pull(connector, EARLY)
     assert sum(len(p.payloads) for p in pages) == ITEMS
     statuses = [e["status"] for e in api_log(served)]
     assert statuses.count(200) == 2 and len(statuses) == 5
@@ -207,7 +212,7 @@ def test_rate_limits_and_server_errors_are_retried(cloud: Served, make_connector
 def test_malformed_json_body_is_retried(cloud: Served, make_connector: Make) -> None:
     control(cloud, "POST", "/_sandbox/faults", {"malformed_rate": 0.5, "seed": 4})
     connector = make_connector(cloud)
-    assert sum(len(p.payloads) for p in pull(connector)) == ITEMS
+    assert sum(len(p.payloads) for p in pull(connector, EARLY)) == ITEMS
     assert connector.request_count() == connector.policy.retries + 1 >= 2
 
 

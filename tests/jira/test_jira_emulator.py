@@ -4,14 +4,17 @@ the /_sandbox/ endpoints."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
-from sandbox.framework import Served
+from sandbox.framework import Served, serve
+from sandbox.jira import JiraEmulator
 from sandbox.jira.data import between, initial_ranks, spread
-from tests.jira.conftest import ITEMS, api_client, control, emulator_of, start
+from tests.jira.conftest import ITEMS, TOKEN, api_client, control, emulator_of, start
 
 FIELDS = ["summary", "status", "updated", "customfield_10019"]
 
@@ -100,7 +103,7 @@ def test_jql_subset(cloud: Served) -> None:
     emulator = emulator_of(cloud)
     everything = sorted(emulator.store.all(), key=lambda i: i.updated)
     middle = everything[len(everything) // 2]
-    minute = datetime.fromtimestamp(middle.updated, UTC).strftime("%Y-%m-%d %H:%M")
+    minute = datetime.fromtimestamp(middle.updated, emulator.zone).strftime("%Y-%m-%d %H:%M")
     with api_client(cloud) as client:
         since = search_all(client, f'project in (ENG, OPS) AND updated >= "{minute}"', ["updated"])
         expected = [i for i in everything if i.updated >= middle.updated - 60]
@@ -287,3 +290,33 @@ def test_generator_is_deterministic() -> None:
     assert time.time() > max(
         datetime.fromisoformat(i["updated"].replace("Z", "+00:00")).timestamp() for i in states[0]
     )
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Kolkata", "Pacific/Auckland"])
+def test_the_api_user_zone_rules_timestamps_and_jql_dates(zone: str) -> None:
+    """Jira reads JQL dates as wall-clock time in the user's profile zone (``User.timeZone`` of myself)
+    and writes timestamps with that zone's offset, daylight-saving time included."""
+    running = serve(JiraEmulator(TOKEN, timezone=zone))
+    emulator = emulator_of(running)
+    emulator.generate(ITEMS, 5, [])
+    winter, summer = emulator.store.all()[:2]
+    winter.updated = datetime(2026, 1, 15, 12, 0, 30, tzinfo=UTC).timestamp()
+    summer.updated = datetime(2026, 7, 15, 12, 0, 30, tzinfo=UTC).timestamp()
+    try:
+        with api_client(running) as client:
+            assert client.get("/rest/api/3/myself").json()["timeZone"] == zone
+            for issue in (winter, summer):
+                moment = datetime.fromtimestamp(issue.updated, ZoneInfo(zone))
+                found = search_all(client, f"key = {issue.key}", ["updated"])[0]["fields"]["updated"]
+                assert found.endswith(moment.strftime("%z"))  # -0800 in January, -0700 in July, ...
+                assert datetime.strptime(found, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() == issue.updated
+                local = moment.strftime("%Y-%m-%d %H:%M")  # the issue's minute, as the user reads it
+                at = search_all(client, f'key = {issue.key} AND updated >= "{local}"', ["updated"])
+                utc = datetime.fromtimestamp(issue.updated, UTC).strftime("%Y-%m-%d %H:%M")
+                as_utc = search_all(client, f'key = {issue.key} AND updated >= "{utc}"', ["updated"])
+                later = f"{(moment + timedelta(minutes=1)):%Y-%m-%d %H:%M}"
+                after = search_all(client, f'key = {issue.key} AND updated >= "{later}"', ["updated"])
+                assert (len(at), len(after)) == (1, 0)  # minute precision in the user's zone
+                assert len(as_utc) == (0 if moment.utcoffset() < timedelta(0) else 1)  # type: ignore[operator]
+    finally:
+        running.stop()

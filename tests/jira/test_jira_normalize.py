@@ -10,7 +10,7 @@ import pytest
 
 from connectors.errors import SkippableError
 from connectors.jira.normalize import normalize_issue, search_fields
-from connectors.jira.streams import incremental_jql
+from connectors.jira.streams import incremental_jql, read_cursor
 from connectors.jira.text import adf_to_text, references
 from sync.model import Link, Records
 from tests.jira.payloads import BASE, RICH_ADF, config, issue, status
@@ -166,14 +166,17 @@ def test_search_asks_for_exactly_the_mapped_fields() -> None:
 
 
 def test_incremental_jql_floors_the_cursor_to_the_minute_in_the_user_zone() -> None:
-    assert incremental_jql(config(), None) == "(project = ENG) ORDER BY updated ASC"
-    cursor = "2026-01-02T08:30:59.999Z"
-    assert incremental_jql(config(), cursor) == (
+    assert incremental_jql(config(), None, "UTC") == "(project = ENG) ORDER BY updated ASC"
+    since, zone = read_cursor("2026-01-02T08:30:59.999Z[Pacific/Auckland]")
+    assert since == datetime(2026, 1, 2, 8, 30, 59, 999000, tzinfo=UTC) and zone == "Pacific/Auckland"
+    assert incremental_jql(config(), since, "UTC") == (
         '(project = ENG) AND updated >= "2026-01-02 08:30" ORDER BY updated ASC'
     )
-    berlin = config(timezone="Europe/Berlin")
-    assert '"2026-01-02 09:30"' in incremental_jql(berlin, cursor)
-    assert datetime.fromisoformat(cursor.replace("Z", "+00:00")).tzinfo == UTC
+    assert '"2026-01-02 21:30"' in incremental_jql(config(), since, "Pacific/Auckland")  # +13:00 in January
+    assert '"2026-01-02 00:30"' in incremental_jql(config(), since, "America/Los_Angeles")  # -08:00
+    july = datetime(2026, 7, 2, 8, 30, tzinfo=UTC)
+    assert '"2026-07-02 01:30"' in incremental_jql(config(), july, "America/Los_Angeles")  # DST: -07:00
+    assert read_cursor("2026-01-02T08:30:59.999Z") == (since, None)  # written before zones: asks again
 
 
 def test_config_rejects_bad_tables() -> None:
