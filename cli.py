@@ -280,6 +280,8 @@ def daemon(ctx: Context, once: bool) -> None:
     """Sync on a schedule: each connection pulled on its own interval, rank/plan/push after changes;
     /healthz and /metrics on [daemon] host:port; stops cleanly on SIGTERM or Ctrl-C."""
     from sync.daemon.scheduler import Daemon, daemon_logging, exit_now
+    from sync.daemon.web import RefusedBinding
+    from sync.presentation.report.site import publisher
 
     config = ctx.config()
     ctx.require_secrets(config, ALL)
@@ -291,13 +293,27 @@ def daemon(ctx: Context, once: bool) -> None:
         raise SystemExit(2) from None
     daemon_logging()
     with ctx.store_lock(config) as lock:
-        runner = Daemon(config)
+        runner = Daemon(config, publish=publisher(config))
         if once:
             raise SystemExit(runner.run_once())
-        if not runner.run_forever(announce=lambda line: click.echo(line)):
+        try:
+            finished = runner.run_forever(announce=lambda line: click.echo(line))
+        except RefusedBinding as exc:
+            err.print(str(exc), markup=False)
+            raise SystemExit(2) from None
+        if not finished:
             lock.release()
             exit_now(1)
     raise SystemExit(0)
+
+
+@main.command("hash-password")
+def hash_password_() -> None:
+    """Hash a password for [daemon] basic_password_hash (asked twice, never echoed or stored in clear)."""
+    from sync.daemon.web import hash_password
+
+    password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    click.echo(hash_password(password))
 
 
 @main.command(name="import")

@@ -19,11 +19,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from connectors.base import ConnectionConfig
 from connectors.registry import config_model
 from rules.config import CapacityConfig, RoadmapConfig, ScoringConfig, StatusConfig
+from sync.daemon.web import Credential, parse_hash
 from sync.linking import LinksConfig
 
 DEFAULT_PATH = "rankbridge.toml"
@@ -41,14 +51,38 @@ class StoreConfig(BaseModel):
 
 
 class DaemonConfig(BaseModel):
+    """``[daemon]``: where its HTTP endpoint listens and the credential requests must carry (required to
+    listen beyond the loopback interface; see :mod:`sync.daemon.web`)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     host: str = "127.0.0.1"
     port: int = Field(8787, ge=0, le=65535)
     jitter: float = Field(5.0, ge=0)
+    auth_token: SecretStr | None = Field(None, description="bearer token every request must carry")
+    basic_user: str | None = None
+    basic_password_hash: str | None = Field(None, description="from `rankbridge hash-password`")
+
+    @field_validator("basic_password_hash")
+    @classmethod
+    def _readable_hash(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_hash(value)
+        return value
+
+    @model_validator(mode="after")
+    def _basic_pair(self) -> DaemonConfig:
+        if (self.basic_user is None) != (self.basic_password_hash is None):
+            raise ValueError("basic_user and basic_password_hash go together")
+        return self
+
+    def credential(self) -> Credential:
+        token = self.auth_token.get_secret_value() if self.auth_token else None
+        return Credential(token or None, self.basic_user, self.basic_password_hash)
 
 
 class ReportConfig(BaseModel):
-    """``[report]``: the directory ``rankbridge report`` writes the HTML report into by default."""
+    """``[report]``: the directory the daemon writes the HTML report into after each sync (and serves under
+    ``/report/``), and ``rankbridge report`` by default; relative to the config file."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     dir: str | None = None
@@ -110,7 +144,13 @@ def _relative_to(config: Config, folder: Path) -> Config:
     store = Path(config.store.path).expanduser()
     if not store.is_absolute():
         store = Path(os.path.normpath(folder.absolute() / store))
-    resolved = config.model_copy(update={"store": config.store.model_copy(update={"path": str(store)})})
+    update: dict[str, Any] = {"store": config.store.model_copy(update={"path": str(store)})}
+    if config.report.dir:
+        report = Path(config.report.dir).expanduser()
+        if not report.is_absolute():
+            report = Path(os.path.normpath(folder.absolute() / report))
+        update["report"] = config.report.model_copy(update={"dir": str(report)})
+    resolved = config.model_copy(update=update)
     resolved._unresolved = config._unresolved
     return resolved
 

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -40,6 +41,13 @@ from connectors.base import Connector
 from connectors.registry import build
 from sync.config import Config
 from sync.daemon.metrics import Live, Metrics
+from sync.daemon.web import (
+    CONTENT_TYPES,
+    REPORT_HEADERS,
+    REPORT_PREFIX,
+    ReportFiles,
+    require_credential,
+)
 from sync.engine import Engine, StalePlan
 from sync.store import Store
 
@@ -92,8 +100,16 @@ def epoch(stamp: str | None) -> float | None:
 
 
 class Daemon:
-    def __init__(self, config: Config, stop: threading.Event | None = None, grace: float = GRACE) -> None:
+    def __init__(
+        self,
+        config: Config,
+        stop: threading.Event | None = None,
+        grace: float = GRACE,
+        publish: Callable[[Store], object] | None = None,
+    ) -> None:
         self.config = config
+        self.publish = publish  # called with the store after each rank/plan/push (writes the HTML report)
+        self.published = False  # publish once after start-up even when nothing changed
         self.stop = stop or threading.Event()
         self.grace = grace
         self.work_lock = threading.Lock()
@@ -148,6 +164,8 @@ class Daemon:
             self.dirty = self.dirty or changed > 0
             if stages and self.needs_stages(store):
                 result.stages_ok = self.run_stages(engine)
+            elif stages and not self.published:
+                self._publish(store)
             self._record_outbox(store)
         except Exception as exc:  # one connection's failure must never stop the others
             error = f"{type(exc).__name__}: {exc}"
@@ -176,9 +194,24 @@ class Daemon:
         return not self.stop.is_set() and (self.dirty or bool(store.outbox()))
 
     def run_stages(self, engine: Engine) -> bool:
-        """Rank → plan → push for every connection (the caller holds :attr:`work_lock`)."""
+        """Rank → plan → push for every connection, then :attr:`publish` (the caller holds
+        :attr:`work_lock`). A report that cannot be written is logged; the sync's result stands."""
         if self.stop.is_set():
             return True
+        ok = self._rank_plan_push(engine)
+        self._publish(engine.store)
+        return ok
+
+    def _publish(self, store: Store) -> None:
+        if self.publish is None or self.stop.is_set():
+            return
+        try:
+            self.publish(store)
+            self.published = True
+        except Exception as exc:
+            log.error("report not written: %s: %s", type(exc).__name__, exc)
+
+    def _rank_plan_push(self, engine: Engine) -> bool:
         try:
             engine.rank()
             plan, _ = engine.plan()
@@ -231,6 +264,8 @@ class Daemon:
                 with self.work_lock:
                     if self.needs_stages(store):
                         stages_ok = self.run_stages(self._engine(store))
+                    elif not self.published:
+                        self._publish(store)
             finally:
                 store.close()
         self.close()
@@ -239,9 +274,13 @@ class Daemon:
     def run_forever(self, announce: Callable[[str], None]) -> bool:
         """Serve until SIGTERM/SIGINT. False when work in flight did not finish within the grace time
         (the caller then exits at once: pages are atomic and ops are re-verified on the next push)."""
+        daemon = self.config.daemon
+        require_credential(daemon.host, daemon.port, daemon.credential())
         with handle_signals(self.stop):
-            server = StatusServer(self.config.daemon.host, self.config.daemon.port, self)
+            server = StatusServer(daemon.host, daemon.port, self)
             announce(f"rankbridge daemon: health and metrics on {server.url}")
+            if self.config.report.dir:
+                announce(f"rankbridge daemon: HTML report on {server.url}{REPORT_PREFIX}")
             log.info("daemon started: %d connection(s), status on %s", len(self.connectors), server.url)
             scheduler = self._scheduler()
             scheduler.start()
@@ -339,12 +378,20 @@ class StatusServer:
 
 
 def _handler(daemon: Daemon) -> type[BaseHTTPRequestHandler]:
+    credential = daemon.config.daemon.credential()
+    files = ReportFiles(Path(daemon.config.report.dir)) if daemon.config.report.dir else None
+
     class Handler(BaseHTTPRequestHandler):
         server_version = "rankbridge"
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
-            if path == "/healthz":
+            if not credential.allows(self.headers.get("Authorization")):
+                refusal = json.dumps({"error": "authentication required"})
+                self._send(401, "application/json", refusal, {"WWW-Authenticate": credential.challenge()})
+            elif files is not None and (path == REPORT_PREFIX.rstrip("/") or path.startswith(REPORT_PREFIX)):
+                self._report(files, path)
+            elif path == "/healthz":
                 ok, body = daemon.metrics.health()
                 self._send(200 if ok else 503, "application/json", json.dumps(body, indent=1))
             elif path == "/metrics":
@@ -353,11 +400,25 @@ def _handler(daemon: Daemon) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, "application/json", json.dumps({"error": f"no such endpoint {path}"}))
 
-        def _send(self, status: int, content_type: str, text: str) -> None:
-            data = text.encode()
+        def _report(self, files: ReportFiles, path: str) -> None:
+            if path == REPORT_PREFIX.rstrip("/"):
+                self._send(301, "text/plain; charset=utf-8", "", {"Location": REPORT_PREFIX})
+                return
+            found = files.find(path)
+            if found is None:
+                self._send(404, "text/plain; charset=utf-8", "no such page\n", REPORT_HEADERS)
+                return
+            self._send(200, CONTENT_TYPES[found.suffix], found.read_bytes(), REPORT_HEADERS)
+
+        def _send(
+            self, status: int, content_type: str, text: str | bytes, headers: dict[str, str] | None = None
+        ) -> None:
+            data = text.encode() if isinstance(text, str) else text
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "base-uri 'none'; form-action 'none'; object-src 'none'"
-)
-# Sent as a header by the daemon; a <meta> policy cannot say frame-ancestors, so only the header does.
-CSP_HEADER = CSP + "; frame-ancestors 'none'"
+from sync.daemon.web import REPORT_POLICY as CSP  # the daemon sends the same policy as a header
 
 NAV = (
     ("index.html", "Ranking"),

@@ -10,9 +10,11 @@ items no longer ranked are removed afterwards, only in a directory this module m
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync.config import Config
 from sync.presentation.report import data
 from sync.presentation.report.changes import changes_page
 from sync.presentation.report.html import SCRIPT, STYLESHEET
@@ -55,6 +57,15 @@ def write_site(store: Store, out: Path) -> Written:
         wanted.add(path)
     removed = _remove_stale(out, wanted, pages)
     return Written(out, pages + 2 + len(wanted), len(wanted), removed)
+
+
+def publisher(config: Config) -> Callable[[Store], Written] | None:
+    """What the daemon calls after each rank/plan/push: write the report into ``[report] dir`` (None
+    when it is not set)."""
+    if not config.report.dir:
+        return None
+    folder = Path(config.report.dir)
+    return lambda store: write_site(store, folder)
 
 
 def _claim(out: Path) -> None:
