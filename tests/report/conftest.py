@@ -5,6 +5,7 @@ issue relabelled so that an adjustment lifts it), a second sync, and the report 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ class Reported:
     box: Sandbox
     config: Path
     site: Path
+    store: Path
     lifted: str  # the qualified reference of the issue the second sync moved up
     hostile: str  # the qualified reference of the ranked issue titled with markup
 
@@ -37,6 +39,23 @@ class Reported:
     def json(self, *args: str) -> Any:
         return json.loads(self.cli(*args, "--json").stdout)
 
+    def ranking(self) -> list[dict[str, Any]]:
+        """The saved ranking, read as any SQLite client would (``rank`` would add a ranking run)."""
+        db = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True, timeout=30)
+        db.row_factory = sqlite3.Row
+        try:
+            rows = db.execute(
+                "select s.uid, s.rank, s.score, s.components, i.connection, i.key, i.container "
+                "from scores s join items i using (uid) where s.rank is not null order by s.rank, s.uid"
+            )
+            out = [dict(r) for r in rows]
+        finally:
+            db.close()
+        for row in out:
+            row["ref"] = f"{row['connection']}:{row['key'].removeprefix('#')}"
+            row["components"] = json.loads(row["components"])
+        return out
+
 
 @pytest.fixture(scope="package")
 def reported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reported]:
@@ -45,9 +64,9 @@ def reported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reported]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(TOKEN_ENV, box.token)
         config = box.write_config(tmp / "rankbridge.toml", tmp / "store.db", DEMO_RULES)
-        world = Reported(box, config, tmp / "site", "", "")
+        world = Reported(box, config, tmp / "site", tmp / "store.db", "", "")
         world.cli("sync")
-        ranking = world.json("rank", "--limit", "0")["ranking"]
+        ranking = world.ranking()
         jira = [r for r in ranking if r["connection"] == "jira"]
         hostile, lifted = jira[0], jira[-1]
         box.edit("jira", {"key": hostile["key"], "set": {"title": HOSTILE}})

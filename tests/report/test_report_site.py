@@ -11,12 +11,13 @@ from click.testing import CliRunner
 
 from cli import main
 from sync.model import report_page
+from sync.presentation.demo import DEMO_RULES
 from tests.report.conftest import HOSTILE, Reported
 from tests.report.pages import Page, all_pages
 
 
 def test_every_ranked_item_has_a_row_and_a_page(reported: Reported) -> None:
-    ranking = reported.json("rank", "--limit", "0")["ranking"]
+    ranking = reported.ranking()
     index = Page(reported.site / "index.html")
     rows = index.rows("ranking")
     assert [int(r.cells()[0]) for r in rows] == [r["rank"] for r in ranking]
@@ -28,7 +29,7 @@ def test_every_ranked_item_has_a_row_and_a_page(reported: Reported) -> None:
 
 
 def test_item_page_explains_as_explain_does(reported: Reported) -> None:
-    top = reported.json("rank", "--limit", "1")["ranking"][0]
+    top = reported.ranking()[0]
     page = Page(reported.site / report_page(top["connection"], top["key"]))
     printed = reported.cli("explain", top["ref"]).stdout
     assert page.one("pre", id="explanation").text == printed.rstrip("\n")
@@ -38,6 +39,29 @@ def test_item_page_explains_as_explain_does(reported: Reported) -> None:
     assert set(values) == set(explained["components"]["inputs"])
     assert {repr(float(i["value"])) for i in explained["components"]["inputs"].values()} == shown
     assert page.one("div", id="fact-rank").text.endswith(str(explained["rank"]))
+
+
+def test_each_team_s_cut_line_is_drawn_above_its_first_item_that_does_not_fit(reported: Reported) -> None:
+    capacity = DEMO_RULES["capacity"]["default"]
+    expected: dict[str, str] = {}
+    used: dict[str, float] = {}
+    for row in reported.ranking():
+        team = f"{row['connection']}:{row['container'] or ''}"
+        if team in expected:
+            continue
+        used[team] = used.get(team, 0.0) + float(row["components"]["effort"])
+        if used[team] > capacity + 1e-9:
+            expected[team] = row["uid"]
+    assert expected, "the demo's capacity cuts at least one team"
+    index = Page(reported.site / "index.html")
+    cut = {
+        r.attrs["data-team"]: r.attrs["data-uid"]
+        for r in index.rows("ranking")
+        if "cut" in (r.attrs.get("class") or "")
+    }
+    assert cut == expected
+    teams = {r.cells()[0] for r in index.rows(css="capacity")}
+    assert set(expected) <= teams
 
 
 def test_markup_written_in_a_tracker_is_shown_as_text(reported: Reported) -> None:

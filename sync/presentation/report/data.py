@@ -24,9 +24,9 @@ def qualified(item: Item) -> str:
 
 
 def team_of(item: Item) -> str:
-    """The team an item's capacity counts against: its container (Jira project, repository, Linear team,
-    Zendesk group), the same grouping as ``[capacity] per_container``."""
-    return item.container or ""
+    """The team an item's capacity counts against, as the cut line names it: ``CONNECTION:CONTAINER`` (a
+    Jira project, repository, Linear team or Zendesk group of one connection)."""
+    return f"{item.connection}:{item.container or ''}"
 
 
 @dataclass

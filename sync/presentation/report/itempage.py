@@ -10,7 +10,7 @@ from typing import Any
 
 from rules.explain import money, number
 from sync.model import Item, LinkType, report_page
-from sync.presentation.report.data import Row, Site, Write, qualified
+from sync.presentation.report.data import Row, Site, Write, qualified, team_of
 from sync.presentation.report.html import e, link, page, table
 from sync.presentation.report.svg import Point, history_chart
 
@@ -48,7 +48,7 @@ def _facts(row: Row) -> str:
         ("rank", str(row.rank)),
         ("score", number(row.score)),
         ("status", f"{item.status} ({item.status_category})"),
-        ("team", item.container or ""),
+        ("team", team_of(item)),
         ("tracker", item.connection),
     ]
     cards = "".join(

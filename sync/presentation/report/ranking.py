@@ -81,9 +81,10 @@ def capacity_table(site: Site) -> str:
     rows = []
     for team, line in sorted(site.capacity.items()):
         first_out = line.get("first_out")
+        cycle = f" (cycle {line['cycle']})" if line.get("cycle") else ""
         rows.append(
             [
-                e(team),
+                e(f"{team}{cycle}"),
                 e(number(float(line.get("capacity") or 0))),
                 e(number(float(line.get("used") or 0))),
                 e(line.get("fitting", 0)),
