@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from rules.engine import RulesEngine, RulesInvalid
+from rules.engine import RulesInvalid
 from rules.status import StatusRules
 from sync.config import Config
 from sync.presentation import views
@@ -22,6 +22,7 @@ from sync.presentation.context import ALL, Context
 from sync.presentation.logs import setup_logging
 from sync.presentation.starter import STARTER_CONFIG
 from sync.pull.replay import import_file
+from sync.rank import rules_engine
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, soft_wrap=True)
@@ -286,7 +287,7 @@ def daemon(ctx: Context, once: bool) -> None:
     config = ctx.config()
     ctx.require_secrets(config, ALL)
     try:
-        RulesEngine(config.scoring, config.roadmap, config.capacity)
+        rules_engine(config)
         StatusRules(config.status)
     except RulesInvalid as exc:
         err.print(str(exc), markup=False)
@@ -346,12 +347,27 @@ def rules_check(ctx: Context) -> None:
     """Validate every rule expression without running anything."""
     config = ctx.config()
     try:
-        RulesEngine(config.scoring, config.roadmap, config.capacity)
+        rules_engine(config)
         StatusRules(config.status)
     except RulesInvalid as exc:
         err.print(str(exc), markup=False)
         raise SystemExit(2) from None
     console.print("rules ok")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the customers as JSON.")
+@pass_context
+def customers(ctx: Context, as_json: bool) -> None:
+    """Customers, one per organisation across trackers: the records merged, tier, ARR, requests."""
+    from sync.customers import customer_report, customers_table
+
+    with ctx.engine(lock=False) as engine:
+        rows = customer_report(engine.store, engine.config)
+    if as_json:
+        views.print_json(console, rows)
+    else:
+        console.print(customers_table(rows))
 
 
 @main.command()

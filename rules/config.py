@@ -125,3 +125,15 @@ class StatusRule(_Frozen):
 
 class StatusConfig(_Frozen):
     rules: list[StatusRule] = Field(default_factory=list)
+
+
+class CustomersConfig(_Frozen):
+    """``[customers]``: merge or split customer identities by hand."""
+
+    merge: list[list[str]] = Field(
+        default_factory=list,
+        description="groups of customer uids (zendesk:501, linear:…) that are one customer",
+    )
+    separate: list[str] = Field(
+        default_factory=list, description="customer uids never matched by id, domain or name"
+    )

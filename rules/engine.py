@@ -21,7 +21,7 @@ from typing import Any
 
 from rules.capacity import CapacityLine, cut_line
 from rules.codegen import NUMBERS, impute, rules_function
-from rules.config import Adjustment, CapacityConfig, RoadmapConfig, ScoringConfig, Theme
+from rules.config import Adjustment, CapacityConfig, CustomersConfig, RoadmapConfig, ScoringConfig, Theme
 from rules.expressions import (
     FUNCTIONS,
     Compiled,
@@ -82,8 +82,10 @@ class RulesEngine:
         scoring: ScoringConfig,
         roadmap: RoadmapConfig | None = None,
         capacity: CapacityConfig | None = None,
+        customers: CustomersConfig | None = None,
     ) -> None:
         self.scoring = scoring
+        self.customers = customers or CustomersConfig()
         self.roadmap = roadmap or RoadmapConfig()
         self.capacity = capacity or CapacityConfig()
         self.framework = self._framework()
@@ -201,7 +203,7 @@ class RulesEngine:
             self.capacity.default_effort,
         )
         with collection_paused():
-            facts = Facts(items, links, customers, now, scale, sla, effort)
+            facts = Facts(items, links, customers, now, scale, sla, effort, self.customers)
             return self._rank(facts, tie_break or {})
 
     def _rank(self, facts: Facts, ties: dict[str, Any]) -> RankResult:

@@ -11,6 +11,8 @@ from typing import Any
 
 from rules.scores import ItemScore
 
+SHOWN_REQUESTS = 8  # requests an explanation lists with the customer each counted as
+
 
 def number(value: float) -> str:
     if value != int(value):
@@ -78,6 +80,13 @@ def explain(score: ItemScore, previous: dict[str, Any] | None = None) -> str:
             f"  evidence: {evidence['feedback_count']} requests from {evidence['feedback_orgs']} "
             f"organisations (ARR {money(evidence['feedback_arr'])}{by_tier})"
         )
+    counted = score.requests(limit=SHOWN_REQUESTS + 1)
+    for entry in counted[:SHOWN_REQUESTS]:
+        customer = entry["customer"] or "no known customer"
+        sources = f" ({', '.join(entry['sources'])})" if len(entry["sources"]) > 1 else ""
+        lines.append(f"    request {entry['request']} counted as {customer}{sources}")
+    if len(counted) > SHOWN_REQUESTS:
+        lines.append(f"    … and {evidence['feedback_count'] - SHOWN_REQUESTS} more requests")
     lines.append(f"  before adjustments and themes: {number(score.base_score)}")
     if score.adjustments:
         lines.append("  adjustments: " + "; ".join(score.adjustments))
@@ -177,6 +186,7 @@ def components(score: ItemScore, previous: dict[str, Any] | None = None) -> dict
             for v in score.inputs
         },
         "evidence": score.evidence,
+        "requests": score.requests(),
         "base_score": score.base_score,
         "factors": score.factors(),
         "adjustments": score.adjustments,

@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
 from typing import Any
 
+from rules.config import CustomersConfig
+from rules.customers import Identities
 from rules.mirrors import mirror_groups
 from rules.vocabulary import VOCABULARY
 from sync.model import Customer, Item, Kind, Link, LinkType, qualified_ref
@@ -80,11 +82,12 @@ class Facts:
         scale: dict[str, float] | None = None,
         sla_field: str = "sla_breached",
         default_effort: float = 1.0,
+        customers_config: CustomersConfig | None = None,
     ) -> None:
         self.now = now or datetime.now(UTC)
         self.today = self.now.date()
         self.by_uid = {item.uid: item for item in items}
-        self.customers = {c.uid: c for c in customers}
+        self.identities = Identities(customers, customers_config)
         self.scale = scale or {}
         self.sla_field = sla_field
         self.default_effort = default_effort
@@ -160,17 +163,18 @@ class Facts:
         by_tier: dict[str, int] = {}
         arr = 0.0
         breaches = 0
+        identity_of = self.identities.of
         for request in requests:
-            org = request.organization
             if request.fields and request.fields.get(self.sla_field):
                 breaches += 1
+            identity = identity_of(request)
+            org = identity.id if identity is not None else request.organization  # an unknown record: itself
             if not org:
                 continue
             tier = orgs.get(org)
             if tier is None:
-                customer = self.customers.get(org)
-                tier = orgs[org] = (customer.tier or "").lower() if customer else ""
-                arr += (customer.arr or 0.0) if customer else 0.0
+                tier = orgs[org] = identity.tier if identity is not None else ""
+                arr += identity.arr if identity is not None else 0.0
             if tier:
                 by_tier[tier] = by_tier.get(tier, 0) + 1
         orgs_by_tier: dict[str, int] = {}
@@ -187,6 +191,10 @@ class Facts:
             by_tier,
             breaches,
         )
+
+    def requests_of(self, uid: str) -> list[tuple[Item, Any]]:
+        """Each request for the item (merged over its mirrors) with the customer identity it counted as."""
+        return [(request, self.identities.of(request)) for request in self.feedback.get(uid, ())]
 
     def parent(self, item: Item) -> Item | None:
         return self.by_uid.get(item.parent_uid) if item.parent_uid else None

@@ -175,6 +175,20 @@ class ItemScore:
             out.append({"name": f"themes {', '.join(self.themes)}", "op": "×", "value": self.theme_weight})
         return out
 
+    def requests(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The first ``limit`` requests for the item and the customer each counted as (None: no customer)."""
+        out = []
+        for request, identity in self.facts.requests_of(self.uid)[:limit]:
+            out.append(
+                {
+                    "request": request.ref,
+                    "customer": identity.name if identity is not None else None,
+                    "identity": identity.id if identity is not None else request.organization,
+                    "sources": identity.sources if identity is not None else [],
+                }
+            )
+        return out
+
     @property
     def evidence(self) -> dict[str, Any]:
         return evidence_of(self.item, self.facts)

@@ -32,7 +32,7 @@ from pydantic import (
 
 from connectors.base import ConnectionConfig
 from connectors.registry import config_model
-from rules.config import CapacityConfig, RoadmapConfig, ScoringConfig, StatusConfig
+from rules.config import CapacityConfig, CustomersConfig, RoadmapConfig, ScoringConfig, StatusConfig
 from sync.daemon.web import Credential, parse_hash
 from sync.linking import LinksConfig
 
@@ -97,6 +97,7 @@ class Config(BaseModel):
     roadmap: RoadmapConfig = RoadmapConfig()
     status: StatusConfig = StatusConfig()
     capacity: CapacityConfig = CapacityConfig()
+    customers: CustomersConfig = CustomersConfig()
     links: LinksConfig = LinksConfig()
     daemon: DaemonConfig = DaemonConfig()
     report: ReportConfig = ReportConfig()

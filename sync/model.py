@@ -67,6 +67,7 @@ class Item:
     labels: list[str] = field(default_factory=list)
     assignee: str | None = None
     requester: str | None = None
+    requester_domain: str | None = None  # the requester's email domain (never the address)
     organization: str | None = None
     parent_uid: str | None = None
     container: str | None = None
@@ -111,7 +112,10 @@ class Link:
 
 @dataclass(frozen=True)
 class Customer:
-    """An organisation that asks for work; ``uid`` is ``<connection>:<native id>``."""
+    """An organisation that asks for work, as one tracker knows it; ``uid`` is ``<connection>:<native id>``.
+    ``external_ids`` (a CRM's ids), ``domains`` (email domains) and the name tie the records of one
+    organisation in several trackers together (see :mod:`rules.customers`); ``fields`` are its organisation
+    fields by name (renewal date, churn risk, segment …)."""
 
     uid: str
     connection: str
@@ -119,6 +123,9 @@ class Customer:
     tier: str | None = None
     arr: float | None = None
     size: int | None = None
+    external_ids: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    fields: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass

@@ -61,6 +61,11 @@ def tie_break(
     return ties
 
 
+def rules_engine(config: Config) -> RulesEngine:
+    """The rules engine of a config: scoring, roadmap, capacity and customer identities."""
+    return RulesEngine(config.scoring, config.roadmap, config.capacity, config.customers)
+
+
 # Native attributes a write-back also changes (Linear's priority, written from rank).
 WRITTEN_INPUTS = {"priority": "priority_level"}
 
@@ -91,7 +96,7 @@ def person_snapshot(store: Store) -> Snapshot:
 def rank(store: Store, config: Config, connectors: Mapping[str, Connector], save: bool = True) -> RankOutcome:
     """Score and rank the store; every member of a mirror group gets the group's score and rank (the
     planner then puts each tracker's copy at that position). ``save=False`` writes nothing to the store."""
-    engine = RulesEngine(config.scoring, config.roadmap, config.capacity)
+    engine = rules_engine(config)
     snapshot = person_snapshot(store)
     run_id = store.start_run("rank") if save else 0
     previous = {row["uid"]: row for row in store.scores()}
@@ -133,7 +138,7 @@ def _rank_order(row: dict[str, Any]) -> tuple[bool, int, str]:
 
 def alignment(store: Store, config: Config) -> AlignmentReport:
     """The roadmap alignment report over the store as it is now (scores computed, nothing saved)."""
-    engine = RulesEngine(config.scoring, config.roadmap, config.capacity)
+    engine = rules_engine(config)
     snapshot = person_snapshot(store)
     result = engine.rank(snapshot.items, snapshot.links, snapshot.customers)
     return alignment_report(result, config.roadmap)

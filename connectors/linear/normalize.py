@@ -216,6 +216,8 @@ def customer(ctx: Context, p: Mapping[str, Any]) -> Records:
         tier=str(tier["name"]) if tier else None,
         arr=None if p.get("revenue") is None else float(p["revenue"]),
         size=None if size is None else int(size),
+        external_ids=tuple(str(e) for e in p.get("externalIds") or ()),
+        domains=tuple(str(d).lower() for d in p.get("domains") or ()),
     )
     return Records(customers=[record])
 

@@ -52,6 +52,14 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _domain(user: Any) -> str | None:
+    """The email domain of a side-loaded user (the address itself is not kept)."""
+    email = user.get("email") if isinstance(user, dict) else None
+    if not isinstance(email, str) or "@" not in email:
+        return None
+    return email.rsplit("@", 1)[1].strip().lower() or None
+
+
 def _person(user: Any, fallback: Any) -> str | None:
     if isinstance(user, dict) and (user.get("name") or user.get("email")):
         return str(user.get("name") or user.get("email"))
@@ -118,6 +126,7 @@ class ZendeskMapping:
             labels=[str(t) for t in tags],
             assignee=_person(sideloaded.get("assignee"), payload.get("assignee_id")),
             requester=_person(sideloaded.get("requester"), payload.get("requester_id")),
+            requester_domain=_domain(sideloaded.get("requester")),
             organization=self.uid(org_id) if org_id is not None else None,
             container=_group_name(group, payload.get("group_id")),
             due_date=utc_iso(payload.get("due_at")),
@@ -175,6 +184,11 @@ class ZendeskMapping:
             tier=str(tier) if tier not in (None, "") else None,
             arr=_number(values.get(keys.get("arr", "arr")), float, org_id),
             size=_number(values.get(keys.get("size", "size")), int, org_id),
+            external_ids=(str(payload["external_id"]),)
+            if payload.get("external_id") not in (None, "")
+            else (),
+            domains=tuple(str(d).lower() for d in payload.get("domain_names") or () if isinstance(d, str)),
+            fields=dict(values),
         )
         return Records(customers=[customer])
 

@@ -32,7 +32,7 @@ STREAMS = ("tickets", "organizations", "jira_links")
 PERSON_FIELDS = ("id", "name", "email", "organization_id")
 # What a ticket's customer record needs of its organisation (the organizations stream keeps the whole
 # object); the rest would be copied into every ticket's stored payload.
-ORGANIZATION_FIELDS = ("id", "name", "organization_fields")
+ORGANIZATION_FIELDS = ("id", "name", "organization_fields", "external_id", "domain_names")
 
 
 def _picked(rows: Any, names: tuple[str, ...]) -> dict[Any, dict[str, Any]]:

@@ -234,6 +234,7 @@ def _customers(data: LinearData, ids: _Ids, rng: random.Random, count: int) -> N
             "size": float(rng.randint(*size)),
             "_tier": tier,
             "domains": [f"{name.lower().replace(' ', '')}.example"],
+            "externalIds": [],
             "createdAt": _when(rng, 0, 10),
             "updatedAt": _when(rng, 10, 40),
             "archivedAt": None,

@@ -156,9 +156,18 @@ def m004_scope_orders(db: sqlite_utils.Database) -> None:
     )
 
 
+def m005_customer_identity(db: sqlite_utils.Database) -> None:
+    """What ties one organisation's records in several trackers together (external ids, email domains),
+    its organisation fields, and a request's email domain."""
+    for column in ("external_ids", "domains", "fields"):
+        db.table("customers").add_column(column, str)
+    db.table("items").add_column("requester_domain", str)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_journal_scope", m002_journal_scope),
     ("003_pushed_original", m003_pushed_original),
     ("004_scope_orders", m004_scope_orders),
+    ("005_customer_identity", m005_customer_identity),
 ]

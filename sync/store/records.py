@@ -53,6 +53,23 @@ def item_from_row(row: dict[str, Any]) -> Item:
     return Item(**data)
 
 
+def customer_row(customer: Customer) -> dict[str, Any]:
+    row = dict(vars(customer))
+    for name in ("external_ids", "domains", "fields"):
+        value = row[name]
+        row[name] = jsontext.dumps(list(value) if isinstance(value, tuple) else value, sort_keys=True)
+    return row
+
+
+def customer_from_row(row: dict[str, Any]) -> Customer:
+    return Customer(
+        **{k: row[k] for k in ("uid", "connection", "name", "tier", "arr", "size")},
+        external_ids=tuple(json.loads(row.get("external_ids") or "[]")),
+        domains=tuple(json.loads(row.get("domains") or "[]")),
+        fields=json.loads(row.get("fields") or "{}"),
+    )
+
+
 def item_row(item: Item) -> dict[str, Any]:
     row = item.row()
     for name in JSON_ITEM_FIELDS:
@@ -119,7 +136,7 @@ class Store(WriteLog):
             if records.customers:
                 # Side-loaded organisations repeat on every ticket of a page: write each once (the last wins).
                 unique = {c.uid: c for c in records.customers}
-                self._upsert("customers", [vars(c) for c in unique.values()], "uid")
+                self._upsert("customers", [customer_row(c) for c in unique.values()], "uid")
             for payload, reason in quarantined:
                 stats.quarantined += 1
                 self._quarantine(connection, stream, payload, reason)
@@ -309,10 +326,7 @@ class Store(WriteLog):
         ]
 
     def customers(self) -> list[Customer]:
-        return [
-            Customer(**{k: r[k] for k in ("uid", "connection", "name", "tier", "arr", "size")})
-            for r in self.db.query("select * from customers order by uid")
-        ]
+        return [customer_from_row(r) for r in self.db.query("select * from customers order by uid")]
 
     def snapshot(self) -> Snapshot:
         return Snapshot(items=self.items(), links=self.links(), customers=self.customers())

@@ -129,3 +129,56 @@ def test_pull_order_changes_no_link_and_no_score(
         assert ("zendesk:103", uid_of[f"linear:{third_key}"]) in asked
     finally:
         store.close()
+
+
+def test_an_organisation_in_zendesk_and_linear_is_one_customer(
+    box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = configured(box, tmp_path, "customers", monkeypatch)
+    assert run(config, "pull").exit_code == 0
+    listed = run(config, "customers", "--json")
+    assert listed.exit_code == 0, listed.output
+    customers = json.loads(listed.output)
+    merged = [c for c in customers if {s["connection"] for s in c["sources"]} >= {"zendesk", "linear"}]
+    assert merged, "the sandbox's Zendesk organisations and Linear customers share company names"
+    assert len({s["uid"] for c in customers for s in c["sources"]}) == sum(
+        len(c["sources"]) for c in customers
+    )
+    # One customer asks for one Linear issue twice: by a Linear customer need and by a Zendesk ticket
+    # of its Zendesk organisation that names the issue's URL.
+    store = Store(tmp_path / "customers.db")
+    try:
+        items = store.items()
+        by_uid = {i.uid: i for i in items}
+        pairs = [
+            (need, link.dst_uid, customer)
+            for customer in merged
+            for need in items
+            if need.connection == "linear" and need.organization in {s["uid"] for s in customer["sources"]}
+            for link in store.links()
+            if link.src_uid == need.uid
+            and link.type == "requests"
+            and link.dst_uid in by_uid
+            and by_uid[link.dst_uid].status_category not in ("done", "canceled")
+        ]
+        need, target, customer = pairs[0]
+        zendesk_orgs = {s["uid"] for s in customer["sources"] if s["connection"] == "zendesk"}
+        ticket = next(i for i in items if i.connection == "zendesk" and i.organization in zendesk_orgs)
+    finally:
+        store.close()
+    url = by_uid[target].url
+    box.edit("zendesk", {"key": ticket.key, "set": {"description": f"We need this: {url}"}})
+    assert run(config, "pull", "zendesk").exit_code == 0
+    rows = {r["uid"]: r for r in ranking(config)}
+    row = rows[target]
+    requests = row["components"]["requests"]
+    asked = {r["request"]: r["identity"] for r in requests}
+    assert asked[need.ref] == asked[ticket.ref] == customer["id"]
+    identities = {r["identity"] for r in requests if r["identity"]}
+    assert row["organisations"] == len(identities) < len(requests)
+    arr = {c["id"]: c["arr"] for c in customers}
+    assert row["arr"] == pytest.approx(sum(arr[i] for i in identities))
+    text = run(config, "explain", by_uid[target].ref).output
+    assert f"request {ticket.ref} counted as {customer['name']}" in text
+    table = run(config, "customers").output
+    assert customer["name"] in table and customer["sources"][0]["uid"] in table
