@@ -132,6 +132,14 @@ class Connector(ABC):
         of each is normalised into ``Item.fields[<logical name>]`` so the planner writes only what differs."""
         return {"score"} if self.config.score_field else set()
 
+    def field_batch(self) -> int:
+        """How many items' field changes one bulk request may carry (0: one ``field`` op per value)."""
+        return 0
+
+    def quiet_fields(self, item: Item) -> set[str]:
+        """Fields not worth a write on their own for this item (Zendesk: a solved ticket's rank)."""
+        return set()
+
     def priority_shares(self) -> list[float]:
         """Shares of the connection's ranked items that get priority 1, 2, 3 (fractions < 1 or counts),
         the rest the lowest; empty unless the connection writes the tracker's own priority field."""

@@ -148,6 +148,7 @@ class OpKind(StrEnum):
     STATUS = "status"  # move one item to a status category
     COMMENT = "comment"  # add a note or reply
     TAGS = "tags"  # add tags to items, never replacing a person's
+    FIELDS = "fields"  # set several fields of several items in one bulk request (Zendesk update_many)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ class Op:
     status:  {"item": id, "category": canonical category, "reason": optional close reason}
     comment: {"item": id, "body": text, "public": bool}
     tags:    {"items": [ids], "tags": [tags]}
+    fields:  {"items": {id: {name: new value}}}  (``before``: {id: {name: value before}})
     """
 
     connection: str

@@ -14,7 +14,9 @@ from connectors.zendesk.streams import STREAMS, ZendeskStreams
 from connectors.zendesk.write import ZendeskWriter
 from sync.model import Item, Op, OpResult, Records
 
-WRITABLE = ("score", "rank", "linked_status")
+WRITABLE = ("score", "rank", "linked_status", "linked_key")
+RANK_SHIFT = {"rank", "score"}  # a solved ticket is not rewritten for these alone
+BULK = 100  # tickets per Update Many Tickets request
 COLLECTIONS = {"tickets": "tickets", "organizations": "organizations", "links": "jira_links"}
 
 
@@ -50,7 +52,8 @@ class ZendeskConnector(Connector):
 
     # writing (Zendesk has no order: no rank scopes)
     def writable_fields(self) -> set[str]:
-        """``score``, ``rank`` and ``linked_status`` where a custom ticket field is configured for them."""
+        """``linked_key``, ``linked_status``, ``rank`` and ``score`` (the one linked issue a ticket's fields
+        describe, see :mod:`sync.plan.fieldops`) where a custom ticket field is configured for them."""
         names = {name for name in WRITABLE if name in self.zendesk.fields}
         if self.zendesk.score_field and self.zendesk.score_field in self.zendesk.fields:
             names.add("score")
@@ -59,6 +62,15 @@ class ZendeskConnector(Connector):
     def can_write(self, item: Item) -> bool:
         """Closed tickets are read-only in Zendesk (updates answer 422)."""
         return super().can_write(item) and item.status != "closed"
+
+    def field_batch(self) -> int:
+        """Every field of a ticket in one ticket object, up to 100 tickets in one Update Many request."""
+        return BULK
+
+    def quiet_fields(self, item: Item) -> set[str]:
+        """A solved ticket is rewritten only when its story changes (another issue, a new status), never
+        for a rank shift alone: each write is an audit event the customer's agent sees."""
+        return set(RANK_SHIFT) if item.status == "solved" else set()
 
     def apply(self, op: Op) -> OpResult:
         return self.writer.apply(op)

@@ -27,6 +27,7 @@ FIELDS = {
     "rank": ("Engineering rank", "integer"),
     "score": ("Priority score", "decimal"),
     "product_area": ("Product area", "text"),
+    "linked_key": ("Engineering issue", "text"),  # the one linked issue the engineering fields describe
 }
 FIELD_BASE = 360_000_100
 TIERS = (  # tier, share, ARR range, size range

@@ -111,34 +111,47 @@ class TicketWrites:
         return Response(200, {"ticket": ticket.json(self.base_url), "audit": audit}, mutated=True)
 
     def update_many(self, request: Request) -> Response:
+        """Update Many Tickets (``PUT /api/v2/tickets/update_many``, support-oas: "Accepts an array of up to
+        100 ticket objects, or a comma-separated list of up to 100 ticket ids"): the same change to every id
+        of ``?ids=`` (``{"ticket": {...}}``), or a batch of ``{"tickets": [{"id": …, …}, …]}`` each with its
+        own change. Either way a job: its status lists one result per ticket."""
+        body = request.json() or {}
         ids = [int(i) for i in request.args("ids")]
-        if not ids or len(ids) > 100:
-            raise HttpError(400, "ids must list between 1 and 100 ids")
-        changes = (request.json() or {}).get("ticket")
-        if not isinstance(changes, dict):
-            raise HttpError(400, "Request body must hold a ticket object")
-        results = []
-        for ticket_id in ids:
-            ticket = self.data.tickets.get(ticket_id)
-            try:
-                if ticket is None or ticket.status == "deleted":
-                    raise HttpError(404, "TicketNotFound")
-                self._update(ticket, changes)
-                results.append({"id": ticket_id, "action": "update", "status": "Updated", "success": True})
-            except HttpError as exc:
-                results.append(
-                    {
-                        "id": ticket_id,
-                        "action": "update",
-                        "error": "TicketUpdateFailed",
-                        "details": exc.message,
-                        "success": False,
-                    }
-                )
+        batch = body.get("tickets") if isinstance(body, dict) else None
+        if isinstance(batch, list):
+            if ids:
+                raise HttpError(400, "Send either ids with a ticket object or an array of tickets")
+            if not all(isinstance(t, dict) and str(t.get("id", "")).isdigit() for t in batch):
+                raise HttpError(400, "Every ticket object in a batch update needs its id")
+            changes = [(int(t["id"]), {k: v for k, v in t.items() if k != "id"}) for t in batch]
+        else:
+            change = body.get("ticket") if isinstance(body, dict) else None
+            if not isinstance(change, dict):
+                raise HttpError(400, "Request body must hold a ticket object or an array of tickets")
+            changes = [(ticket_id, change) for ticket_id in ids]
+        if not changes or len(changes) > 100:
+            raise HttpError(400, "update_many takes between 1 and 100 tickets")
+        results = [self._job_update(ticket_id, change) for ticket_id, change in changes]
         self._job_seq += 1
-        job = Job(f"{self._job_seq:032x}", len(ids), results, self.job_polls)
+        job = Job(f"{self._job_seq:032x}", len(changes), results, self.job_polls)
         self.data.jobs[job.id] = job
         return Response(200, {"job_status": self._job_json(job)}, mutated=True)
+
+    def _job_update(self, ticket_id: int, change: dict[str, Any]) -> dict[str, Any]:
+        ticket = self.data.tickets.get(ticket_id)
+        try:
+            if ticket is None or ticket.status == "deleted":
+                raise HttpError(404, "TicketNotFound")
+            self._update(ticket, change)
+        except HttpError as exc:
+            return {
+                "id": ticket_id,
+                "action": "update",
+                "error": "TicketUpdateFailed",
+                "details": exc.message,
+                "success": False,
+            }
+        return {"id": ticket_id, "action": "update", "status": "Updated", "success": True}
 
     def _job_json(self, job: Job) -> dict[str, Any]:
         done = job.polls_before_done <= 0
@@ -165,7 +178,8 @@ class TicketWrites:
                 "status_category": CATEGORY_OF[t.status],
                 "order": None,
                 "labels": list(t.tags),
-                "fields": {names[f]: v for f, v in t.custom.items() if f in names},
+                # Zendesk reads a field never set and a field cleared alike (value null): so does the state.
+                "fields": {names[f]: v for f, v in t.custom.items() if f in names and v is not None},
                 "updated": iso(t.updated),
                 "organization": t.organization_id,
                 "comments": [c.body for c in t.comments],

@@ -12,11 +12,11 @@ from connectors.base import Connector
 from rules.mirrors import mirror_groups
 from rules.status import Decision
 from sync.model import Item, Link, LinkType, Op, OpKind, StatusCategory
+from sync.plan.fieldops import FieldChange, field_ops, make_op, ticket_story
 from sync.plan.moves import minimal_moves
 from sync.plan.positions import remember
-from sync.priority import levels_by_rank
+from sync.plan.priority import levels_by_rank
 from sync.store import Store
-from sync.store.base import digest
 
 TAG_BATCH = 100
 # The close reason a closed category carries (GitHub's state_reason; other trackers ignore it).
@@ -52,12 +52,6 @@ class Plan:
         for op in self.ops:
             grouped[op.connection].append(op)
         return dict(grouped)
-
-
-def make_op(
-    connection: str, kind: str, scope: str, payload: dict[str, Any], before: dict[str, Any], reason: str
-) -> Op:
-    return Op(connection, kind, scope, payload, before, reason, digest([connection, kind, scope, payload]))
 
 
 @dataclass
@@ -153,12 +147,14 @@ class Planner:
         requested = _requested(links)
         precision = connector.config.score_precision
         priorities = self._priorities(connector, items) if "priority" in writable else {}
+        changes: list[FieldChange] = []
         for item in items:
             if not connector.can_write(item):
                 continue
             wanted = self._wanted_fields(connector, item, requested.get(item.uid, []), by_uid)
             if item.uid in priorities:
                 wanted["priority"] = priorities[item.uid]
+            change = FieldChange(item)
             for name in sorted(writable & wanted.keys()):
                 value, current = wanted[name], item.fields.get(name)
                 if _same(value, current, precision):
@@ -175,11 +171,10 @@ class Planner:
                         f"kept {item.key} {name} = {current!r}: changed by hand after we wrote {last!r}",
                     )
                     continue
-                payload = {"item": item.native_id, "field": name, "value": value}
-                reason = f"{name} of {item.key}: {current!r} → {value!r}"
-                plan.ops.append(
-                    make_op(connector.name, OpKind.FIELD, item.uid, payload, {name: current}, reason)
-                )
+                change.new[name], change.old[name] = value, current
+            if change.new and not set(change.new) <= connector.quiet_fields(item):
+                changes.append(change)
+        plan.ops.extend(field_ops(connector.name, changes, connector.field_batch()))
 
     def _priorities(self, connector: Connector, items: list[Item]) -> dict[str, int]:
         """The tracker's priority of each ranked item, by its rank within this connection."""
@@ -193,15 +188,7 @@ class Planner:
         own = self.scores.get(item.uid)
         if own is not None:
             return connector.derived_fields(item, own["score"], own["rank"])
-        targets = [by_uid[u] for u in requested if u in by_uid]
-        ranked = [self.scores[t.uid] for t in targets if t.uid in self.scores]
-        wanted: dict[str, Any] = {}
-        if ranked:
-            wanted["rank"] = min(r["rank"] for r in ranked)
-            wanted["score"] = round(max(r["score"] for r in ranked), 2)
-        if targets:
-            wanted["linked_status"] = _combined_status(targets)
-        return wanted
+        return ticket_story([by_uid[u] for u in requested if u in by_uid], self.scores)
 
     # --- status decisions --------------------------------------------------------------------------------
     def _decision_ops(
@@ -293,12 +280,6 @@ def _requested(links: list[Link]) -> dict[str, list[str]]:
         if link.type == LinkType.REQUESTS and link.dst_uid and link.dst_uid not in out[link.src_uid]:
             out[link.src_uid].append(link.dst_uid)
     return out
-
-
-def _combined_status(targets: list[Item]) -> str:
-    """The least advanced status among the linked work: done only when all of it is done."""
-    order = [c.value for c in StatusCategory]
-    return min((t.status_category for t in targets), key=lambda c: order.index(c) if c in order else 0)
 
 
 def _same(a: Any, b: Any, precision: float) -> bool:

@@ -57,6 +57,12 @@ def pushed_values(op: Op, connector: Connector) -> list[tuple[str, str, Any, Any
         return [
             (connector.uid(payload["item"]), "status_category", payload["category"], before.get("category"))
         ]
+    if op.kind == OpKind.FIELDS:
+        return [
+            (connector.uid(item), name, value, (before.get(item) or {}).get(name))
+            for item, values in payload["items"].items()
+            for name, value in values.items()
+        ]
     if op.kind == OpKind.COMMENT:
         return [(connector.uid(payload["item"]), f"comment:{payload.get('rule', '')}", payload["body"], None)]
     if op.kind == OpKind.TAGS:

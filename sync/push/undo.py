@@ -12,8 +12,9 @@ from typing import Any
 
 from connectors.base import Connector
 from sync.model import Item, OpKind
+from sync.plan.fieldops import make_op
 from sync.plan.moves import minimal_moves
-from sync.plan.planner import Plan, make_op
+from sync.plan.planner import Plan
 from sync.store import Store
 
 

@@ -58,7 +58,7 @@ def test_plan_push_gives_the_unified_order_and_the_next_syncs_plan_nothing(world
     assert sum(s["changed"] for s in second["pull"]) == 0
     assert sum(s["echoes"] for s in second["pull"]) > 0
     consequences = second["plan"]["ops"]
-    assert {(o["connection"], o["kind"]) for o in consequences} <= {("zendesk", "field")}, consequences
+    assert {(o["connection"], o["kind"]) for o in consequences} <= {("zendesk", "fields")}, consequences
     world.box.reset()
     third = world.json("sync")
     assert third["plan"]["ops"] == [] and third["push"] is None

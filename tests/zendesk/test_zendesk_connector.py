@@ -168,7 +168,35 @@ def test_field_status_and_comment_writes_then_verify(
     pages, _ = pull_all(connector, "tickets")
     fields = {i.native_id: i.fields for i in normalize_all(connector, "tickets", pages).items}
     assert fields[first]["rank"] == "4" and fields[second]["linked_status"] == "in_progress"
-    assert connector.writable_fields() == {"score", "rank", "linked_status"}
+    assert connector.writable_fields() == {"score", "rank", "linked_status", "linked_key"}
+
+
+def test_fields_of_many_tickets_go_in_one_batch_job_and_a_closed_ticket_fails_alone(
+    make_connector: Make, emulator: ZendeskEmulator
+) -> None:
+    emulator._set_faults({"job_polls": 2})  # the job is queued twice before it completes
+    connector = make_connector()
+    first, second = open_ids(emulator, 2)
+    closed = next(str(t.id) for t in emulator.data.tickets.values() if t.status == "closed")
+    values = {
+        first: {"rank": 3, "score": 1.25, "linked_key": "jira:ENG-1", "linked_status": "todo"},
+        second: {"rank": None, "linked_status": "done"},
+        closed: {"rank": 9},
+    }
+    emulator.edit({"key": f"#{second}", "set": {"rank": "7"}})
+    fields = op("fields", {"items": values})
+    emulator.log.clear()
+    result = connector.apply(fields)
+    assert not result.ok and set(result.failed) == {closed} and "closed" in result.failed[closed]
+    writes = [r for r in emulator.log if r["mutating"]]
+    assert [(r["method"], r["path"]) for r in writes] == [("PUT", "/api/v2/tickets/update_many")]
+    polls = [r for r in emulator.log if r["path"].startswith("/api/v2/job_statuses/")]
+    assert len(polls) >= 2
+    state = {i["native_id"]: i for i in emulator.state()["items"]}
+    assert state[first]["fields"]["rank"] == "3" and state[first]["fields"]["linked_key"] == "jira:ENG-1"
+    assert "rank" not in state[second]["fields"]  # cleared
+    shown = op("fields", {"items": {k: v for k, v in values.items() if k != closed}})
+    assert connector.verify([shown, fields]) == {shown.key: True, fields.key: False}
 
 
 def test_tags_are_added_through_a_job_without_replacing_tags(
