@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.emulators import ROOT, Remote, child_env, emulators
+from benchmarks.floor import FETCHERS
 from benchmarks.harness import SERVICES, service_config
 
 RUNS = 2
@@ -69,7 +70,13 @@ def run_one(remote: Remote, service: str, items: int) -> dict[str, Any]:
     }
 
 
-def run(items: int, workdir: Path, say: Any, services: tuple[str, ...] = SERVICES) -> list[dict[str, Any]]:
+def run(
+    items: int,
+    workdir: Path,
+    say: Any,
+    services: tuple[str, ...] = tuple(s for s in SERVICES if s in FETCHERS),
+) -> list[dict[str, Any]]:
+    """The full pull of ``services`` (by default every service with a raw floor fetcher to compare to)."""
     results = []
     say(f"[pull] starting the emulators with {items:,} items per tracker (in a child process)")
     with emulators(list(services), items, seed=5, workdir=workdir) as remote:

@@ -13,6 +13,7 @@ from typing import Any
 import tomli_w
 
 from benchmarks.emulators import Remote
+from connectors.registry import service_types
 from sandbox.launcher import TOKEN_ENV
 from sync.config import load
 from sync.engine import Engine
@@ -21,7 +22,7 @@ from sync.engine import Engine
 # first sync writes every tracker's whole order (GitHub and Linear: one mutation an item).
 PULL_ITEMS = int(os.environ.get("RANKBRIDGE_BENCH_ITEMS", "25000"))
 SYNC_ITEMS = int(os.environ.get("RANKBRIDGE_BENCH_SYNC_ITEMS", "1000"))
-SERVICES = ("jira", "github", "linear", "zendesk")
+SERVICES = tuple(service_types())
 EXPORT_BUDGET = 100_000
 
 

@@ -7,10 +7,11 @@ import random
 from typing import Any
 
 from benchmarks.emulators import Remote
+from connectors.registry import service_types
 from sync.engine import Engine
 
 CHANGED = 20
-ORDERED = ("jira", "github", "linear")
+ORDERED = tuple(service_types(ranks=True))  # the services with rank scopes
 # A rule the edits below trigger: the edited items gain "security" and their scores rise.
 RULES = {"scoring": {"adjust": [{"name": "security first", "when": "'security' in labels", "multiply": 3.0}]}}
 

@@ -1,35 +1,67 @@
-"""Which connector serves which ``type`` of connection. Imports are lazy: nothing loads at import time."""
+"""The services rankbridge connects to: the one list. Imports are lazy: nothing loads at import time.
+
+A service is one folder under ``connectors/`` (its connector and config), one folder of the same name
+under ``sandbox/`` (its emulator) and one :data:`SERVICES` entry here. Everything else that needs the
+list (config validation, ``rankbridge import``, the sandbox commands, the tests' fixtures and contract
+suite, the benchmarks) derives it from :func:`service_types`.
+
+The order of :data:`SERVICES` is the order people read them in (tables, help text); nothing depends on it.
+"""
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from dataclasses import dataclass
 
 from connectors.base import ConnectionConfig, Connector
 
-# type -> (module, config class, connector class); each service is one folder under connectors/.
-CONNECTORS: dict[str, tuple[str, str, str]] = {
-    "jira": ("connectors.jira", "JiraConfig", "JiraConnector"),
-    "github": ("connectors.github", "GithubConfig", "GithubConnector"),
-    "linear": ("connectors.linear", "LinearConfig", "LinearConnector"),
-    "zendesk": ("connectors.zendesk", "ZendeskConfig", "ZendeskConnector"),
-}
+
+@dataclass(frozen=True)
+class Service:
+    """One service: its connection ``type`` (also the folder name) and what it can do."""
+
+    type: str
+    config_class: str
+    connector_class: str
+    ranks: bool  # has rank scopes: an order rankbridge writes (a board, a project, a team)
+    feedback: bool  # holds customer feedback that links to the trackers' issues
+
+    @property
+    def module(self) -> str:
+        return f"connectors.{self.type}"
 
 
-def _load(type_: str, index: int) -> Any:
-    if type_ not in CONNECTORS:
-        known = ", ".join(sorted(CONNECTORS))
-        raise KeyError(f"unknown connection type {type_!r} (known: {known})")
-    module_name, *names = CONNECTORS[type_]
-    module = importlib.import_module(module_name)
-    return getattr(module, names[index])
+SERVICES: tuple[Service, ...] = (
+    Service("jira", "JiraConfig", "JiraConnector", ranks=True, feedback=False),
+    Service("github", "GithubConfig", "GithubConnector", ranks=True, feedback=False),
+    Service("linear", "LinearConfig", "LinearConnector", ranks=True, feedback=False),
+    Service("zendesk", "ZendeskConfig", "ZendeskConnector", ranks=False, feedback=True),
+)
+
+
+def service_types(ranks: bool | None = None, feedback: bool | None = None) -> list[str]:
+    """The connection types, optionally only those with (or without) a capability."""
+    return [
+        s.type
+        for s in SERVICES
+        if (ranks is None or s.ranks == ranks) and (feedback is None or s.feedback == feedback)
+    ]
+
+
+def service(type_: str) -> Service:
+    for candidate in SERVICES:
+        if candidate.type == type_:
+            return candidate
+    raise KeyError(f"unknown connection type {type_!r} (known: {', '.join(service_types())})")
 
 
 def config_model(type_: str) -> type[ConnectionConfig]:
-    model: type[ConnectionConfig] = _load(type_, 0)
+    entry = service(type_)
+    model: type[ConnectionConfig] = getattr(importlib.import_module(entry.module), entry.config_class)
     return model
 
 
 def build(name: str, config: ConnectionConfig) -> Connector:
-    cls: type[Connector] = _load(config.type, 1)
+    entry = service(config.type)
+    cls: type[Connector] = getattr(importlib.import_module(entry.module), entry.connector_class)
     return cls(name, config)

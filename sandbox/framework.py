@@ -143,6 +143,9 @@ class Emulator:
 
     name = "emulator"
     public_paths: tuple[str, ...] = ()
+    # The services whose generated issues this emulator's generator points at (mentions, mirrors, links):
+    # the launcher seeds those first and hands the generator their references only.
+    reads_references_of: tuple[str, ...] = ()
 
     def __init__(self, token: str) -> None:
         self.token = token

@@ -13,11 +13,9 @@ from typing import Any
 import tomli_w
 
 from sandbox.framework import Emulator, Served, serve
-from sandbox.registry import available, emulator_class
+from sandbox.registry import available, emulator_class, seeding_order
 
 TOKEN_ENV = "RANKBRIDGE_SANDBOX_TOKEN"
-# Order matters: feedback generators reference the issues of the services started before them.
-ORDER = ("jira", "github", "linear", "zendesk")
 
 
 class SandboxControl:
@@ -74,12 +72,12 @@ class Sandbox(SandboxControl):
         """Start, seed and serve the emulators; ``settings`` holds keyword arguments per service, e.g.
         ``{"jira": {"timezone": "Asia/Kolkata"}}``."""
         box = cls(token=token or f"sbx-{secrets.token_hex(12)}")
-        wanted = services or available()
         references: list[dict[str, str]] = []
-        for service in [s for s in ORDER if s in wanted]:
+        for service in seeding_order(services or available()):
             emulator = emulator_class(service)(box.token, **(settings or {}).get(service, {}))
             box.served[service] = serve(emulator)
-            emulator.generate(items, seed, references)
+            read = emulator.reads_references_of
+            emulator.generate(items, seed, [r for r in references if r.get("service") in read])
             references.extend(emulator.references())
         return box
 

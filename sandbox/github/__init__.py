@@ -2,4 +2,6 @@
 
 from sandbox.github.emulator import GithubEmulator
 
-__all__ = ["GithubEmulator"]
+EMULATOR = GithubEmulator
+
+__all__ = ["EMULATOR", "GithubEmulator"]

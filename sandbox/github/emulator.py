@@ -25,6 +25,7 @@ FREE = {"/rate_limit"}  # requests GitHub does not count against the primary lim
 
 
 class GithubEmulator(Emulator):
+    reads_references_of = ("jira",)  # mentions and mirrors of Jira issues in bodies
     name = "github"
 
     def __init__(self, token: str) -> None:

@@ -2,4 +2,6 @@
 
 from sandbox.jira.emulator import JiraEmulator
 
-__all__ = ["JiraEmulator"]
+EMULATOR = JiraEmulator
+
+__all__ = ["EMULATOR", "JiraEmulator"]

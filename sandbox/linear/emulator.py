@@ -42,6 +42,7 @@ def graphql_error(message: str, code: str) -> dict[str, Any]:
 
 
 class LinearEmulator(Emulator):
+    reads_references_of = ("jira", "github")  # attachments and mirrors
     name = "linear"
 
     def __init__(self, token: str) -> None:

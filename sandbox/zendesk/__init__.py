@@ -2,4 +2,6 @@
 
 from sandbox.zendesk.emulator import ZendeskEmulator
 
-__all__ = ["ZendeskEmulator"]
+EMULATOR = ZendeskEmulator
+
+__all__ = ["EMULATOR", "ZendeskEmulator"]

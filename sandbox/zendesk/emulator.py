@@ -17,7 +17,7 @@ from typing import Any
 
 from sandbox.framework import Budget, Emulator, HttpError, Request, Response, Route, route
 from sandbox.zendesk.data import Ticket, ZendeskData
-from sandbox.zendesk.generate import ADMIN_EMAIL, FIELDS, field_id, populate
+from sandbox.zendesk.generate import ADMIN_EMAIL, FIELDS, HOW, field_id, populate
 from sandbox.zendesk.writes import TicketWrites
 
 ERROR_NAMES = {
@@ -42,6 +42,7 @@ def decode_cursor(cursor: str) -> tuple[float, int]:
 
 
 class ZendeskEmulator(TicketWrites, Emulator):
+    reads_references_of = tuple(HOW)  # tickets point at the trackers' issues
     name = "zendesk"
 
     def __init__(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import ConnectionConfig
-from connectors.registry import CONNECTORS, build, config_model
+from connectors.registry import build, config_model, service_types
 from sync.config import Config
 from sync.pull.streams import normalize_page
 from sync.references import resolve_links
@@ -21,9 +21,9 @@ def connection_for(config: Config, source: str) -> tuple[str, ConnectionConfig]:
     for name, connection in config.connections.items():
         if connection.type == source:
             return name, connection
-    if source not in CONNECTORS:
+    if source not in service_types():
         raise ValueError(
-            f"{source!r} is neither a configured connection nor a service ({', '.join(CONNECTORS)})"
+            f"{source!r} is neither a configured connection nor a service ({', '.join(service_types())})"
         )
     return source, offline_config(config_model(source), source)
 

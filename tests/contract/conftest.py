@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from connectors.registry import service_types
 from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.config import Config, load
 from sync.engine import Engine
 
-SERVICES = ["jira", "github", "linear", "zendesk"]
-ORDERED = ["jira", "github", "linear"]
+SERVICES = service_types()
+ORDERED = service_types(ranks=True)  # the services with rank scopes
 
 RULES: dict[str, Any] = {
     "scoring": {"framework": "rice"},
@@ -51,26 +52,20 @@ def make_world(service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, it
     return World(service, box, config, store)
 
 
-@pytest.fixture(params=SERVICES)
-def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    w = make_world(request.param, tmp_path, monkeypatch)
-    yield w
-    w.box.stop()
+def world_fixture(services: list[str], items: int = 30) -> Any:
+    """A fixture giving each test a :class:`World` per service in ``services`` (one emulator each)."""
+
+    @pytest.fixture(params=services)
+    def fixture(
+        request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> Iterator[World]:
+        w = make_world(request.param, tmp_path, monkeypatch, items=items)
+        yield w
+        w.box.stop()
+
+    return fixture
 
 
-@pytest.fixture(params=SERVICES)
-def big_world(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[World]:
-    w = make_world(request.param, tmp_path, monkeypatch, items=250)
-    yield w
-    w.box.stop()
-
-
-@pytest.fixture(params=ORDERED)
-def ordered_world(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[World]:
-    w = make_world(request.param, tmp_path, monkeypatch)
-    yield w
-    w.box.stop()
+world = world_fixture(SERVICES)
+big_world = world_fixture(SERVICES, items=250)
+ordered_world = world_fixture(ORDERED)

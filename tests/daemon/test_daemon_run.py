@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import tomli_w
 
+from connectors.registry import service_types
 from sandbox.launcher import TOKEN_ENV, Sandbox
 from sandbox.registry import available
 from sync.config import load
@@ -27,7 +28,7 @@ from sync.daemon.scheduler import Daemon
 from sync.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-ORDERED = ("jira", "linear", "github")
+ORDERED = service_types(ranks=True)
 RULES: dict[str, Any] = {
     "scoring": {"framework": "rice"},
     "status": {"rules": [{"name": "daemon close", "when": "'rb-close' in labels", "set_category": "done"}]},

@@ -13,13 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from connectors.registry import service_types
 from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.store import Store
 
 
 @pytest.fixture(scope="module")
 def box() -> Iterator[Sandbox]:
-    sandbox = Sandbox.start(["jira", "github", "linear", "zendesk"], items=30, seed=5)
+    sandbox = Sandbox.start(service_types(), items=30, seed=5)
     yield sandbox
     sandbox.stop()
 

@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 import tomli_w
 
+from connectors.registry import service_types
 from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.config import Config, load
 from sync.engine import Engine
 from sync.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("jira", "github", "linear", "zendesk")
+SERVICES = tuple(service_types())
 RULES: dict[str, Any] = {
     "scoring": {"framework": "rice"},
     "status": {

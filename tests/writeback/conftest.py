@@ -21,10 +21,11 @@ import tomli_w
 from click.testing import CliRunner
 
 from cli import main
+from connectors.registry import service_types
 from sandbox.launcher import TOKEN_ENV, Sandbox
 
-SERVICES = ["jira", "github", "linear", "zendesk"]
-ORDERED = ["jira", "github", "linear"]
+SERVICES = service_types()
+ORDERED = service_types(ranks=True)  # the services with rank scopes
 ITEMS = 16
 SEED = 21
 

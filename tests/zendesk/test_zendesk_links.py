@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from connectors.registry import build
+from connectors.registry import build, service_types
 from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.config import parse
 from sync.pull.streams import pull_connection
 from sync.references import resolve_links
 from sync.store import Store
 
-SERVICES = ["jira", "github", "linear", "zendesk"]
+SERVICES = service_types()
 
 
 def test_tickets_link_to_the_issues_they_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
