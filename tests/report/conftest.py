@@ -39,18 +39,21 @@ class Reported:
     def json(self, *args: str) -> Any:
         return json.loads(self.cli(*args, "--json").stdout)
 
-    def ranking(self) -> list[dict[str, Any]]:
-        """The saved ranking, read as any SQLite client would (``rank`` would add a ranking run)."""
+    def sql(self, query: str) -> list[dict[str, Any]]:
+        """Read the store as any SQLite client would (a read-only connection of our own)."""
         db = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True, timeout=30)
         db.row_factory = sqlite3.Row
         try:
-            rows = db.execute(
-                "select s.uid, s.rank, s.score, s.components, i.connection, i.key, i.container "
-                "from scores s join items i using (uid) where s.rank is not null order by s.rank, s.uid"
-            )
-            out = [dict(r) for r in rows]
+            return [dict(r) for r in db.execute(query)]
         finally:
             db.close()
+
+    def ranking(self) -> list[dict[str, Any]]:
+        """The saved ranking (``rank`` would add a ranking run)."""
+        out = self.sql(
+            "select s.uid, s.rank, s.score, s.components, i.connection, i.key, i.container "
+            "from scores s join items i using (uid) where s.rank is not null order by s.rank, s.uid"
+        )
         for row in out:
             row["ref"] = f"{row['connection']}:{row['key'].removeprefix('#')}"
             row["components"] = json.loads(row["components"])

@@ -34,10 +34,17 @@ def test_item_page_explains_as_explain_does(reported: Reported) -> None:
     printed = reported.cli("explain", top["ref"]).stdout
     assert page.one("pre", id="explanation").text == printed.rstrip("\n")
     explained = reported.json("explain", top["ref"])
-    values = {el.attrs["data-factor"]: el for el in page.find("span", **{"class": "factor"})}
-    shown = {el.attrs["data-value"] for el in page.find("span", **{"class": "factor-value"})}
-    assert set(values) == set(explained["components"]["inputs"])
-    assert {repr(float(i["value"])) for i in explained["components"]["inputs"].values()} == shown
+    factors = [
+        (el.attrs["data-factor"], float(v.attrs["data-value"] or 0))
+        for el, v in zip(
+            page.find("span", **{"class": "factor"}),
+            page.find("span", **{"class": "factor-value"}),
+            strict=True,
+        )
+    ]
+    assert factors == [(f["name"], float(f["value"])) for f in explained["components"]["factors"]]
+    inputs = {el.attrs["data-input"] for el in page.find("span", **{"class": "input"})}
+    assert inputs == set(explained["components"]["inputs"])
     assert page.one("div", id="fact-rank").text.endswith(str(explained["rank"]))
 
 
@@ -101,6 +108,12 @@ def test_changes_show_the_move_and_its_reason(reported: Reported) -> None:
     before, after = (int(n) for n in moved[0].cells()[1].split(" → "))
     assert before > after
     assert int(page.one("div", id="count-moved-up").children[-1].text) >= 1
+    sent = reported.sql(
+        "select count(*) as n from journal where run_id > (select max(id) from runs where kind = 'rank')"
+    )[0]["n"]
+    assert sent > 0, "the relabelled issue's new score was written"
+    assert int(page.one("div", id="count-writes-sent").children[-1].text) == sent
+    assert len(page.rows(css="writes")) == sent
 
 
 def test_roadmap_chart_shows_the_alignment_roadmap_computes(reported: Reported) -> None:

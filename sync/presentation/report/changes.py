@@ -15,7 +15,7 @@ SHOWN = 200  # rows per list (the biggest moves first)
 def changes_page(site: Site) -> str:
     if not site.previous:
         intro = '<p class="muted" id="no-previous">First ranking run: nothing to compare with yet.</p>'
-        intro += "<h2>Writes sent</h2>" + writes_table(site.recent_writes, SHOWN)
+        intro += "<h2>Writes sent by the latest sync</h2>" + writes_table(site.recent_writes, SHOWN)
         return page("Changes since the previous sync", intro, "", site.generated)
     moves = [(r, int(site.previous[r.uid]["rank"]) - r.rank) for r in site.rows if r.uid in site.previous]
     up = sorted((m for m in moves if m[1] > 0), key=lambda m: (-m[1], m[0].rank))
@@ -28,7 +28,7 @@ def changes_page(site: Site) -> str:
         ("moved down", len(down)),
         ("new", len(new)),
         ("left the ranking", len(gone)),
-        ("writes sent", len(site.recent_writes)),
+        ("writes sent", len(site.recent_writes)),  # by the latest sync
     ]
     body = [
         '<div class="cards">'
@@ -46,7 +46,7 @@ def changes_page(site: Site) -> str:
         table(["rank", "item", "score"], [_new(r) for r in new[:SHOWN]], "new"),
         "<h2>Left the ranking</h2>",
         _gone(site, gone[:SHOWN]),
-        "<h2>Writes sent</h2>",
+        "<h2>Writes sent by the latest sync</h2>",
         writes_table(site.recent_writes, SHOWN),
     ]
     return page("Changes since the previous sync", "".join(body), "", site.generated)

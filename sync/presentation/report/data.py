@@ -135,7 +135,7 @@ def load(store: Store) -> Site:
     previous = store.previous_scores(rank_run["id"]) if rank_run else {}
     previous_run = next(iter(previous.values()))["run_id"] if previous else None
     stats = json.loads(rank_run["stats"] or "{}") if rank_run else {}
-    writes, recent = _writes(store, previous_run)
+    writes, recent = _writes(store, rank_run["id"] if rank_run else None)
     return Site(
         generated=now_iso(),
         rows=rows,
@@ -164,7 +164,7 @@ def _history(store: Store) -> dict[str, list[tuple[str, float, int]]]:
 
 def _writes(store: Store, since_run: int | None) -> tuple[dict[str, list[Write]], list[Write]]:
     """Journal entries by the uid of each item they wrote to (a move names several), and the entries of
-    the pushes after the previous ranking run (what the latest sync sent), oldest first."""
+    the pushes after the latest ranking run (what the latest sync sent), oldest first."""
     by_uid: dict[str, list[Write]] = defaultdict(list)
     recent: list[Write] = []
     for entry in reversed(store.recent_journal(JOURNAL_READ)):

@@ -25,7 +25,9 @@ def item_page(site: Site, row: Row) -> str:
         "<h2>Explanation</h2>",
         f'<pre id="explanation">{e(row.explanation)}</pre>',
         "<h2>Factors</h2>",
-        factors_table(row.components),
+        factors_table(row.components, row.score),
+        "<h2>Inputs</h2>",
+        inputs_table(row.components),
         _adjustments(row.components),
         "<h2>Evidence</h2>",
         "<h3>Requesting tickets</h3>",
@@ -59,22 +61,39 @@ def _facts(row: Row) -> str:
     return f'<div class="cards">{cards}</div><p>{opened}</p>'
 
 
-def factors_table(components: dict[str, Any]) -> str:
+def factors_table(components: dict[str, Any], score: float) -> str:
+    """The factors that multiply out to the score, in order, as ``explain --json`` lists them."""
+    rows = [
+        [
+            e(factor.get("op", "")),
+            f'<span class="factor" data-factor="{e(factor.get("name"))}">{e(factor.get("name"))}</span>',
+            f'<span class="factor-value" data-value="{float(factor.get("value") or 0)!r}">'
+            f"{e(number(float(factor.get('value') or 0)))}</span>",
+        ]
+        for factor in components.get("factors") or []
+    ]
+    if not rows:
+        return '<p class="muted">No factors recorded for this run.</p>'
+    rows.append(["=", "score", f'<b id="final-score">{e(number(score))}</b>'])
+    return table(["", "factor", "value"], rows, "factors")
+
+
+def inputs_table(components: dict[str, Any]) -> str:
     """Each input of the score: its value, whether it was imputed, the expression and the values it read."""
     rows = []
     for name, value in (components.get("inputs") or {}).items():
         sources = ", ".join(f"{k} = {_show(v)}" for k, v in (value.get("sources") or {}).items())
         rows.append(
             [
-                f'<span class="factor" data-factor="{e(name)}">{e(name)}</span>',
-                f'<span class="factor-value" data-value="{float(value.get("value") or 0)!r}">'
+                f'<span class="input" data-input="{e(name)}">{e(name)}</span>',
+                f'<span class="input-value" data-value="{float(value.get("value") or 0)!r}">'
                 f"{e(number(float(value.get('value') or 0)))}</span>",
                 "imputed default" if value.get("imputed") else "computed",
                 f"<code>{e(value.get('expression'))}</code>",
                 e(sources),
             ]
         )
-    return table(["factor", "value", "origin", "expression", "read"], rows, "factors")
+    return table(["input", "value", "origin", "expression", "read"], rows, "inputs")
 
 
 def _adjustments(components: dict[str, Any]) -> str:
@@ -184,7 +203,7 @@ def describe(write: Write) -> str:
 
 def writes_table(writes: list[Write], shown: int = WRITES_SHOWN) -> str:
     rows = [
-        [e(w.at), e(w.connection), e(w.kind), e(w.result), e(describe(w))]
+        [e(w.at[:19].replace("T", " ")), e(w.connection), e(w.kind), e(w.result), e(describe(w))]
         for w in list(reversed(writes))[:shown]
     ]
     return table(["when", "tracker", "kind", "result", "what"], rows, "writes")
