@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from rules.engine import RulesInvalid
@@ -20,12 +19,14 @@ from sync.config import Config
 from sync.presentation import views
 from sync.presentation.context import ALL, Context
 from sync.presentation.logs import setup_logging
+from sync.presentation.output import consoles
+from sync.presentation.progress import ProgressHandler
 from sync.presentation.starter import STARTER_CONFIG
 from sync.pull.replay import import_file
 from sync.rank import rules_engine
 
-console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True, soft_wrap=True)
+console, err = consoles("text")
+LONG = ("sync", "pull", "push", "undo")  # commands that draw progress bars on a terminal
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -49,15 +50,34 @@ wait_option = click.option(
 
 
 @click.group()
-@click.option("--config", "config", envvar="RANKBRIDGE_CONFIG", help="Config file (default rankbridge.toml).")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", help="Log line format.")
+@click.option(
+    "--config",
+    "config",
+    envvar="RANKBRIDGE_CONFIG",
+    help="Config file (default rankbridge.toml); the paths in it are relative to its folder.",
+)
+@click.option(
+    "-v", "--verbose", count=True, help="-v: one line per stream page, stream and op; -vv: each request too."
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="json: every line on stdout and stderr is one JSON object (events, messages, tables, results).",
+)
 @click.version_option(package_name="rankbridge")
 @click.pass_context
 def main(ctx: click.Context, config: str | None, verbose: int, log_format: str) -> None:
     """Sync one evidence-based ranking across Jira, GitHub, Linear and Zendesk."""
-    setup_logging(verbose, log_format)
+    global console, err
+    console, err = consoles(log_format)
+    bars = log_format == "text" and not verbose and err.is_terminal and ctx.invoked_subcommand in LONG
+    progress = ProgressHandler(err) if bars else None
+    setup_logging(verbose, log_format, progress)
+    if progress is not None:
+        ctx.call_on_close(progress.close)
     ctx.obj = Context(config, err)
+    ctx.obj.json = log_format == "json"
 
 
 @main.command()
@@ -100,7 +120,7 @@ def sync(ctx: Context, dry_run: bool, as_json: bool) -> None:
     """Pull every connection, rank, plan and push."""
     with ctx.engine(contacts=ALL) as engine:
         report = engine.sync(dry_run=dry_run)
-        views.show_sync(console, err, engine.store, report, as_json, dry_run)
+        views.show_sync(console, err, engine.store, report, as_json or ctx.json, dry_run)
     raise SystemExit(1 if views.sync_failed(report) else 0)
 
 
@@ -118,7 +138,7 @@ def pull(ctx: Context, connections: tuple[str, ...], as_json: bool) -> None:
         raise ctx.fail(f"no connection named {', '.join(unknown)} in {ctx.path} (configured: {known})", 2)
     with ctx.engine(contacts=list(connections) or ALL, config=config) as engine:
         report = engine.pull(list(connections) or None)
-    if as_json:
+    if as_json or ctx.json:
         views.print_json(console, report.as_dict())
     else:
         console.print(views.pull_table(report))
@@ -139,7 +159,7 @@ def rank(ctx: Context, as_json: bool, limit: int, no_save: bool) -> None:
         outcome = engine.rank(save=not no_save)
         rows = views.ranking_rows(engine.store, limit or None, outcome.rows)
     lines = sorted(outcome.result.capacity.values(), key=lambda line: line.team)
-    if as_json:
+    if as_json or ctx.json:
         capacity = [line.as_dict() for line in lines]
         views.print_json(console, {"ranking": rows, "capacity": capacity, "errors": outcome.result.errors})
         return
@@ -164,7 +184,7 @@ def explain(ctx: Context, key: str, as_json: bool) -> None:
     if score is None:
         err.print(f"{item.ref}: not ranked (closed, feedback, or `rankbridge rank` not run yet)")
         raise SystemExit(1)
-    if as_json:
+    if as_json or ctx.json:
         views.print_json(
             console,
             {
@@ -188,7 +208,7 @@ def plan(ctx: Context, as_json: bool) -> None:
     """Show (and stage) every write a push would make, per tracker, with the reason."""
     with ctx.engine() as engine:
         planned, plan_id = engine.plan()
-        if as_json:
+        if as_json or ctx.json:
             views.print_json(console, views.plan_json(planned) | {"plan_id": plan_id})
             return
         console.print(views.plan_table(planned, engine.store))
@@ -226,7 +246,7 @@ def log(ctx: Context, as_json: bool, limit: int) -> None:
 
     with ctx.engine(lock=False) as engine:
         entries = push_log(engine.store, limit)
-    if as_json:
+    if as_json or ctx.json:
         views.print_json(console, entries)
     else:
         views.show_log(console, entries)
@@ -267,7 +287,7 @@ def status(ctx: Context, as_json: bool) -> None:
 
     with ctx.engine(lock=False) as engine:
         data = connection_status(engine)
-    if as_json:
+    if as_json or ctx.json:
         views.print_json(console, data)
     else:
         views.show_status(console, data)
@@ -298,7 +318,9 @@ def daemon(ctx: Context, once: bool) -> None:
         if once:
             raise SystemExit(runner.run_once())
         try:
-            finished = runner.run_forever(announce=lambda line: click.echo(line))
+            finished = runner.run_forever(
+                announce=lambda line: console.print(line, markup=False, highlight=False)
+            )
         except RefusedBinding as exc:
             err.print(str(exc), markup=False)
             raise SystemExit(2) from None
@@ -379,7 +401,7 @@ def roadmap(ctx: Context, as_json: bool) -> None:
 
     with ctx.engine(lock=False) as engine:
         report = alignment(engine.store, engine.config)
-    if as_json:
+    if as_json or ctx.json:
         views.print_json(console, report.as_dict())
         return
     for line in report.lines():

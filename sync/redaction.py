@@ -29,13 +29,18 @@ class RedactingFilter(logging.Filter):
         )
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        record.msg, record.args = self.redact(record.getMessage()), None
+        fields = getattr(record, "fields", None)  # an event's data (sync/events.py)
+        if isinstance(fields, dict):
+            record.fields = {k: self.redact(v) if isinstance(v, str) else v for k, v in fields.items()}
+        return True
+
+    def redact(self, message: str) -> str:
         for value in self.values:
             message = message.replace(value, "***")
         for pattern in SECRET_PATTERNS:
             message = pattern.sub(lambda m: m.group(1) + "***", message)
-        record.msg, record.args = message, None
-        return True
+        return message
 
 
 def redact(text: str) -> str:

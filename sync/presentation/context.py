@@ -33,6 +33,7 @@ class Context:
         self.path = config_path(config)
         self.err = err
         self.wait = 0.0  # --wait SECONDS of the writing commands
+        self.json = False  # --log-format json: commands print their JSON result (one line), never tables
 
     def fail(self, message: str, code: int) -> SystemExit:
         self.err.print(message, markup=False, highlight=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -13,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import MALFORMED, Connector, Page
-from connectors.errors import ConnectorError, SkippableError
+from connectors.errors import ConnectorError, SkippableError, truncate
+from sync.events import emit, since
 from sync.model import Records, storable
 from sync.pull.readahead import read_ahead
 from sync.store import PageStats, Store, jsontext
@@ -106,6 +108,7 @@ def pull_stream(
     after the page just written (and commit it)."""
     report = StreamReport(connector.name, stream)
     before = connector.request_count()
+    started = time.monotonic()
     try:
         cursor = store.cursor(connector.name, stream)
         pages = read_ahead(connector.pull(stream, cursor, run_started), f"pull {connector.name} {stream}")
@@ -113,6 +116,7 @@ def pull_stream(
         # time, whatever ends the loop (sync/store/base.py, PageBatch).
         with closing(pages), store.page_batch() as batch:
             for page in pages:
+                page_started = time.monotonic()
                 stats, quarantined = store_page(store, batch, connector, stream, page)
                 report.pages += 1
                 report.payloads += len(page.payloads)
@@ -122,6 +126,7 @@ def pull_stream(
                 report.quarantined += stats.quarantined
                 for _, reason in quarantined:
                     log.warning("%s %s: quarantined a payload: %s", connector.name, stream, reason)
+                page_event(report, len(page.payloads), stats, page_started)
                 if stop is not None and stop.is_set():
                     report.stopped = True
                     log.info("%s %s: stopping after page %d (shutdown)", connector.name, stream, report.pages)
@@ -129,21 +134,67 @@ def pull_stream(
     except ConnectorError as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         log.error("%s %s: pull stopped: %s", connector.name, stream, report.error)
+    except Exception as exc:
+        report.error = unexpected(connector, exc)
+        log.error("%s %s: pull stopped: %s", connector.name, stream, report.error)
+        log.debug("%s %s: what stopped the pull", connector.name, stream, exc_info=True)
     finally:
         report.requests = connector.request_count() - before
+    emit(
+        "stream_end",
+        f"{connector.name} {stream}: {report.pages} page(s), {report.changed} changed, "
+        f"{report.requests} request(s)" + (f", failed: {report.error}" if report.error else ""),
+        connection=connector.name,
+        stream=stream,
+        pages=report.pages,
+        records=report.payloads,
+        changed=report.changed,
+        unchanged=report.unchanged,
+        quarantined=report.quarantined,
+        requests=report.requests,
+        error=report.error,
+        duration_ms=since(started),
+    )
     return report
+
+
+def page_event(report: StreamReport, records: int, stats: PageStats, started: float) -> None:
+    emit(
+        "page",
+        f"{report.connection} {report.stream}: page {report.pages}, {records} record(s), "
+        f"{stats.changed} changed",
+        connection=report.connection,
+        stream=report.stream,
+        page=report.pages,
+        records=records,
+        changed=stats.changed,
+        unchanged=stats.unchanged,
+        quarantined=stats.quarantined,
+        total_records=report.payloads,
+        duration_ms=since(started),
+    )
+
+
+def unexpected(connector: Connector, exc: Exception) -> str:
+    """One line for an answer the connector's error tree did not foresee (a server that is not the
+    service, or a shape its documentation does not describe); -vv logs the traceback."""
+    return (
+        f"UnexpectedAnswer: {connector.name}: {connector.config.url} answered in a shape a "
+        f"{connector.source} server does not ({type(exc).__name__}: {truncate(str(exc), 120)}); "
+        f"check [connections.{connector.name}] url"
+    )
 
 
 def pull_connection(
     store: Store, connector: Connector, run_started: datetime, stop: threading.Event | None = None
 ) -> list[StreamReport]:
-    """Pull every stream; a fatal error (auth, config) stops this connection's remaining streams, and so
-    does ``stop`` (set by the daemon on shutdown)."""
+    """Pull every stream; a fatal error (auth, config, an unexpected answer) stops this connection's
+    remaining streams, and so does ``stop`` (set by the daemon on shutdown)."""
     reports = []
     for stream in connector.streams():
         report = pull_stream(store, connector, stream, run_started, stop)
         reports.append(report)
-        if report.error and report.error.startswith(("FatalError", "AuthError")):
+        if report.error and report.error.startswith(("FatalError", "AuthError", "UnexpectedAnswer")):
             break
         if report.stopped:
             break

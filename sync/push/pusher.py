@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 
 from connectors.base import Connector
 from connectors.errors import ConnectorError, FatalError, Unanswered
+from sync.events import emit, since
 from sync.model import Op, OpKind, OpResult
 from sync.store import Store
 
@@ -160,6 +162,7 @@ class Pusher:
 
     def _send(self, connector: Connector, op: Op) -> bool:
         self.store.mark_op(op.key, "sending", attempt=True)
+        started = time.monotonic()
         try:
             result = self._apply_once(connector, op)
         except FatalError:
@@ -176,6 +179,17 @@ class Pusher:
             result.after,
             detail,
             pushed_values(op, connector) if outcome == "ok" else (),
+        )
+        emit(
+            "op_applied" if outcome == "ok" else "op_failed",
+            f"{connector.name} {op.kind} {outcome}: {op.reason}" + ("" if outcome == "ok" else f": {detail}"),
+            connection=connector.name,
+            kind=op.kind,
+            scope=op.scope,
+            result=outcome,
+            reason=op.reason,
+            detail=detail or None,
+            duration_ms=since(started),
         )
         if outcome == "ok":
             self.report.applied += 1

@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
+from sync.events import emit, since
 from sync.model import Customer, Item, Link, Records
 from sync.store import jsontext
 from sync.store.base import digest, link_rows, now_iso
@@ -91,6 +94,11 @@ def content_hash(row: dict[str, Any]) -> str:
 
 class Store(WriteLog):
     """Pulled records, links, customers, runs and scores; the write log comes from :class:`WriteLog`."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path)
+        # run id -> (monotonic start, kind, connection) of the runs this process started, for run_end events
+        self._run_clock: dict[int, tuple[float, str, str | None]] = {}
 
     # --- pulling -------------------------------------------------------------------------------------
     def cursor(self, connection: str, stream: str) -> str | None:
@@ -340,7 +348,10 @@ class Store(WriteLog):
     # --- runs ------------------------------------------------------------------------------------------
     def start_run(self, kind: str, connection: str | None = None) -> int:
         row = {"kind": kind, "connection": connection, "started_at": now_iso(), "status": "running"}
-        return int(self._t("runs").insert(row).last_pk)  # type: ignore[arg-type]
+        run_id = int(self._t("runs").insert(row).last_pk)  # type: ignore[arg-type]
+        self._run_clock[run_id] = (time.monotonic(), kind, connection)
+        emit("run_start", f"{kind} run {run_id} started", run=run_id, kind=kind, connection=connection)
+        return run_id
 
     def finish_run(
         self, run_id: int, status: str, stats: dict[str, Any] | None = None, error: str | None = None
@@ -348,6 +359,18 @@ class Store(WriteLog):
         self._t("runs").update(
             run_id,
             {"finished_at": now_iso(), "status": status, "stats": json.dumps(stats or {}), "error": error},
+        )
+        started, kind, connection = self._run_clock.pop(run_id, (None, None, None))
+        emit(
+            "run_end",
+            f"{kind or 'a'} run {run_id} {status}" + (f": {error}" if error else ""),
+            run=run_id,
+            kind=kind,
+            connection=connection,
+            status=status,
+            stats=stats or {},
+            error=error,
+            duration_ms=since(started) if started is not None else None,
         )
 
     def runs(self, kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:

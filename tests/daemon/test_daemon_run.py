@@ -100,7 +100,7 @@ class Running:
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         assert self.process.stdout is not None
-        first = self.process.stdout.readline()
+        first = json.loads(self.process.stdout.readline())["message"]  # --log-format json: stdout too
         assert "health and metrics on http://127.0.0.1:" in first, (first, self.logs)
         self.url = first.strip().rsplit(" ", 1)[1]
 
