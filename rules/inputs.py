@@ -169,6 +169,8 @@ class Facts:
                 breaches += 1
             identity = identity_of(request)
             org = identity.id if identity is not None else request.organization  # an unknown record: itself
+            if not org and request.requester:
+                org = f"{request.connection}:person:{request.requester}"  # no organisation (B2C): the person
             if not org:
                 continue
             tier = orgs.get(org)

@@ -70,6 +70,19 @@ class Response:
         return json.dumps(self.body, separators=(",", ":")).encode()
 
 
+def conditional(request: Request, response: Response, extra: bytes = b"") -> Response:
+    """A weak ``ETag`` over the body (and ``extra``, e.g. the Link header), and 304 Not Modified for an
+    ``If-None-Match`` that names it (RFC 9110 §13.1.2), as GitHub and Zendesk answer GETs."""
+    digest = hashlib.sha256(response.encoded() + extra).hexdigest()
+    etag = f'W/"{digest[:40]}"'
+    response.headers["ETag"] = etag
+    response.body = response.encoded()  # encoded once: the handler sends these bytes as they are
+    asked = {t.strip() for t in request.headers.get("if-none-match", "").split(",") if t.strip()}
+    if etag in asked or etag.removeprefix("W/") in asked:
+        return Response(304, None, {"ETag": etag})
+    return response
+
+
 class HttpError(Exception):
     """Raised by handlers to answer with the service's error body."""
 

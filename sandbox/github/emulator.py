@@ -5,11 +5,10 @@ Projects v2 at ``/graphql``. Auth is ``Authorization: token …`` (or ``Bearer``
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
-from sandbox.framework import Emulator, HttpError, Request, Response, graphql_operation, route
+from sandbox.framework import Emulator, HttpError, Request, Response, conditional, graphql_operation, route
 from sandbox.github import generate, graphql, payloads, sandbox_api
 from sandbox.github.data import Issue, Repo, World, iso, parse_iso
 
@@ -146,14 +145,7 @@ class GithubEmulator(Emulator):
         return ", ".join(rels)
 
     def _conditional(self, request: Request, response: Response) -> Response:
-        digest = hashlib.sha256(response.encoded() + response.headers.get("Link", "").encode()).hexdigest()
-        etag = f'W/"{digest[:40]}"'
-        response.headers["ETag"] = etag
-        response.body = response.encoded()  # encoded once: the handler sends these bytes as they are
-        asked = {t.strip() for t in request.headers.get("if-none-match", "").split(",") if t.strip()}
-        if etag in asked or etag.removeprefix("W/") in asked:
-            return Response(304, None, {"ETag": etag})
-        return response
+        return conditional(request, response, response.headers.get("Link", "").encode())
 
     @route("GET", "/repos/{owner}/{repo}/issues/{number}")
     def get_issue(self, request: Request) -> Response:

@@ -146,14 +146,18 @@ class Ticket:
     custom: dict[int, Any]
     created: float
     updated: float
+    type: str | None = "question"
+    custom_status_id: int | None = None
+    due_at: float | None = None
     comments: list[Comment] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)  # merged over the JSON (to make it malformed)
 
     def json(self, base: str) -> dict[str, Any]:
+        """``TicketObject`` (support-oas.full.yaml)."""
         data = {
             "id": self.id,
             "url": f"{base}/api/v2/tickets/{self.id}.json",
-            "type": "question",
+            "type": self.type,
             "subject": self.subject,
             "raw_subject": self.subject,
             "description": self.description,
@@ -169,7 +173,8 @@ class Ticket:
             "follower_ids": [],
             "has_incidents": False,
             "is_public": True,
-            "due_at": None,
+            "due_at": iso(self.due_at) if self.due_at is not None else None,
+            "custom_status_id": self.custom_status_id,
             "tags": list(self.tags),
             "via": {"channel": "web"},
             "custom_fields": [
@@ -183,7 +188,9 @@ class Ticket:
             "updated_at": iso(self.updated),
             "generated_timestamp": int(self.updated),
         }
-        data = {k: v for k, v in data.items() if v is not None}  # Zendesk's schema declares these non-null
+        # The schema declares only due_at nullable; an absent assignee, group, organisation, priority or
+        # type is left out (the live API sends null; a client must take both).
+        data = {k: v for k, v in data.items() if v is not None or k == "due_at"}
         data.update(self.raw)
         return data
 

@@ -15,7 +15,7 @@ import binascii
 import time
 from typing import Any
 
-from sandbox.framework import Budget, Emulator, HttpError, Request, Response, Route, route
+from sandbox.framework import Budget, Emulator, HttpError, Request, Response, Route, conditional, route
 from sandbox.zendesk.data import Ticket, ZendeskData
 from sandbox.zendesk.generate import ADMIN_EMAIL, FIELDS, HOW, field_id, populate
 from sandbox.zendesk.writes import TicketWrites
@@ -99,7 +99,24 @@ class ZendeskEmulator(TicketWrites, Emulator):
         }
 
     def rate_limit_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
-        return {"X-Rate-Limit": str(limit), "X-Rate-Limit-Remaining": str(remaining)}
+        """Both header families Zendesk sends (developer.zendesk.com/api-reference/introduction/rate-limits,
+        "Monitoring your request activity"): ``X-Rate-Limit``/``X-Rate-Limit-Remaining`` and the newer
+        ``ratelimit-limit``/``ratelimit-remaining``/``ratelimit-reset`` (seconds to the window's end)."""
+        reset_in = str(max(0, int(reset_at - time.time() + 0.999)))
+        return {
+            "X-Rate-Limit": str(limit),
+            "X-Rate-Limit-Remaining": str(remaining),
+            "ratelimit-limit": str(limit),
+            "ratelimit-remaining": str(remaining),
+            "ratelimit-reset": reset_in,
+        }
+
+    def _dispatch(self, request: Request) -> Response:
+        """Every successful GET carries an ``ETag``; ``If-None-Match`` with it answers 304."""
+        response = super()._dispatch(request)
+        if request.method == "GET" and response.status == 200:
+            return conditional(request, response)
+        return response
 
     def _set_faults(self, spec: dict[str, Any]) -> dict[str, Any]:
         for name in ("export_per_minute", "export_window", "export_exclusion", "job_polls"):

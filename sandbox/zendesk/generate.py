@@ -1,6 +1,13 @@
 """Deterministic sample data: organisations with tiers and ARR, their users, and feedback tickets that point
 at other trackers' issues the way real tickets do (a Jira link, the link field, a URL in the description, a
-bare key in the subject). The ground truth of who references what is kept in ``data.expected_links``."""
+bare key in the subject). The ground truth of who references what is kept in ``data.expected_links``.
+
+The tickets are as messy as a real help desk's (``TicketObject`` in support-oas.full.yaml declares every
+one of these nullable or optional): most have no assignee, group or priority, many no type, some are
+asked by a person of no organisation (the B2C case), tasks carry ``due_at``, every ticket carries the
+``custom_status_id`` of its status (``CustomStatusObject``), and a few are deleted, which the incremental
+export still lists with ``status: "deleted"`` (incremental_exports, "Incremental Ticket Export").
+"""
 
 from __future__ import annotations
 
@@ -79,7 +86,12 @@ ASKS = (
 GROUPS = ("Support", "Escalations", "Billing", "Product feedback")
 STATUSES = (("new", 20), ("open", 35), ("pending", 10), ("hold", 10), ("solved", 20), ("closed", 5))
 TAGS = ("bug", "feature_request", "billing", "api", "ui", "performance", "integration", "mobile")
-PRIORITIES = ("urgent", "high", "normal", "normal", "low", None)
+PRIORITIES = ("urgent", "high", "normal", "normal", "low", None, None, None, None, None, None)
+TYPES = ("question", "incident", "problem", "task", None, None)
+# status -> the id of its system custom status (one per status category, as an account without custom
+# statuses of its own has them); "deleted" keeps the one it had
+CUSTOM_STATUS_IDS = {"new": 1, "open": 2, "pending": 3, "hold": 4, "solved": 5, "closed": 5}
+SHARES = {"no_assignee": 0.55, "no_group": 0.5, "no_org": 0.15, "deleted": 0.04}
 _TEXT_AND_FIELD = (("field_key", 1), ("field_url", 1), ("url_in_description", 2), ("key_in_subject", 2))
 HOW = {  # how a ticket points at an issue of each service, and the weight of each way
     "jira": (("jira_link", 3), *_TEXT_AND_FIELD),
@@ -111,6 +123,7 @@ def populate(data: ZendeskData, items: int, seed: int, references: list[dict[str
             uid, f"Agent {FIRST[index]}", f"agent{index}@example.com", "agent", None, ANCHOR - 400 * DAY
         )
     customers = _organizations(data, rng, max(3, items // 8))
+    people = _people_without_organization(data, rng, max(2, items // 12))
     refs = [r for r in references if r.get("service") in HOW and r.get("key")]
     services_of: dict[str, set[str]] = {}
     for ref in refs:
@@ -118,7 +131,7 @@ def populate(data: ZendeskData, items: int, seed: int, references: list[dict[str
     # A key two trackers share (Jira's ENG-8 and Linear's ENG-8) is written as a URL, as people do.
     shared = {key for key, services in services_of.items() if len(services) > 1}
     for index in range(items):
-        _ticket(data, rng, 101 + index, customers, refs, shared)
+        _ticket(data, rng, 101 + index, (customers, people), refs, shared)
 
 
 def _organizations(data: ZendeskData, rng: random.Random, count: int) -> list[User]:
@@ -153,20 +166,34 @@ def _organizations(data: ZendeskData, rng: random.Random, count: int) -> list[Us
     return customers
 
 
+def _people_without_organization(data: ZendeskData, rng: random.Random, count: int) -> list[User]:
+    """End users of no organisation: a consumer product's customers write in as themselves."""
+    people = []
+    for index in range(count):
+        user_id = 80_000 + index
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        email = f"{name.split()[0].lower()}.{user_id}@mail.example"
+        people.append(User(user_id, name, email, "end-user", None, ANCHOR - 300 * DAY))
+        data.users[user_id] = people[-1]
+    return people
+
+
 def _ticket(
     data: ZendeskData,
     rng: random.Random,
     ticket_id: int,
-    customers: list[User],
+    requesters: tuple[list[User], list[User]],
     refs: list[dict[str, str]],
     shared: set[str],
 ) -> None:
-    requester = rng.choice(customers)
+    customers, people = requesters
+    requester = rng.choice(people if rng.random() < SHARES["no_org"] else customers)
     created = ANCHOR - rng.uniform(1, 180) * DAY
     updated = min(ANCHOR, created + rng.uniform(0, 20) * DAY)
     status = _pick(rng, tuple((s, w) for s, w in STATUSES))
     subject = rng.choice(ASKS)
     description = f"Hi team,\n\n{subject.lower()} since last week. Our admins see it daily.\n\nThanks"
+    unassigned = status == "new" or rng.random() < SHARES["no_assignee"]
     ticket = Ticket(
         ticket_id,
         subject,
@@ -175,13 +202,21 @@ def _ticket(
         rng.choice(PRIORITIES),
         requester.id,
         requester.organization_id,
-        rng.choice(list(data.groups)),
-        None if status == "new" else rng.choice([9001, 9002, 9003]),
+        None if rng.random() < SHARES["no_group"] else rng.choice(list(data.groups)),
+        None if unassigned else rng.choice([9001, 9002, 9003]),
         sorted(set(rng.sample(TAGS, rng.randint(0, 3)))),
         {field_id("product_area"): rng.choice(["reports", "auth", "api", "billing", "mobile"])},
         created,
         updated,
+        type=rng.choice(TYPES),
+        custom_status_id=CUSTOM_STATUS_IDS[status],
     )
+    if ticket.type == "task":
+        ticket.due_at = created + rng.uniform(3, 40) * DAY
+    if rng.random() < SHARES["deleted"]:
+        ticket.status = "deleted"  # no references: a deleted ticket is no one's evidence
+        data.add_ticket(ticket)
+        return
     roll = rng.random()
     count = 0 if not refs or roll < 0.15 else (2 if roll > 0.85 else 1)
     used_field = False

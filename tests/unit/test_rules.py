@@ -54,6 +54,23 @@ def test_rice_with_observed_inputs() -> None:
     assert score.evidence["feedback_arr"] == 125_000.0
 
 
+def test_a_ticket_without_an_organisation_counts_as_its_requester() -> None:
+    t1, l1 = ticket(1, "z:o1", "j:1")
+    t2, l2 = ticket(2, "", "j:1")  # a consumer writing in as themselves: no organisation
+    t3, l3 = ticket(3, "", "j:1")  # the same person again counts once
+    t4, l4 = ticket(4, "", "j:1")  # another person
+    t2.requester = t3.requester = "Ana Ng"
+    t4.requester = "Ben Silva"
+    engine = RulesEngine(ScoringConfig())
+    result = engine.rank(
+        [item(1, priority_level=2, estimate=2.0), t1, t2, t3, t4], [l1, l2, l3, l4], CUSTOMERS, now=NOW
+    )
+    (score,) = result.scores
+    # reach 3 (Acme, Ana, Ben) × impact 2 × confidence 0.8 / effort 2 = 2.4; only Acme brings ARR
+    assert score.score == pytest.approx(2.4)
+    assert score.evidence["feedback_orgs"] == 3 and score.evidence["feedback_arr"] == 120_000.0
+
+
 def test_rice_imputes_missing_inputs_and_lowers_confidence() -> None:
     engine = RulesEngine(ScoringConfig())
     (score,) = engine.rank([item(1, priority_level=1)], [], [], now=NOW).scores
