@@ -14,18 +14,7 @@ from math import isfinite
 from typing import Any
 
 from rules.expressions import Compiled
-from rules.inputs import (
-    CANCELED,
-    CLOSED,
-    DONE,
-    EMPTY,
-    LOOKUPS,
-    SOURCES,
-    Facts,
-    days_between,
-    due_in_days,
-    uses,
-)
+from rules.inputs import LOOKUPS, SOURCE_HELPERS, SOURCES, Facts, uses
 from rules.typecheck import GUARDS
 from sync.model import Item
 
@@ -34,12 +23,7 @@ NUMBERS = (int, float)
 # What generated code may call besides the expression functions (none of it reachable from rule text:
 # expressions are checked against the vocabulary and the whitelisted functions before they compile).
 HELPERS: dict[str, Any] = {
-    "due_in_days": due_in_days,
-    "days_between": days_between,
-    "CLOSED": CLOSED,
-    "DONE": DONE,
-    "CANCELED": CANCELED,
-    "EMPTY": EMPTY,
+    **SOURCE_HELPERS,
     "len": len,
     "sum": sum,
     "all": all,

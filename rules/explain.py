@@ -98,7 +98,10 @@ def explain(score: ItemScore, previous: dict[str, Any] | None = None) -> str:
         lines.append(f"  outside their horizon (no weight): {', '.join(score.dormant_themes)}")
     if score.fits_next_cycle is not None:
         fits = "fits" if score.fits_next_cycle else "does not fit"
-        lines.append(f"  capacity: {fits} the next cycle of {score.team} (effort {number(score.effort)})")
+        lines.append(
+            f"  capacity: {fits} the next cycle of {score.team} "
+            f"(effort {number(score.effort)}: {score.effort_source})"
+        )
     lines.extend(f"  error: {error}" for error in score.errors)
     lines.append(f"  final: score {number(score.score)}, rank {score.rank}; {change_since(score, previous)}")
     return "\n".join(lines)
@@ -195,6 +198,7 @@ def components(score: ItemScore, previous: dict[str, Any] | None = None) -> dict
         "theme_weight": score.theme_weight,
         "pin": score.pin,
         "effort": score.effort,
+        "effort_source": score.effort_source,
         "team": score.item.container or "",
         "fits_next_cycle": score.fits_next_cycle,
         "mirror_group": list(score.group),

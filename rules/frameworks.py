@@ -51,6 +51,8 @@ class Framework:
     confidence_input: str | None = None
     # The factors whose product is ``combine(values)``; None: the combined value is the one factor.
     factors: Callable[[Sequence[float]], list[Factor]] | None = None
+    # The input that is the item's effort: capacity and the roadmap count the value the score used.
+    effort_input: str | None = None
 
 
 IMPACT_FROM_PRIORITY = (
@@ -91,6 +93,7 @@ RICE = Framework(
     combine=lambda v: _ratio(v[0] * v[1] * v[2], v[3]),  # reach, impact, confidence, effort
     formula="reach × impact × confidence / effort",
     confidence_input="confidence",
+    effort_input="effort",
     factors=lambda v: _divided(
         [("reach", v[0], 1), ("impact", v[1], 1), ("confidence", v[2], 1)], "effort", v[3]
     ),
@@ -137,6 +140,7 @@ WSJF = Framework(
     ),
     combine=lambda v: _ratio(v[0] + v[1] + v[2], v[3]),  # value, criticality, risk / job size
     formula="(business value + time criticality + risk reduction) / job size",
+    effort_input="job_size",
     factors=lambda v: _divided(
         [("cost of delay (business value + time criticality + risk reduction)", v[0] + v[1] + v[2], 1)],
         "job size",

@@ -46,6 +46,28 @@ class Summary:
 EMPTY = Summary()
 
 
+def raw_estimate(item: Item) -> float | None:
+    """The item's estimate in its connection's unit: a project estimate field (GitHub keeps it in
+    ``fields['estimate']``) first, else the tracker's own (Jira's field, Linear's, a mapped label)."""
+    field = item.fields.get("estimate") if item.fields else None
+    if isinstance(field, int | float) and not isinstance(field, bool):
+        return float(field)
+    return item.estimate
+
+
+def estimate_source(item: Item) -> str:
+    """Where the estimate came from, in words an explanation can show."""
+    fields = item.fields or {}
+    field = fields.get("estimate")
+    if isinstance(field, int | float) and not isinstance(field, bool):
+        return "project estimate field"
+    if fields.get("estimate_label"):
+        return f"label {fields['estimate_label']}"
+    if item.estimate is not None:
+        return f"{item.source} estimate"
+    return "no estimate"
+
+
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -140,9 +162,8 @@ class Facts:
 
     def estimate(self, item: Item) -> float | None:
         """The estimate in the common unit: the raw one × the connection's ``estimate_scale``."""
-        if item.estimate is None:
-            return None
-        return item.estimate * self.scale.get(item.connection, 1.0)
+        raw = raw_estimate(item)
+        return None if raw is None else raw * self.scale.get(item.connection, 1.0)
 
     def effort(self, item: Item) -> float:
         """The effort an item takes from capacity: its normalised estimate, or the configured default."""
@@ -241,8 +262,9 @@ SOURCES: dict[str, str] = {
     "status_category": "i.status_category",
     "priority_level": "i.priority_level",
     "labels": "i.labels",
-    "estimate": "None if i.estimate is None else i.estimate * f.scale.get(i.connection, 1.0)",
-    "estimate_raw": "i.estimate",
+    "estimate": "f.estimate(i)",
+    "estimate_raw": "raw_estimate(i)",
+    "estimate_source": "estimate_source(i)",
     "due_in_days": "due_in_days(i.due_date, f.today)",
     "age_days": "days_between(i.created_at, f.now) or 0.0",
     "container": "i.container or ''",
@@ -288,6 +310,20 @@ LOOKUPS = {
 assert set(SOURCES) == set(VOCABULARY), set(SOURCES) ^ set(VOCABULARY)
 
 
+# What the code generated from SOURCES may call (here and in :mod:`rules.codegen`).
+SOURCE_HELPERS: dict[str, Any] = {
+    "due_in_days": due_in_days,
+    "days_between": days_between,
+    "CLOSED": CLOSED,
+    "DONE": DONE,
+    "CANCELED": CANCELED,
+    "EMPTY": EMPTY,
+    "qualified_ref": qualified_ref,
+    "raw_estimate": raw_estimate,
+    "estimate_source": estimate_source,
+}
+
+
 @lru_cache(maxsize=64)
 def names_function(wanted: frozenset[str]) -> Callable[[Item, Facts], dict[str, Any]]:
     """Generate (from the fixed :data:`SOURCES` above, never from rule text) one function returning the
@@ -296,15 +332,7 @@ def names_function(wanted: frozenset[str]) -> Callable[[Item, Facts], dict[str, 
     lookups = [line for var, line in LOOKUPS.items() if any(uses(SOURCES[n], var) for n in chosen)]
     body = ", ".join(f"{n!r}: {SOURCES[n]}" for n in chosen)
     source = "def names(i, f):\n" + "".join(f"    {line}\n" for line in lookups) + f"    return {{{body}}}\n"
-    namespace: dict[str, Any] = {
-        "due_in_days": due_in_days,
-        "days_between": days_between,
-        "CLOSED": CLOSED,
-        "DONE": DONE,
-        "CANCELED": CANCELED,
-        "EMPTY": EMPTY,
-        "qualified_ref": qualified_ref,
-    }
+    namespace: dict[str, Any] = dict(SOURCE_HELPERS)
     exec(compile(source, "<names>", "exec"), namespace)  # built from SOURCES only, never from rule text
     function: Callable[[Item, Facts], dict[str, Any]] = namespace["names"]
     return function

@@ -9,7 +9,7 @@ from typing import Any
 from rules.capacity import CapacityLine
 from rules.expressions import Compiled
 from rules.frameworks import Framework, Input
-from rules.inputs import Facts, evidence_of
+from rules.inputs import Facts, estimate_source, evidence_of
 from sync.model import Item
 
 
@@ -123,9 +123,33 @@ class ItemScore:
             self._names = self.facts.builder(wanted)(self.item, self.facts)
         return self._names
 
+    def _effort_index(self) -> int | None:
+        wanted = self.spec.effort_input
+        return (
+            next((k for k, rule in enumerate(self.rules) if rule.spec.name == wanted), None)
+            if wanted
+            else None
+        )
+
     @property
     def effort(self) -> float:
+        """The effort capacity and the roadmap count: the framework's effort input as the score used it
+        (RICE effort, WSJF job size), so score and cut line never disagree; else the estimate or
+        ``[capacity] default_effort``."""
+        index = self._effort_index()
+        if index is not None and self.values[index] > 0:
+            return float(self.values[index])
         return self.facts.effort(self.item)
+
+    @property
+    def effort_source(self) -> str:
+        index = self._effort_index()
+        if index is not None and self.values[index] > 0:
+            if self.imputed >> index & 1:
+                return f"the {self.rules[index].spec.name} input's default: no estimate"
+            return f"{self.rules[index].spec.name} input, from the {estimate_source(self.item)}"
+        found = estimate_source(self.item)
+        return "[capacity] default_effort: no estimate" if found == "no estimate" else found
 
     @property
     def inputs(self) -> list[InputValue]:

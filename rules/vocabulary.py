@@ -22,6 +22,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "labels": (LIST, "list of labels (use 'x' in labels)"),
     "estimate": (NUMBER, "the estimate × [scoring.estimate_scale] of its connection, or None"),
     "estimate_raw": (NUMBER, "the estimate in the connection's own unit, or None"),
+    "estimate_source": (TEXT, "where the estimate came from: a project field, a label, the tracker's"),
     "due_in_days": (NUMBER, "days until the due date (negative when overdue), or None"),
     "age_days": (NUMBER, "days since the item was created"),
     "container": (TEXT, "Jira project, repository, Linear team or Zendesk group"),

@@ -38,6 +38,13 @@ class GithubConfig(ConnectionConfig):
     project: ProjectRef | None = Field(None, description="the Projects v2 board that holds the rank")
     policy: GithubPolicyConfig = GithubPolicyConfig()
     rank_field: str | None = Field(None, description="project number field for the unified position")
+    estimate_field: str | None = Field(
+        None, description='project number field holding the estimate, by name (e.g. "Estimate")'
+    )
+    estimate_labels: dict[str, float] = Field(
+        default_factory=dict,
+        description='label -> estimate, for issues without a project estimate (e.g. {"size: M" = 3})',
+    )
     status_field: str | None = Field(None, description="project single select written by status ops")
     status_options: dict[StatusCategory, str] = Field(
         default_factory=lambda: {

@@ -180,9 +180,10 @@ def facts_from_graphql(content: Mapping[str, Any]) -> IssueFacts:
 def field_values(config: GithubConfig, node: Mapping[str, Any]) -> dict[str, Any]:
     """Values of the project fields rankbridge reads: the score and rank fields under their logical names
     ``score`` and ``rank`` (what the planner compares), the status field and ``fields`` names as named."""
-    logical = {config.score_field: "score", config.rank_field: "rank"}
+    logical = {config.score_field: "score", config.rank_field: "rank", config.estimate_field: "estimate"}
     wanted = {n for n in (config.status_field, "Status") if n} | set(config.fields)
-    out: dict[str, Any] = {}
+    # an empty estimate field reads as None, so a cleared estimate replaces the stored one
+    out: dict[str, Any] = {"estimate": None} if config.estimate_field else {}
     for value in (node.get("fieldValues") or {}).get("nodes") or []:
         if not isinstance(value, Mapping):
             continue
@@ -216,6 +217,8 @@ def issue_records(
         parent_uid = f"{name}:{milestone_id(facts.repo, facts.milestone)}"
     epic = (config.epic_label is not None and config.epic_label in labels) or facts.sub_issues > 0
     due = (facts.milestone or {}).get("due_on")
+    fields = dict(fields or {})
+    estimate = _estimate(config, labels, fields)
     item = Item(
         uid=uid,
         connection=name,
@@ -240,7 +243,8 @@ def issue_records(
         created_at=facts.created_at,
         updated_at=facts.updated_at,
         native_rank=native_rank,
-        fields=fields or {},
+        estimate=estimate,
+        fields=fields,
     )
     links = [Link(uid, LinkType.PARENT, "api", dst_uid=parent_uid)] if parent_uid else []
     links += text_links(uid, facts)
@@ -317,6 +321,21 @@ def markdown_text(body: str) -> str:
     text = MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(1) else m.group(2), body)
     text = MD_MARKS.sub("", text)
     return text.replace("\r\n", "\n").strip()
+
+
+def _estimate(config: GithubConfig, labels: list[str], fields: dict[str, Any]) -> float | None:
+    """The estimate of a mapped label (the largest, when several are set; the label goes into
+    ``fields['estimate_label']``). The project's estimate field is not read here: a project item carries it
+    as ``fields['estimate']``, which the store keeps when the REST stream describes the same issue, and the
+    rules prefer it (see :meth:`rules.inputs.Facts.estimate`)."""
+    mapped = [(config.estimate_labels[label], label) for label in labels if label in config.estimate_labels]
+    if not mapped:
+        if config.estimate_labels:
+            fields["estimate_label"] = None
+        return None
+    size, label = max(mapped)
+    fields["estimate_label"] = label
+    return float(size)
 
 
 def _priority(labels: list[str]) -> tuple[str | None, int]:

@@ -310,6 +310,8 @@ class GithubEmulator(Emulator):
             "token": "${RANKBRIDGE_SANDBOX_TOKEN}",
             "repos": sorted(self.world.repos),
             "score_field": generate.SCORE_FIELD,
+            "estimate_field": generate.ESTIMATE_FIELD,
+            "estimate_labels": {"size: S": 1, "size: M": 3, "size: L": 8},
             "add_missing": True,
             "policy": {"min_write_interval": 0.0, "base_wait": 0.01, "max_wait": 5.0, "timeout": 10.0},
         }

@@ -12,6 +12,7 @@ from sandbox.github.data import Issue, Label, Milestone, Project, ProjectField, 
 
 REPOS = ("acme/app", "acme/api")
 SCORE_FIELD = "Priority score"
+ESTIMATE_FIELD = "Estimate"
 STATUS_FIELD = "Status"
 STATUS_OPTIONS = ("Todo", "In Progress", "Done")
 LABELS = {
@@ -171,6 +172,7 @@ def _project(world: World, rng: random.Random, issues: list[Issue]) -> None:
     project.fields = [
         ProjectField(id="PVTF_title", name="Title", data_type="TITLE"),
         ProjectField(id="PVTF_score", name=SCORE_FIELD, data_type="NUMBER"),
+        ProjectField(id="PVTF_estimate", name=ESTIMATE_FIELD, data_type="NUMBER"),
         ProjectField(
             id="PVTSSF_status", name=STATUS_FIELD, data_type="SINGLE_SELECT", options=status_options
         ),
@@ -186,5 +188,7 @@ def _project(world: World, rng: random.Random, issues: list[Issue]) -> None:
         if rng.random() < 0.5:
             item.values["PVTF_score"] = float(round(rng.uniform(1, 100), 1))
         item.values["PVTSSF_status"] = rng.choice(status_options[:2])[0]
+        if issue.number % 3 == 0:  # some estimated, as teams do (no draw: the rest of the data stays put)
+            item.values["PVTF_estimate"] = float(issue.number % 8 + 1)
         project.append(item)
     world.project = project
