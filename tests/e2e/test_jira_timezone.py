@@ -115,4 +115,8 @@ def test_sandbox_serve_jira_timezone(tmp_path: Path, monkeypatch: pytest.MonkeyP
         pull_edit_pull(control, config, tmp_path / "store.db")
     finally:
         server.send_signal(signal.SIGINT)
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a loaded machine: the test's subject is the pull, not the stop
+            server.kill()
+            server.wait()

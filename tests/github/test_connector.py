@@ -212,7 +212,9 @@ def test_mutations_are_spaced_by_min_write_interval(
     for move in moves:
         assert connector.apply(move).ok
     times = [r["time"] for r in emulator.log if r["mutating"]]
-    assert len(times) == 3 and all(b - a >= 0.19 for a, b in itertools.pairwise(times))
+    # Spacing is kept at the sender; arrival times at the emulator jitter by a few milliseconds on a loaded
+    # machine, and without spacing the three mutations would arrive within a few milliseconds of each other.
+    assert len(times) == 3 and all(b - a >= 0.15 for a, b in itertools.pairwise(times))
 
 
 def test_verify_of_a_top_run_allows_its_chained_chunks() -> None:
