@@ -26,15 +26,15 @@ A connector is built from its connection's config section and talks to one track
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.errors import SkippableError, truncate
+from connectors.errors import AuthError, ConnectorError, SkippableError, Unanswered, UnknownStream, truncate
 from connectors.policy import Policy, PolicySettings
 from sync.model import Item, Op, OpResult, Records, StatusCategory
 
@@ -47,7 +47,8 @@ class PolicyConfig(BaseModel):
     attempts: int = Field(6, ge=1, le=20)
     base_wait: float = Field(0.5, ge=0)
     max_wait: float = Field(60.0, gt=0)
-    timeout: float = Field(30.0, gt=0)
+    timeout: float = Field(30.0, gt=0, description="seconds one read of a socket may take")
+    deadline: float = Field(120.0, gt=0, description="seconds a whole request may take, body included")
     slow_below: float = Field(0.1, ge=0, le=1)
     min_write_interval: float = Field(0.0, ge=0)
 
@@ -71,6 +72,12 @@ class ConnectionConfig(BaseModel):
     respect_manual: bool = True
     status_map: dict[str, StatusCategory] = Field(default_factory=dict)
     fields: dict[str, str] = Field(default_factory=dict, description="custom field name -> native field id")
+    max_pages: int = Field(10_000, ge=1, description="pages one read of a stream may take before it stops")
+    stream_max_pages: dict[str, int] = Field(default_factory=dict, description="stream name -> its own cap")
+
+    def page_cap(self, stream: str) -> int:
+        """The page cap of ``stream`` (reads that loop or never end stop there with a clear error)."""
+        return self.stream_max_pages.get(stream, self.max_pages)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,31 @@ class Page:
 
     payloads: list[dict[str, Any]]
     cursor: str | None
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One stream of a connector, declared as data: how it is read from a cursor, and how one of its
+    payloads becomes records."""
+
+    pull: Callable[[str | None, datetime], Iterator[Page]]
+    normalize: Callable[[Mapping[str, Any]], Records]
+
+
+class Writer(Protocol):
+    """The write side of a connector: performs one op, and re-reads the tracker to judge ops."""
+
+    def apply(self, op: Op) -> OpResult: ...
+
+    def verify(self, ops: list[Op]) -> dict[str, bool]: ...
+
+
+class Client(Protocol):
+    """The HTTP side of a connector: counts what it sends and owns its sessions."""
+
+    requests: int
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -93,6 +125,8 @@ class Connector(ABC):
     """Base class of every connector; see the module docstring for the contract."""
 
     source: ClassVar[str]
+    client: Client
+    writer: Writer
 
     def __init__(self, name: str, config: ConnectionConfig) -> None:
         self.name = name
@@ -104,13 +138,29 @@ class Connector(ABC):
 
     # reading
     @abstractmethod
-    def streams(self) -> list[str]: ...
+    def stream_table(self) -> Mapping[str, Stream]:
+        """Every stream this connection reads, by name, in the order they are pulled."""
 
-    @abstractmethod
-    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]: ...
+    def streams(self) -> list[str]:
+        return list(self.stream_table())
 
-    @abstractmethod
-    def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records: ...
+    def stream(self, name: str) -> Stream:
+        """The stream called ``name``; :class:`UnknownStream` (the same for every connector) otherwise."""
+        table = self.stream_table()
+        if name not in table:
+            known = ", ".join(table) or "none"
+            raise UnknownStream(
+                f"{self.source} connection {self.name!r} has no stream {name!r} (streams: {known})"
+            )
+        return table[name]
+
+    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
+        return self.stream(stream).pull(cursor, run_started)
+
+    def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
+        normalizer = self.stream(stream).normalize
+        with malformed_payload(stream, payload):
+            return normalizer(payload)
 
     # ordering
     def scopes(self) -> list[RankScope]:
@@ -155,11 +205,23 @@ class Connector(ABC):
         derived from one item: the planner maps rank within the connection (:meth:`priority_shares`)."""
         return {"score": round(score, 2), "rank": rank}
 
-    @abstractmethod
-    def apply(self, op: Op) -> OpResult: ...
+    def apply(self, op: Op) -> OpResult:
+        """Perform one op. The one rule for failure, the same in every connector: an auth failure stops
+        the connection (:class:`AuthError` propagates, and the pusher sends nothing more to it); a write
+        that got no answer propagates as :class:`Unanswered` (it may have taken effect: the pusher asks the
+        tracker before sending it again); any other failure is this op's failed result, and the push goes
+        on with the next op."""
+        try:
+            return self.writer.apply(op)
+        except (AuthError, Unanswered):
+            raise
+        except ConnectorError as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+            items = [str(i) for i in op.payload.get("items") or [op.payload.get("item")] if i is not None]
+            return OpResult(False, detail, failed=dict.fromkeys(items, detail))
 
-    @abstractmethod
-    def verify(self, ops: list[Op]) -> dict[str, bool]: ...
+    def verify(self, ops: list[Op]) -> dict[str, bool]:
+        return self.writer.verify(ops)
 
     # replaying saved payloads (`rankbridge import`)
     def replay(self, document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -170,14 +232,17 @@ class Connector(ABC):
 
     # operations
     @abstractmethod
-    def check(self) -> dict[str, Any]: ...
+    def check(self) -> dict[str, Any]:
+        """Auth, permissions and budget for ``rankbridge doctor``: a report of what was found, or an error
+        (:class:`AuthError` for a rejected credential) when the connection cannot work. Never a report
+        that says it failed: ``doctor`` exits 1 on the error."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release HTTP sessions."""
+    def close(self) -> None:
+        self.client.close()
 
     def request_count(self) -> int:
-        """Requests sent so far (for status output and metrics); connectors that count override this."""
-        return 0
+        """Requests sent so far (for status output and metrics)."""
+        return self.client.requests
 
 
 # What a normaliser raises on data of the wrong shape: missing keys, wrong types, unparsable or out-of-range
@@ -194,6 +259,9 @@ MALFORMED = (
 )
 
 
+IDENTITY_KEYS = ("key", "identifier", "id")  # what names a payload in a message, most readable first
+
+
 @contextmanager
 def malformed_payload(stream: str, payload: Any) -> Iterator[None]:
     """Run a normaliser: a payload that is not an object, or whose shape makes it fail, is a
@@ -203,7 +271,7 @@ def malformed_payload(stream: str, payload: Any) -> Iterator[None]:
     try:
         yield
     except MALFORMED as exc:
-        ident = truncate(repr(payload.get("id") or payload.get("key")), 40)
+        ident = truncate(repr(next((payload[k] for k in IDENTITY_KEYS if payload.get(k)), None)), 40)
         reason = f"malformed {stream} payload {ident}: {type(exc).__name__}: {exc}"
         raise SkippableError(truncate(reason)) from exc
 

@@ -2,10 +2,16 @@
 
     ConnectorError
     ├── FatalError        stop this connection's run: bad config, 401/403, a resource that does not exist.
-    │   └── AuthError     credentials missing, wrong or without permission.
+    │   ├── AuthError     credentials missing, wrong or without permission.
+    │   └── UnknownStream a stream name the connector does not read (the same error for every connector).
+    ├── StreamError       this stream cannot be read as it stands; its cursor stays, the other streams go on.
+    │   ├── PaginationLoop  the server sent an earlier cursor, token or URL again.
+    │   ├── PageCapReached  more pages than the stream's cap.
+    │   └── WrongShape      a page without its record list, a redirect, an empty answer where records belong.
     ├── RetriableError    try the same request again later: 429, 5xx, timeouts, dropped connections.
     │   ├── RateLimited   the provider asked us to wait; ``retry_after`` says how long (seconds).
     │   └── Unanswered    sent, but no answer came (timeout, dropped connection): it may have taken effect.
+    │       └── DeadlineExceeded  the whole answer did not arrive within the request's total deadline.
     └── SkippableError    one record is malformed: quarantine it with the reason and go on.
 
 Messages never contain credentials: they are built from status, method, path and the provider's own
@@ -27,6 +33,27 @@ class AuthError(FatalError):
     """Authentication or authorisation failed (401/403 without a rate-limit reason)."""
 
 
+class UnknownStream(FatalError):
+    """A stream name the connector does not read."""
+
+
+class StreamError(ConnectorError):
+    """One stream's read must stop before its next page; nothing of it past the last good page is stored,
+    its cursor does not move, and the connection's other streams are read."""
+
+
+class PaginationLoop(StreamError):
+    """The server answered with a cursor, token or URL it had already sent in this read."""
+
+
+class PageCapReached(StreamError):
+    """A read went past the page cap of its stream (``max_pages``)."""
+
+
+class WrongShape(StreamError):
+    """An answer that is not what the endpoint documents: no record list, a redirect, an empty body."""
+
+
 class RetriableError(ConnectorError):
     """A transient failure: the same request may succeed later."""
 
@@ -45,6 +72,10 @@ class Unanswered(RetriableError):
     and the pusher asks the tracker (``verify``) before it does."""
 
 
+class DeadlineExceeded(Unanswered):
+    """The answer did not arrive whole within the request's total deadline (a body trickled slowly)."""
+
+
 class SkippableError(ConnectorError):
     """One payload could not be normalised; the caller quarantines it and continues."""
 
@@ -53,11 +84,3 @@ def truncate(text: str, limit: int = 300) -> str:
     """Keep provider error text short enough for a log line."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def transport_error(what: str, exc: Exception) -> RetriableError:
-    """A transport failure of an HTTP library as one of ours: a failure to connect sent nothing (retriable as
-    it is); anything after the connection was made may have reached the provider (:class:`Unanswered`)."""
-    connect_only = any(cls.__name__ == "ConnectTimeout" for cls in type(exc).__mro__)
-    kind = RetriableError if connect_only else Unanswered
-    return kind(f"{what}: {type(exc).__name__}")

@@ -75,6 +75,7 @@ class PolicySettings:
     base_wait: float = 0.5
     max_wait: float = 60.0
     timeout: float = 30.0
+    deadline: float = 120.0
     slow_below: float = 0.1
     min_write_interval: float = 0.0
 

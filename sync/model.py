@@ -10,8 +10,23 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+
+def parse_utc(value: str) -> datetime:
+    """An ISO 8601 timestamp (``Z`` or an offset; a naive one is taken as UTC) as an aware UTC datetime;
+    :class:`ValueError` when it is not one."""
+    moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def utc_iso(moment: datetime) -> str:
+    """The one stored time format: UTC, milliseconds, ``Z`` (``2024-05-01T09:30:00.000Z``); text of this
+    form sorts in time order."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class StatusCategory(StrEnum):

@@ -1,30 +1,29 @@
-"""HTTP to GitHub through PyGithub's requester (its auth, base URL, connection pool and timeout), under our
-one policy: PyGithub's own retries and throttling sleeps are off, every request runs through
-``policy.call``, rate-limit headers feed the pacer, and responses map into the error tree in
-:meth:`GithubClient._raise_for` alone. REST lists page with :class:`LinkPages`; GraphQL documents are
-``.graphql`` files in this package, sent with variables (never built from strings)."""
+"""HTTP to GitHub on the shared skeleton (:mod:`connectors.http`): REST and GraphQL through one httpx
+client, under the connection's policy, within each request's deadline, classified by one ladder.
+
+GitHub's documented deviations from the default ladder are all in :class:`GithubClassifier`: a 403 is a
+rate limit when it carries ``Retry-After`` or says so in its message (primary and secondary limits), and
+without ``Retry-After`` the wait is until ``x-ratelimit-reset`` when the budget is spent, else at least a
+minute (GitHub's advice for secondary limits). REST lists page with :class:`LinkPaginator`, which takes
+``rel="next"`` from the library-parsed ``Link`` header and follows it only on GitHub's own origin, so the
+token never travels elsewhere. GraphQL documents are ``.graphql`` files in this package.
+"""
 
 from __future__ import annotations
 
-import json
-import math
-import re
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from github import Auth, Github
-
-from connectors.errors import AuthError, FatalError, RateLimited, RetriableError, transport_error, truncate
+from connectors import graphql
+from connectors.errors import RetriableError, WrongShape
 from connectors.github.config import GithubConfig
+from connectors.http import Answer, Classifier, HttpClient
+from connectors.paging import PageRequest, Paginator, records_at
 from connectors.policy import Policy, header_float, parse_retry_after
 
-LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
+PACKAGE = "connectors.github"
 RATE_LIMIT_MESSAGES = (
     "api rate limit exceeded",
     "secondary rate limit",
@@ -32,41 +31,58 @@ RATE_LIMIT_MESSAGES = (
     "please retry your request again later",
 )
 SECONDARY_WAIT = 60.0  # GitHub: without retry-after, wait at least one minute
+ApiResponse = Answer  # what callers read: ``status``, ``headers``, ``data``
 
 
-@cache
 def document(name: str) -> str:
     """A GraphQL document of this package (``<name>.graphql``)."""
-    return resources.files("connectors.github").joinpath(f"{name}.graphql").read_text()
+    return graphql.document(PACKAGE, name)
 
 
-@dataclass(frozen=True)
-class ApiResponse:
-    status: int
-    headers: Mapping[str, str]  # lower-cased names
-    data: Any
+def graphql_url(base_url: str) -> str:
+    """``/graphql`` on api.github.com; ``/api/graphql`` on GitHub Enterprise Server (``…/api/v3``)."""
+    parts = urlsplit(base_url)
+    path = parts.path.rstrip("/")
+    path = path[: -len("/v3")] + "/graphql" if path.endswith("/api/v3") else path + "/graphql"
+    return parts._replace(path=path).geturl()
 
 
-class GithubClient:
-    def __init__(self, config: GithubConfig, policy: Policy) -> None:
-        self.policy = policy
-        self.github = Github(
-            base_url=config.url,
-            auth=Auth.Token(config.token.get_secret_value()),
-            timeout=max(1, math.ceil(config.policy.timeout)),  # PyGithub insists on whole seconds
-            per_page=100,
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-            retry=None,
-            lazy=True,
+class GithubClassifier(Classifier):
+    def is_rate_limited(self, answer: Answer) -> bool:
+        if answer.status == 429:
+            return True
+        return answer.status == 403 and (
+            answer.headers.get("retry-after") is not None
+            or any(m in self.message(answer).lower() for m in RATE_LIMIT_MESSAGES)
         )
-        self.requester = self.github.requester
-        self.requests = 0
 
-    def close(self) -> None:
-        self.github.close()
+    def retry_after(self, answer: Answer) -> float | None:
+        asked = parse_retry_after(answer.headers.get("retry-after"))
+        if asked is not None:
+            return asked
+        reset = header_float(answer.headers, "x-ratelimit-reset")
+        if answer.headers.get("x-ratelimit-remaining") == "0" and reset is not None:
+            return max(0.0, reset - time.time())
+        return SECONDARY_WAIT
 
-    # --- REST ----------------------------------------------------------------------------------------
+
+class GithubClient(HttpClient):
+    classifier = GithubClassifier()
+
+    def __init__(self, config: GithubConfig, policy: Policy) -> None:
+        super().__init__(
+            policy,
+            base_url=config.url,
+            headers={
+                "Authorization": f"Bearer {config.token.get_secret_value()}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": "rankbridge",
+            },
+        )
+        self.origin = _origin(config.url)
+        self.graphql_url = graphql_url(config.url)
+
     def request(
         self,
         verb: str,
@@ -75,128 +91,56 @@ class GithubClient:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         write: bool | None = None,
-    ) -> ApiResponse:
-        """One request under the policy (retried as it says); ``url`` is a path or an absolute API URL."""
-        is_write = verb != "GET" if write is None else write
-        return self.policy.call(
-            lambda: self._send(verb, url, params, body, headers), write=is_write, what=f"{verb} {_path(url)}"
-        )
+    ) -> Answer:
+        """One REST request under the policy; ``url`` is a path or an absolute URL on GitHub's origin."""
+        if url.startswith(("http://", "https://")) and _origin(url) != self.origin:
+            raise WrongShape(f"{verb}: refusing to send the token to {_origin(url)}")
+        return self.send(verb, url, params=params, body=body, headers=headers, write=write)
 
-    def _send(
-        self,
-        verb: str,
-        url: str,
-        params: Mapping[str, Any] | None,
-        body: Any,
-        headers: Mapping[str, str] | None,
-    ) -> ApiResponse:
-        self.requests += 1
-        try:
-            status, raw_headers, text = self.requester.requestJson(
-                verb, url, dict(params) if params else None, dict(headers) if headers else None, body
-            )
-        except requests.RequestException as exc:
-            raise transport_error(f"{verb} {_path(url)}", exc) from None
-        lowered = {k.lower(): str(v) for k, v in raw_headers.items()}
-        self._observe(lowered)
-        try:
-            data = json.loads(text) if text else None
-        except ValueError:
-            if status < 300:
-                raise RetriableError(f"{verb} {_path(url)}: malformed JSON body ({status})") from None
-            data = {"message": truncate(text)}
-        self._raise_for(verb, url, status, lowered, data)
-        return ApiResponse(status, lowered, data)
-
-    def _observe(self, headers: Mapping[str, str]) -> None:
+    def observe(self, answer: Answer) -> None:
         self.policy.pacer.observe(
-            header_float(headers, "x-ratelimit-limit"),
-            header_float(headers, "x-ratelimit-remaining"),
-            header_float(headers, "x-ratelimit-reset"),
+            header_float(answer.headers, "x-ratelimit-limit"),
+            header_float(answer.headers, "x-ratelimit-remaining"),
+            header_float(answer.headers, "x-ratelimit-reset"),
         )
 
-    def _raise_for(self, verb: str, url: str, status: int, headers: Mapping[str, str], data: Any) -> None:
-        """The one place responses become errors (messages carry method, path and GitHub's own text)."""
-        if status < 400:
-            return
-        message = str(data.get("message", "")) if isinstance(data, dict) else ""
-        what = f"{verb} {_path(url)}: {status} {truncate(message)}".rstrip()
-        if status in (403, 429):
-            wait = self._rate_limit_wait(headers, message)
-            if wait is not None or status == 429:
-                raise RateLimited(what, retry_after=wait)
-        if status in (401, 403):
-            raise AuthError(what)
-        if status >= 500:
-            raise RetriableError(what)
-        raise FatalError(what)
-
-    @staticmethod
-    def _rate_limit_wait(headers: Mapping[str, str], message: str) -> float | None:
-        asked = parse_retry_after(headers.get("retry-after"))
-        if asked is not None:
-            return asked
-        if not any(m in message.lower() for m in RATE_LIMIT_MESSAGES):
-            return None
-        reset = header_float(headers, "x-ratelimit-reset")
-        if headers.get("x-ratelimit-remaining") == "0" and reset is not None:
-            return max(0.0, reset - time.time())
-        return SECONDARY_WAIT
-
-    # --- GraphQL -------------------------------------------------------------------------------------
     def graphql(self, name: str, operation: str, variables: Mapping[str, Any], write: bool = False) -> Any:
         """Run ``operation`` of document ``name`` and return its ``data``; GraphQL errors are raised."""
         body = {"query": document(name), "variables": dict(variables), "operationName": operation}
-        response = self.request("POST", self.requester.graphql_url, body=body, write=write)
-        payload = response.data if isinstance(response.data, dict) else {}
+        payload = self.send("POST", self.graphql_url, body=body, write=write).data
+        payload = payload if isinstance(payload, dict) else {}
         errors = payload.get("errors") or []
         if errors:
-            self._raise_graphql(operation, errors)
-        if "data" not in payload:
+            raise graphql.graphql_error(f"graphql {operation}", errors, retry_after=SECONDARY_WAIT)
+        if not isinstance(payload.get("data"), dict):
             raise RetriableError(f"graphql {operation}: answer without data")
         return payload["data"]
 
-    @staticmethod
-    def _raise_graphql(operation: str, errors: list[Any]) -> None:
-        kinds = {str(e.get("type", "")) for e in errors if isinstance(e, dict)}
-        text = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
-        what = f"graphql {operation}: {truncate(text)}"
-        if "RATE_LIMITED" in kinds:
-            raise RateLimited(what, retry_after=SECONDARY_WAIT)
-        if "FORBIDDEN" in kinds:
-            raise AuthError(what)
-        raise FatalError(what)
 
+class LinkPaginator(Paginator):
+    """GitHub's ``Link`` pagination: the first page (conditionally, with ``etag``), then each ``rel="next"``
+    URL until there is none. A 304 on the first page is a page of nothing: nothing changed."""
 
-class LinkPages:
-    """GitHub's ``Link`` pagination: GET the first page (conditionally, with ``etag``), then each absolute
-    ``rel="next"`` URL until there is none. A 304 on the first page ends the iteration at once."""
-
-    def __init__(self, client: GithubClient, path: str, params: Mapping[str, Any], etag: str | None = None):
-        self.client = client
+    def __init__(self, path: str, params: Mapping[str, Any]) -> None:
         self.path = path
-        self.params = params
-        self.etag = etag
+        self.params = dict(params)
+        self.next_url: str | None = None
 
-    def __iter__(self) -> Iterator[ApiResponse]:
-        headers = {"If-None-Match": self.etag} if self.etag else None
-        response = self.client.request("GET", self.path, self.params, headers=headers)
-        yield response
-        while response.status != 304:
-            following = next_link(response.headers.get("link", ""))
-            if following is None:
-                return
-            response = self.client.request("GET", following)
-            yield response
+    def first(self) -> PageRequest:
+        return PageRequest(self.params, self.path)
 
+    def update_state(self, answer: Answer) -> list[dict[str, Any]]:
+        if answer.status == 304:
+            self.has_next_page = False
+            return []
+        self.next_url = answer.links.get("next")
+        self.has_next_page = self.next_url is not None
+        return records_at(answer.data, (), f"GET {self.path}")
 
-def next_link(header: str) -> str | None:
-    for url, rel in LINK.findall(header):
-        if rel == "next":
-            return str(url)
-    return None
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return PageRequest({}, self.next_url)
 
 
-def _path(url: str) -> str:
-    """Path of a URL for messages (no host, no query: nothing secret, nothing long)."""
-    return urlsplit(url).path or url
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()

@@ -5,48 +5,59 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from connectors.base import Connector, Page, RankScope, malformed_payload
-from connectors.errors import ConnectorError, FatalError
+from connectors.base import Connector, Page, RankScope, Stream
+from connectors.errors import FatalError
 from connectors.github.client import GithubClient
 from connectors.github.config import GithubConfig
 from connectors.github.normalize import normalize_issue, normalize_project_item
 from connectors.github.streams import ISSUES, PROJECT, pull_issues, pull_project
 from connectors.github.write import Writer
-from sync.model import Item, Op, OpResult, Records, StatusCategory
+from sync.model import Item, Records, StatusCategory
 
 
 class GithubConnector(Connector):
     source = "github"
+    client: GithubClient
+    writer: Writer
     config: GithubConfig
 
     def __init__(self, name: str, config: GithubConfig) -> None:
         super().__init__(name, config)
         self.client = GithubClient(config, self.policy)  # lazy: constructing it sends nothing
         self.writer = Writer(config, self.client)
+        self._streams = self._declare_streams()
 
     # --- reading -------------------------------------------------------------------------------------
-    def streams(self) -> list[str]:
-        names = [f"{ISSUES}{repo}" for repo in self.config.repos]
-        return [*names, PROJECT] if self.config.project else names
+    def stream_table(self) -> Mapping[str, Stream]:
+        return self._streams
 
-    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
-        if stream.startswith(ISSUES) and stream[len(ISSUES) :] in self.config.repos:
-            yield from pull_issues(
-                self.client, stream[len(ISSUES) :], cursor, run_started, self.config.conditional_requests
-            )
-        elif stream == PROJECT and self.config.project is not None:
-            every = timedelta(hours=self.config.project_full_read_hours)
-            yield from pull_project(self.client, self.config.project, cursor, run_started, every)
-        else:
-            raise FatalError(f"unknown GitHub stream {stream!r}")
+    def _declare_streams(self) -> dict[str, Stream]:
+        table = {
+            f"{ISSUES}{repo}": Stream(partial(self._pull_issues, repo), self._normalize_issue)
+            for repo in self.config.repos
+        }
+        if self.config.project is not None:
+            table[PROJECT] = Stream(self._pull_project, self._normalize_project_item)
+        return table
 
-    def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
-        with malformed_payload(stream, payload):
-            if stream == PROJECT:
-                return normalize_project_item(self.name, self.config, payload)
-            return normalize_issue(self.name, self.config, payload)
+    def _pull_issues(self, repo: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
+        cap = self.config.page_cap(f"{ISSUES}{repo}")
+        return pull_issues(self.client, repo, cursor, run_started, self.config.conditional_requests, cap)
+
+    def _pull_project(self, cursor: str | None, run_started: datetime) -> Iterator[Page]:
+        assert self.config.project is not None  # declared only with a project
+        every = timedelta(hours=self.config.project_full_read_hours)
+        cap = self.config.page_cap(PROJECT)
+        return pull_project(self.client, self.config.project, cursor, run_started, every, cap)
+
+    def _normalize_issue(self, payload: Mapping[str, Any]) -> Records:
+        return normalize_issue(self.name, self.config, payload)
+
+    def _normalize_project_item(self, payload: Mapping[str, Any]) -> Records:
+        return normalize_project_item(self.name, self.config, payload)
 
     # --- ordering ------------------------------------------------------------------------------------
     def _scope_name(self) -> str | None:
@@ -83,31 +94,16 @@ class GithubConnector(Connector):
         names = {"score": self.config.score_field, "rank": self.config.rank_field}
         return {logical for logical, field in names.items() if field}
 
-    def apply(self, op: Op) -> OpResult:
-        return self.writer.apply(op)
-
-    def verify(self, ops: list[Op]) -> dict[str, bool]:
-        return self.writer.verify(ops)
-
     # --- operations ----------------------------------------------------------------------------------
     def check(self) -> dict[str, Any]:
-        try:
-            rate = self.client.request("GET", "/rate_limit").data or {}
-            viewer = self.client.graphql("viewer", "Viewer", {})
-        except ConnectorError as exc:
-            return {"ok": False, "error": str(exc)}
+        """The REST budget and the GraphQL viewer; a rejected token raises :class:`AuthError`."""
+        rate = self.client.request("GET", "/rate_limit").data or {}
+        viewer = self.client.graphql("viewer", "Viewer", {})
         core = (rate.get("resources") or {}).get("core") or rate.get("rate") or {}
         graph = viewer.get("rateLimit") or {}
         return {
-            "ok": True,
             "user": (viewer.get("viewer") or {}).get("login"),
             "rate_limit_remaining": core.get("remaining"),
             "rate_limit": core.get("limit"),
             "graphql_remaining": graph.get("remaining"),
         }
-
-    def close(self) -> None:
-        self.client.close()
-
-    def request_count(self) -> int:
-        return self.client.requests

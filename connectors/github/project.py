@@ -11,6 +11,7 @@ from typing import Any
 from connectors.errors import FatalError
 from connectors.github.client import GithubClient
 from connectors.github.config import ProjectRef
+from connectors.paging import PageRequest, Paginator, paginate, records_at
 
 DOCUMENT = "project"
 
@@ -45,25 +46,49 @@ class ProjectPage:
     has_next: bool
 
 
-def read_pages(client: GithubClient, ref: ProjectRef) -> Iterator[ProjectPage]:
+class ProjectPaginator(Paginator):
+    """``items(first: 100, after:)`` of one board, following ``pageInfo.endCursor``."""
+
+    def __init__(self, ref: ProjectRef) -> None:
+        self.ref = ref
+        self.owner_key = "organization" if ref.owner_type == "organization" else "user"
+        self.project: dict[str, Any] = {}
+        self.end_cursor: str | None = None
+
+    def first(self) -> PageRequest:
+        return PageRequest({"owner": self.ref.owner, "number": self.ref.number, "after": None})
+
+    def update_state(self, answer: Any) -> list[dict[str, Any]]:
+        project = (answer.get(self.owner_key) or {}).get("projectV2") if isinstance(answer, dict) else None
+        if not project:
+            raise FatalError(f"project {self.ref.owner}/{self.ref.number} not found")
+        nodes = records_at(project, ("items", "nodes"), f"project {self.ref.owner}/{self.ref.number}")
+        info = project["items"].get("pageInfo") or {}
+        self.project = project
+        self.end_cursor = info.get("endCursor")
+        self.has_next_page = bool(info.get("hasNextPage")) and self.end_cursor is not None
+        return nodes
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return request.with_params(after=self.end_cursor)
+
+
+def read_pages(client: GithubClient, ref: ProjectRef, max_pages: int = 10_000) -> Iterator[ProjectPage]:
     """The board a page (100 items) at a time, in position order."""
     operation = "OrgProject" if ref.owner_type == "organization" else "UserProject"
-    owner_key = "organization" if ref.owner_type == "organization" else "user"
-    after: str | None = None
+    paginator = ProjectPaginator(ref)
     start = 0
-    while True:
-        data = client.graphql(DOCUMENT, operation, {"owner": ref.owner, "number": ref.number, "after": after})
-        project = (data.get(owner_key) or {}).get("projectV2")
-        if not project:
-            raise FatalError(f"project {ref.owner}/{ref.number} not found")
-        nodes = [n for n in project["items"]["nodes"] or [] if n]
-        info = project["items"]["pageInfo"]
-        has_next = bool(info.get("hasNextPage"))
-        yield ProjectPage(project["id"], project["updatedAt"], fields_of(project), nodes, start, has_next)
-        if not has_next:
-            return
+    what = f"project {ref.owner}/{ref.number}"
+
+    def send(request: PageRequest) -> Any:
+        return client.graphql(DOCUMENT, operation, request.params)
+
+    for nodes, _ in paginate(send, paginator, what, max_pages):
+        project = paginator.project
+        yield ProjectPage(
+            project["id"], project["updatedAt"], fields_of(project), nodes, start, paginator.has_next_page
+        )
         start += len(nodes)
-        after = info["endCursor"]
 
 
 def fields_of(project: Mapping[str, Any]) -> dict[str, FieldInfo]:

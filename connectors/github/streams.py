@@ -2,10 +2,10 @@
 ``project`` stream.
 
 Issues: ``GET /repos/{o}/{r}/issues?state=all&sort=updated&direction=asc&since=…&per_page=100`` following
-``Link`` headers. The cursor is JSON ``{"since", "etag"}``: ``since`` is the newest ``updated_at`` seen
-(a closed start: the next pull re-reads items updated exactly then, and the store de-duplicates them), never
-past the run's start; ``etag`` is kept only when it belongs to the very request the next pull will send, so
-an unchanged repository answers 304 (no body, no rate-limit cost).
+``Link`` headers. The cursor is JSON ``{"since", "etag"}``: ``since`` is the shared cursor's value
+(:mod:`connectors.cursor`: the newest ``updated_at`` seen, a closed start, never past the run's start; no
+settling: an unchanged repository already costs one 304); ``etag`` is kept only when it belongs to the
+very request the next pull will send, so an unchanged repository answers 304 (no body, no rate-limit cost).
 
 Project: the board is read whole in position order (positions are relative, so a partial read means
 nothing). Its cursor is JSON ``{"updated_at", "read_at"}``: the board's ``updatedAt`` and when it was last
@@ -24,10 +24,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.base import Page
-from connectors.github.client import GithubClient, LinkPages, next_link
+from connectors.cursor import IncrementalCursor, floor_second
+from connectors.github.client import GithubClient, LinkPaginator
 from connectors.github.config import ProjectRef
 from connectors.github.normalize import is_pull_request
 from connectors.github.project import read_pages
+from connectors.http import Answer
+from connectors.paging import PageRequest, paginate
+from sync.model import parse_utc
 
 ISSUES = "issues:"
 PROJECT = "project"
@@ -54,54 +58,57 @@ class IssueCursor:
 
 
 def since_text(moment: datetime) -> str:
-    """GitHub's ``since`` in UTC (PyGithub formats without converting, so we always pass UTC)."""
+    """GitHub's ``since``: UTC, whole seconds (its documented ``YYYY-MM-DDTHH:MM:SSZ``)."""
     return moment.astimezone(UTC).strftime(SINCE_FORMAT)
-
-
-def _parse(value: str) -> datetime:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _within(moment: Any, now: datetime, span: timedelta) -> bool:
     """Whether the timestamp ``moment`` is less than ``span`` before ``now`` (False when not a time)."""
     try:
-        return now - _parse(str(moment)) < span if moment else False
+        return now - parse_utc(str(moment)) < span if moment else False
     except ValueError:
         return False
 
 
 def _updated(payload: dict[str, Any]) -> datetime | None:
     try:
-        return _parse(str(payload["updated_at"]))
+        return parse_utc(str(payload["updated_at"]))
     except (KeyError, ValueError, TypeError):
         return None  # malformed: normalize() quarantines it; it does not move the cursor
 
 
 def pull_issues(
-    client: GithubClient, repo: str, cursor: str | None, run_started: datetime, conditional: bool = True
+    client: GithubClient,
+    repo: str,
+    cursor: str | None,
+    run_started: datetime,
+    conditional: bool = True,
+    max_pages: int = 10_000,
 ) -> Iterator[Page]:
     start = IssueCursor.parse(cursor)
     params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc", "per_page": 100}
     if start.since:
         params["since"] = start.since
-    ceiling = run_started.astimezone(UTC).replace(microsecond=0)
-    newest = _parse(start.since) if start.since else None
-    first_etag: str | None = None
+    state = IncrementalCursor(parse_utc(start.since) if start.since else None, run_started, settle=False)
+    state.floor = floor_second
     etag = start.etag if conditional else None
-    for index, response in enumerate(LinkPages(client, f"/repos/{repo}/issues", params, etag)):
-        if response.status == 304:
+    paginator = LinkPaginator(f"/repos/{repo}/issues", params)
+    first_etag: str | None = None
+
+    def send(request: PageRequest) -> Answer:
+        headers = {"If-None-Match": etag} if etag and request.url == paginator.path else None
+        return client.request("GET", request.url or paginator.path, request.params, headers=headers)
+
+    for rows, answer in paginate(send, paginator, f"GET /repos/{repo}/issues", max_pages):
+        if answer.status == 304:
             yield Page([], start.dump())
             return
-        if index == 0:
-            first_etag = response.headers.get("etag")
-        rows = [p for p in response.data or [] if isinstance(p, dict)]
+        first_etag = first_etag or answer.headers.get("etag")
         for payload in rows:
-            updated = _updated(payload)
-            if updated is not None and (newest is None or updated > newest):
-                newest = updated
-        since = since_text(min(newest, ceiling)) if newest else None
-        last = next_link(response.headers.get("link", "")) is None
+            state.observe(_updated(payload))
+        value = state.page_value()
+        since = since_text(value) if value is not None else start.since
+        last = not paginator.has_next_page
         keep_etag = first_etag if last and conditional and since == start.since else None
         yield Page([p for p in rows if not is_pull_request(p)], IssueCursor(since, keep_etag).dump())
 
@@ -112,11 +119,12 @@ def pull_project(
     cursor: str | None,
     run_started: datetime,
     full_read_every: timedelta,
+    max_pages: int = 10_000,
 ) -> Iterator[Page]:
     state = json.loads(cursor) if cursor else {}
     known, read_at = state.get("updated_at"), state.get("read_at")
     recent = _within(read_at, run_started, full_read_every)
-    for page in read_pages(client, ref):
+    for page in read_pages(client, ref, max_pages):
         if page.start == 0 and recent and known is not None and page.updated_at == known:
             yield Page([], cursor)
             return

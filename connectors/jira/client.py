@@ -16,36 +16,47 @@ headers and maps failures into :mod:`connectors.errors` in one place.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from jira import JIRA, JIRAError
 
-from connectors.errors import (
-    AuthError,
-    ConnectorError,
-    FatalError,
-    RateLimited,
-    RetriableError,
-    transport_error,
-    truncate,
-)
+from connectors.errors import ConnectorError, RetriableError, truncate
+from connectors.http import CHUNK, Answer, Classifier, decode, read_body, transport_failure
 from connectors.jira.config import JiraConfig
-from connectors.policy import Policy, header_float, http_date, parse_retry_after
+from connectors.paging import PageRequest, Paginator, paginate, records_at
+from connectors.policy import Policy, header_float, http_date
 
 T = TypeVar("T")
 JsonObject = dict[str, Any]
 
 
-@dataclass(frozen=True)
+class JiraClassifier(Classifier):
+    """Jira's deviations: a 403 with ``RateLimit-Reason`` or ``Retry-After`` is a rate limit; its error
+    body is ``{"errorMessages": [...], "errors": {...}}``."""
+
+    def is_rate_limited(self, answer: Answer) -> bool:
+        limited_403 = answer.headers.get("ratelimit-reason") or answer.headers.get("retry-after") is not None
+        return answer.status == 429 or (answer.status == 403 and bool(limited_403))
+
+    def message(self, answer: Answer) -> str:
+        body = answer.data
+        if not isinstance(body, dict):
+            return truncate(answer.text or (str(body) if body is not None else ""))
+        parts = [str(m) for m in body.get("errorMessages") or []]
+        parts += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
+        return truncate("; ".join(parts) or json.dumps(body))
+
+
 class Reply:
     """A decoded response: status and JSON body (None for 204 and empty bodies)."""
 
-    status: int
-    body: Any
+    def __init__(self, answer: Answer) -> None:
+        self.status = answer.status
+        self.body = answer.data
 
 
 class JiraClient:
@@ -54,7 +65,8 @@ class JiraClient:
     def __init__(self, config: JiraConfig, policy: Policy) -> None:
         self.config = config
         self.policy = policy
-        self.sent = 0
+        self.requests = 0
+        self.classifier = JiraClassifier()
         self.server_time: datetime | None = None  # the ``Date`` of the last response (Jira's clock)
         secret = config.token.get_secret_value()
         auth: dict[str, Any] = (
@@ -95,14 +107,7 @@ class JiraClient:
         headers = {"Content-Type": "application/json"} if data is not None else {}
 
         def attempt() -> Reply:
-            self.sent += 1
-            try:
-                response = self.session.request(method, url, params=params, data=data, headers=headers)
-            except JIRAError as exc:
-                raise self._error(method, path, exc.response, exc.text) from None
-            except requests.RequestException as exc:
-                raise transport_error(f"{method} {path}", exc) from None
-            return Reply(response.status_code, _decode(method, path, response))
+            return Reply(self._send(method, url, params, data, headers, f"{method} {path}"))
 
         return self.policy.call(attempt, write=write, what=f"{method} {path}")
 
@@ -110,13 +115,13 @@ class JiraClient:
         """Run one call of the ``jira`` library (one request) under the same policy and error mapping."""
 
         def attempt() -> T:
-            self.sent += 1
+            self.requests += 1
             try:
                 return fn()
             except JIRAError as exc:
-                raise self._error("GET", what, exc.response, exc.text) from None
+                raise self._library_error(what, exc) from None
             except requests.RequestException as exc:
-                raise transport_error(what, exc) from None
+                raise transport_failure(what, exc) from None
 
         return self.policy.call(attempt, what=what)
 
@@ -128,12 +133,45 @@ class JiraClient:
         zone = reply.body.get("timeZone") if isinstance(reply.body, dict) else None
         return str(zone) if zone else None
 
+    def _send(
+        self, method: str, url: str, params: dict[str, Any] | None, data: str | None, headers: Any, what: str
+    ) -> Answer:
+        """One attempt through the session's plain ``requests`` layer (its auth, headers and response hook;
+        not the library's retrying layer), the body read within the request's deadline."""
+        self.requests += 1
+        deadline = time.monotonic() + self.policy.settings.deadline
+        try:
+            response = requests.Session.request(
+                self.session,
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self.config.policy.timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+            with response:
+                raw = read_body(response.iter_content(CHUNK), what, deadline)
+        except requests.RequestException as exc:
+            raise transport_failure(what, exc) from None
+        body, text = decode(response.status_code, raw, what)
+        links = {str(rel): str(link["url"]) for rel, link in response.links.items() if "url" in link}
+        answer = Answer(response.status_code, response.headers, body, text, links)
+        error = self.classifier.error_for(what, answer)
+        if error is not None:
+            raise error
+        return answer
+
     def search(
-        self, jql: str, fields: list[str], max_results: int | None = None
+        self, jql: str, fields: list[str], max_results: int | None = None, max_pages: int | None = None
     ) -> Iterator[list[JsonObject]]:
-        """Pages of issues matching ``jql``, in the deployment's pagination style."""
-        paginator = PAGINATORS[self.config.deployment](self, max_results or self.config.max_results)
-        return paginator.pages(jql, fields)
+        """Pages of issues matching ``jql``, in the deployment's pagination style, within the page cap."""
+        paginator = PAGINATORS[self.config.deployment](jql, fields, max_results or self.config.max_results)
+        cap = max_pages or self.config.max_pages
+        send = paginator.sender(self)
+        return (issues for issues, _ in paginate(send, paginator, f"Jira search {paginator.path}", cap))
 
     # --- one place for responses ----------------------------------------------------------------------
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -146,47 +184,14 @@ class JiraClient:
         if limit is not None or remaining is not None or reset is not None:
             self.policy.pacer.observe(limit, remaining, reset)
 
-    def _error(
-        self, method: str, path: str, response: requests.Response | None, text: str | None
-    ) -> ConnectorError:
-        """Map a failed response into the error tree; messages carry Jira's own text, never credentials."""
+    def _library_error(self, what: str, exc: JIRAError) -> ConnectorError:
+        """A failure the ``jira`` library raised, through the same classifier."""
+        response = exc.response
         if response is None:
-            return RetriableError(f"{method} {path}: no response ({truncate(text or '')})")
-        status = response.status_code
-        where = f"{method} {path}: HTTP {status}"
-        detail = _jira_message(response)
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        reason = response.headers.get("RateLimit-Reason")
-        if status == 429 or (status == 403 and (reason or retry_after is not None)):
-            return RateLimited(f"{where} rate limited ({reason or 'no reason given'})", retry_after)
-        if status in (401, 403):
-            return AuthError(f"{where} {detail}".strip())
-        if status >= 500:
-            return RetriableError(f"{where} {detail}".strip(), retry_after)
-        return FatalError(f"{where} {detail}".strip())
-
-
-def _decode(method: str, path: str, response: requests.Response) -> Any:
-    if response.status_code == 204 or not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        # A truncated or garbled body: the same request may well succeed again.
-        raise RetriableError(f"{method} {path}: malformed JSON in HTTP {response.status_code}") from None
-
-
-def _jira_message(response: requests.Response) -> str:
-    """Jira's ``{"errorMessages": [...], "errors": {...}}`` as one short line (or the raw text)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return truncate(response.text or "")
-    if not isinstance(body, dict):
-        return truncate(str(body))
-    parts = [str(m) for m in body.get("errorMessages") or []]
-    parts += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
-    return truncate("; ".join(parts) or json.dumps(body))
+            return RetriableError(f"{what}: no response ({truncate(exc.text or '')})")
+        body, text = decode(response.status_code, response.content or b"", what)
+        answer = Answer(response.status_code, response.headers, body, text or truncate(exc.text or ""))
+        return self.classifier.error_for(what, answer) or RetriableError(f"{what}: {truncate(str(exc))}")
 
 
 def _reset_epoch(value: str | None) -> float | None:
@@ -203,38 +208,47 @@ def _reset_epoch(value: str | None) -> float | None:
         return None
 
 
-# --- pagination: one small class per style -----------------------------------------------------------------
-class Paginator(Protocol):
-    def __init__(self, client: JiraClient, max_results: int) -> None: ...
+# --- pagination: one small paginator per style, driven by the one loop (connectors/paging.py) ------------
+class SearchPaginator(Paginator):
+    method = "GET"
+    path = ""
 
-    def pages(self, jql: str, fields: list[str]) -> Iterator[list[JsonObject]]: ...
+    def __init__(self, jql: str, fields: list[str], max_results: int) -> None:
+        self.jql = jql
+        self.fields = fields
+        self.max_results = max_results
+
+    def sender(self, client: JiraClient) -> Callable[[PageRequest], Reply]:
+        if self.method == "POST":
+            return lambda request: client.call("POST", self.path, body=dict(request.params))
+        return lambda request: client.call("GET", self.path, params=dict(request.params))
 
 
-class TokenSearch:
+class TokenSearch(SearchPaginator):
     """Cloud: ``POST /rest/api/3/search/jql``, following ``nextPageToken`` until ``isLast``.
 
     The old ``/search`` with ``startAt`` answers 410 on Cloud. ``fields`` is always explicit (the default
     is ``id`` only), and the JQL travels in the body so a long ``key in (...)`` never hits a URL limit.
     """
 
-    def __init__(self, client: JiraClient, max_results: int) -> None:
-        self.client = client
-        self.max_results = max_results
+    method = "POST"
+    path = "/rest/api/3/search/jql"
 
-    def pages(self, jql: str, fields: list[str]) -> Iterator[list[JsonObject]]:
-        token: str | None = None
-        while True:
-            body: JsonObject = {"jql": jql, "fields": fields, "maxResults": self.max_results}
-            if token:
-                body["nextPageToken"] = token
-            data = _search_body(self.client.call("POST", "/rest/api/3/search/jql", body=body))
-            yield data["issues"]
-            token = data.get("nextPageToken")
-            if data.get("isLast", token is None) or not token:
-                return
+    def first(self) -> PageRequest:
+        return PageRequest({"jql": self.jql, "fields": self.fields, "maxResults": self.max_results})
+
+    def update_state(self, answer: Reply) -> list[JsonObject]:
+        issues = records_at(answer.body, ("issues",), f"POST {self.path}")
+        token = answer.body.get("nextPageToken")
+        self.token = str(token) if token else None
+        self.has_next_page = not answer.body.get("isLast", token is None) and self.token is not None
+        return issues
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return request.with_params(nextPageToken=self.token)
 
 
-class OffsetSearch:
+class OffsetSearch(SearchPaginator):
     """Data Center: ``GET /rest/api/2/search`` with ``startAt``, until ``total`` issues were read.
 
     Offsets shift under us: an issue edited while we page leaves its place for the end of the ``updated``
@@ -244,42 +258,34 @@ class OffsetSearch:
     :class:`ResultsShifted` is raised before anything past the boundary is handed on, and the caller
     searches again from where its cursor stands (connectors/jira/streams.py)."""
 
-    def __init__(self, client: JiraClient, max_results: int) -> None:
-        self.client = client
-        self.max_results = max_results
+    path = "/rest/api/2/search"
 
-    def pages(self, jql: str, fields: list[str]) -> Iterator[list[JsonObject]]:
-        start, last = 0, None
-        while True:
-            overlap = 0 if last is None else 1
-            params = {
-                "jql": jql,
-                "startAt": start - overlap,
-                "maxResults": self.max_results + overlap,
-                "fields": ",".join(fields),
-            }
-            data = _search_body(self.client.call("GET", "/rest/api/2/search", params=params))
-            issues: list[JsonObject] = data["issues"]
-            if last is not None:
-                if not issues or issues[0].get("id") != last:
-                    raise ResultsShifted(f"the issue at offset {start - 1} is no longer the last one read")
-                issues = issues[1:]
-            yield issues
-            start += len(issues)
-            if not issues or start >= int(data.get("total") or 0):
-                return
-            last = issues[-1].get("id")
+    def __init__(self, jql: str, fields: list[str], max_results: int) -> None:
+        super().__init__(jql, fields, max_results)
+        self.start = 0
+        self.last: str | None = None
+
+    def first(self) -> PageRequest:
+        fields = ",".join(self.fields)
+        return PageRequest({"jql": self.jql, "startAt": 0, "maxResults": self.max_results, "fields": fields})
+
+    def update_state(self, answer: Reply) -> list[JsonObject]:
+        issues = records_at(answer.body, ("issues",), f"GET {self.path}")
+        if self.last is not None:
+            if not issues or issues[0].get("id") != self.last:
+                raise ResultsShifted(f"the issue at offset {self.start - 1} is no longer the last one read")
+            issues = issues[1:]
+        self.start += len(issues)
+        self.has_next_page = bool(issues) and self.start < int(answer.body.get("total") or 0)
+        self.last = issues[-1].get("id") if issues else None
+        return issues
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return request.with_params(startAt=self.start - 1, maxResults=self.max_results + 1)
 
 
 class ResultsShifted(Exception):
     """An offset-paged search moved under us (an issue we read was edited or deleted since)."""
 
 
-def _search_body(reply: Reply) -> JsonObject:
-    data = reply.body
-    if not isinstance(data, dict) or not isinstance(data.get("issues"), list):
-        raise RetriableError(f"search answered HTTP {reply.status} without an issues list")
-    return data
-
-
-PAGINATORS: dict[str, type[Paginator]] = {"cloud": TokenSearch, "datacenter": OffsetSearch}
+PAGINATORS: dict[str, type[SearchPaginator]] = {"cloud": TokenSearch, "datacenter": OffsetSearch}

@@ -6,16 +6,15 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import ConnectionConfig, Connector, Page, RankScope, malformed_payload
-from connectors.errors import FatalError, SkippableError
-from connectors.jira.client import JiraClient, JsonObject
+from connectors.base import ConnectionConfig, Connector, Page, RankScope, Stream
+from connectors.errors import FatalError
+from connectors.jira.client import JiraClient
 from connectors.jira.config import JiraConfig
 from connectors.jira.normalize import normalize_issue
-from connectors.jira.streams import STREAMS, agreed_zone, pull_issues
+from connectors.jira.streams import agreed_zone, pull_issues
 from connectors.jira.write import MAX_RANK_BATCH, JiraWriter
-from sync.model import Item, Kind, Op, OpResult, Records, StatusCategory
+from sync.model import Item, Kind, Records, StatusCategory
 
-VERIFY_BATCH = 100  # ids per verifying search (one page of full issues)
 ORDER_PAGE = 1000  # ids per page when only ids are read
 
 
@@ -24,6 +23,8 @@ class JiraConnector(Connector):
 
     source = "jira"
     config: JiraConfig
+    client: JiraClient
+    writer: JiraWriter
 
     def __init__(self, name: str, config: ConnectionConfig) -> None:
         if not isinstance(config, JiraConfig):
@@ -33,17 +34,14 @@ class JiraConnector(Connector):
         self.writer = JiraWriter(self.client, config)
 
     # --- reading --------------------------------------------------------------------------------------
-    def streams(self) -> list[str]:
-        return list(STREAMS)
+    def stream_table(self) -> Mapping[str, Stream]:
+        return {"issues": Stream(self._pull_issues, self._normalize_issue)}
 
-    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
-        self._known_stream(stream)
-        return pull_issues(self.client, self.config, cursor, run_started)
+    def _pull_issues(self, cursor: str | None, run_started: datetime) -> Iterator[Page]:
+        return pull_issues(self.client, self.config, cursor, run_started, self.config.page_cap("issues"))
 
-    def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
-        self._known_stream(stream)
-        with malformed_payload(stream, payload):
-            return normalize_issue(payload, connection=self.name, config=self.config)
+    def _normalize_issue(self, payload: Mapping[str, Any]) -> Records:
+        return normalize_issue(payload, connection=self.name, config=self.config)
 
     # --- ordering -------------------------------------------------------------------------------------
     def scopes(self) -> list[RankScope]:
@@ -64,29 +62,6 @@ class JiraConnector(Connector):
             raise KeyError(f"unknown rank scope {scope!r} (this connection has {self.config.scope!r})")
         jql = f"({self.config.jql}) AND statusCategory != Done ORDER BY Rank ASC"
         return [str(issue["id"]) for page in self.client.search(jql, ["id"], ORDER_PAGE) for issue in page]
-
-    # --- writing --------------------------------------------------------------------------------------
-    def apply(self, op: Op) -> OpResult:
-        return self.writer.apply(op)
-
-    def verify(self, ops: list[Op]) -> dict[str, bool]:
-        """Re-read every issue the ops touch with batched ``key in (...)`` searches, then judge each op."""
-        if not ops:
-            return {}
-        issues = self._read(sorted({i for op in ops for i in JiraWriter.ids_of(op)}), ops)
-        return {op.key: self.writer.shows(op, issues) for op in ops}
-
-    def _read(self, ids: list[str], ops: list[Op]) -> dict[str, JsonObject]:
-        fields = self.writer.verify_fields(ops)
-        found: dict[str, JsonObject] = {}
-        for start in range(0, len(ids), VERIFY_BATCH):
-            chunk = ids[start : start + VERIFY_BATCH]
-            jql = f"key in ({', '.join(chunk)})"
-            for page in self.client.search(jql, fields, VERIFY_BATCH):
-                for issue in page:
-                    found[str(issue["id"])] = issue
-                    found[str(issue["key"])] = issue
-        return found
 
     # --- operations -----------------------------------------------------------------------------------
     def check(self) -> dict[str, Any]:
@@ -110,13 +85,3 @@ class JiraConnector(Connector):
             "rate_limit_remaining": state.remaining,
             "rate_limit_limit": state.limit,
         }
-
-    def close(self) -> None:
-        self.client.close()
-
-    def request_count(self) -> int:
-        return self.client.sent
-
-    def _known_stream(self, stream: str) -> None:
-        if stream not in STREAMS:
-            raise SkippableError(f"jira has no stream {stream!r} (streams: {', '.join(STREAMS)})")

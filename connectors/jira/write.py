@@ -38,6 +38,7 @@ JIRA_CATEGORY: dict[str, str] = {
     "done": "done",
     "canceled": "done",
 }
+VERIFY_BATCH = 100  # ids per verifying search (one page of full issues)
 STEP_ORDER = {"new": 0, "indeterminate": 1, "done": 2}
 NEW_FAMILY = {StatusCategory.TRIAGE, StatusCategory.BACKLOG, StatusCategory.TO_DO}
 
@@ -52,16 +53,30 @@ class JiraWriter:
             OpKind.COMMENT: self.comment, OpKind.TAGS: self.add_tags,
         }  # fmt: skip
 
+    def verify(self, ops: list[Op]) -> dict[str, bool]:
+        """Re-read every issue the ops touch with batched ``key in (...)`` searches, then judge each op."""
+        if not ops:
+            return {}
+        issues = self._read(sorted({i for op in ops for i in JiraWriter.ids_of(op)}), ops)
+        return {op.key: self.shows(op, issues) for op in ops}
+
+    def _read(self, ids: list[str], ops: list[Op]) -> dict[str, JsonObject]:
+        fields = self.verify_fields(ops)
+        found: dict[str, JsonObject] = {}
+        for start in range(0, len(ids), VERIFY_BATCH):
+            chunk = ids[start : start + VERIFY_BATCH]
+            jql = f"key in ({', '.join(chunk)})"
+            for page in self.client.search(jql, fields, VERIFY_BATCH):
+                for issue in page:
+                    found[str(issue["id"])] = issue
+                    found[str(issue["key"])] = issue
+        return found
+
     def apply(self, op: Op) -> OpResult:
         handler = self.handlers.get(op.kind)
         if handler is None:
             return OpResult(False, f"jira cannot apply {op.kind!r} ops")
-        try:
-            return handler(op.payload)
-        except AuthError:
-            raise
-        except FatalError as exc:
-            return OpResult(False, str(exc))
+        return handler(op.payload)  # a failure is this op's failed result (Connector.apply)
 
     # --- rank -------------------------------------------------------------------------------------------
     def rank_field_id(self) -> int:

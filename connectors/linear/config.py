@@ -20,7 +20,9 @@ class LinearConfig(ConnectionConfig):
     teams: list[str] = Field(default_factory=list, description="team keys to read and rank; empty: all")
     page_size: int = Field(100, ge=1, le=MAX_PAGE_SIZE, description="issues per request")
     small_page_size: int = Field(50, ge=1, le=250, description="page size of teams, projects, cycles…")
-    overlap_ms: int = Field(1000, ge=1, description="re-read this much before the cursor (gt is open)")
+    index_lag: float = Field(
+        1.0, gt=0, description="seconds within which an edit is surely visible (cursor margin, re-read)"
+    )
     rank_spacing: float = Field(1.0, gt=0, description="sortOrder step used above the top/below the bottom")
     priority_by_rank: list[float] = Field(
         default_factory=list,

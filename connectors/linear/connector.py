@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from connectors.base import Connector, Page, RankScope, malformed_payload
+from connectors.base import Connector, Page, RankScope, Stream
 from connectors.linear import normalize as mapping
 from connectors.linear import streams
 from connectors.linear.client import LinearClient
 from connectors.linear.config import LinearConfig
 from connectors.linear.write import LinearWriter
-from sync.model import Item, Kind, Op, OpResult, Records, StatusCategory
+from sync.model import Item, Kind, StatusCategory
 
 RUN_BATCH = 250
 
@@ -21,6 +22,8 @@ class LinearConnector(Connector):
     """Linear over GraphQL: issues, projects, cycles, customers and their needs; rank through sortOrder."""
 
     source = "linear"
+    client: LinearClient
+    writer: LinearWriter
     config: LinearConfig
 
     def __init__(self, name: str, config: LinearConfig) -> None:
@@ -30,10 +33,13 @@ class LinearConnector(Connector):
         self.context = mapping.Context(name, config.status_map)
 
     # reading
-    def streams(self) -> list[str]:
-        return list(streams.STREAMS)
+    def stream_table(self) -> Mapping[str, Stream]:
+        return {
+            name: Stream(partial(self._pull, name), partial(mapping.MAPPERS[name], self.context))
+            for name in streams.STREAMS
+        }
 
-    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
+    def _pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
         for page in streams.pull(self.client, self.config, stream, cursor, run_started):
             if stream == "teams":
                 self._remember_states(page.payloads)
@@ -44,10 +50,6 @@ class LinearConnector(Connector):
             states = (team.get("states") or {}).get("nodes")
             if team.get("key") and isinstance(states, list):
                 self.writer.team_states[str(team["key"])] = states
-
-    def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
-        with malformed_payload(stream, payload):
-            return mapping.normalize(self.context, stream, payload)
 
     # ordering
     def scopes(self) -> list[RankScope]:
@@ -85,27 +87,14 @@ class LinearConnector(Connector):
             return {}  # projects are ranked as epics but have no issue fields to write
         return super().derived_fields(item, score, rank)
 
-    def apply(self, op: Op) -> OpResult:
-        return self.writer.apply(op)
-
-    def verify(self, ops: list[Op]) -> dict[str, bool]:
-        return self.writer.verify(ops)
-
     # operations
     def check(self) -> dict[str, Any]:
         viewer = self.client.execute("viewer")["viewer"]
         state = self.policy.pacer.state
         return {
-            "ok": True,
             "user": viewer.get("email") or viewer.get("name"),
             "endpoint": self.config.endpoint,
             "rate_limit_remaining": state.remaining,
             "rate_limit_limit": state.limit,
             "complexity": self.client.last_complexity,
         }
-
-    def close(self) -> None:
-        self.client.close()
-
-    def request_count(self) -> int:
-        return self.client.requests

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.errors import AuthError, FatalError
-from connectors.linear.client import LinearClient, Paginator
+from connectors.errors import FatalError
+from connectors.linear.client import LinearClient
 from connectors.linear.config import LinearConfig
 from connectors.linear.normalize import CATEGORY_STATE_TYPE, STATE_TYPES
 from sync.model import Op, OpKind, OpResult
@@ -76,7 +76,7 @@ class LinearWriter:
     def read_order(self, team: str) -> TeamOrder:
         variables = {"filter": {"team": {"key": {"eq": team}}, "state": OPEN_FILTER}, "first": 250}
         ranks: dict[str, float] = {}
-        for page in Paginator(self.client, "team_order", "issues", variables).pages():
+        for page in self.client.pages("team_order", "issues", variables):
             ranks.update({str(n["id"]): float(n["sortOrder"]) for n in page})
         self.orders[team] = TeamOrder(ranks)
         return self.orders[team]
@@ -97,12 +97,7 @@ class LinearWriter:
         handler = handlers.get(op.kind)
         if handler is None:
             return OpResult(False, f"linear: {op.kind} ops are not supported")
-        try:
-            return handler(op)
-        except AuthError:
-            raise
-        except FatalError as exc:  # this op cannot succeed as sent; the others go on
-            return OpResult(False, str(exc))
+        return handler(op)  # a failure is this op's failed result (Connector.apply)
 
     def rank(self, op: Op) -> OpResult:
         items = [str(i) for i in op.payload["items"]]

@@ -1,7 +1,6 @@
-"""HTTP to Zendesk Support: basic auth with an API token, one error mapping, the export pacer, pagination.
-
-Every request goes through :meth:`ZendeskClient.request`, which runs under the shared policy (retries,
-``Retry-After``, pacing) and maps responses into the error tree in :meth:`ZendeskClient._check`.
+"""HTTP to Zendesk Support on the shared skeleton (:mod:`connectors.http`): basic auth with an API token,
+the default status ladder (Zendesk deviates only in its error bodies' shapes, read by
+:class:`ZendeskClassifier`), the export pacer (10 requests a minute), and its three paging styles.
 """
 
 from __future__ import annotations
@@ -16,38 +15,35 @@ from typing import Any
 
 import httpx
 
-from connectors.errors import AuthError, FatalError, RateLimited, RetriableError, Unanswered, truncate
-from connectors.policy import Policy, header_float, parse_retry_after
+from connectors.errors import RetriableError, truncate
+from connectors.http import Answer, Classifier, HttpClient
+from connectors.paging import PageRequest, Paginator, paginate, records_at
+from connectors.policy import Policy, header_float
 from connectors.zendesk.config import ZendeskConfig
 
 EXPORT_PATHS = ("/api/v2/incremental/",)  # incremental exports have their own per-minute budget
 ACCOUNT_WINDOW = 60.0  # Zendesk's account limits are per minute
-REJECTED = (404, 409, 422)  # Zendesk refused this one record (gone, changed meanwhile, invalid or closed)
 
 
-class Rejected(FatalError):
-    """Zendesk refused a request about one record; the connection itself is fine (a write op fails alone)."""
-
-
-def provider_error(response: httpx.Response) -> str:
-    """Zendesk's error text from any of its body shapes, or the raw body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return truncate(response.text or response.reason_phrase)
-    if not isinstance(body, dict):
-        return truncate(str(body))
-    error = body.get("error")
-    if isinstance(error, dict):
-        parts = [str(error.get("title") or ""), str(error.get("message") or "")]
-    elif body.get("errors") and isinstance(body["errors"], list):
-        parts = [f"{e.get('title', '')} {e.get('detail', '')}" for e in body["errors"] if isinstance(e, dict)]
-    else:
-        parts = [str(error or ""), str(body.get("description") or "")]
-        if body.get("details"):
-            parts.append(json.dumps(body["details"], sort_keys=True))
-    text = ": ".join(p.strip() for p in parts if p and p.strip())
-    return truncate(text or response.text)
+class ZendeskClassifier(Classifier):
+    def message(self, answer: Answer) -> str:
+        """Zendesk's error text from any of its body shapes, or the raw body."""
+        body = answer.data
+        if not isinstance(body, dict):
+            return truncate(answer.text or (str(body) if body is not None else ""))
+        error = body.get("error")
+        if isinstance(error, dict):
+            parts = [str(error.get("title") or ""), str(error.get("message") or "")]
+        elif body.get("errors") and isinstance(body["errors"], list):
+            parts = [
+                f"{e.get('title', '')} {e.get('detail', '')}" for e in body["errors"] if isinstance(e, dict)
+            ]
+        else:
+            parts = [str(error or ""), str(body.get("description") or "")]
+            if body.get("details"):
+                parts.append(json.dumps(body["details"], sort_keys=True))
+        text = ": ".join(p.strip() for p in parts if p and p.strip())
+        return truncate(text or json.dumps(body))
 
 
 @dataclass
@@ -80,23 +76,20 @@ class WindowPacer:
             self._done.setdefault(endpoint, collections.deque()).append(time.monotonic())
 
 
-class ZendeskClient:
+class ZendeskClient(HttpClient):
     """A small httpx client for the Support API; counts its requests."""
 
+    classifier = ZendeskClassifier()
+
     def __init__(self, config: ZendeskConfig, policy: Policy) -> None:
-        self.config = config
-        self.policy = policy
-        self.requests = 0
-        self.export_pacer = WindowPacer(config.export_per_minute, config.export_window, policy.sleep)
-        self.http = httpx.Client(
+        super().__init__(
+            policy,
             base_url=config.url.rstrip("/"),
             auth=httpx.BasicAuth(f"{config.email}/token", config.token.get_secret_value()),
-            timeout=config.policy.timeout,
             headers={"Accept": "application/json", "User-Agent": "rankbridge"},
         )
-
-    def close(self) -> None:
-        self.http.close()
+        self.config = config
+        self.export_pacer = WindowPacer(config.export_per_minute, config.export_window, policy.sleep)
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.request("GET", path, params=params)
@@ -107,130 +100,109 @@ class ZendeskClient:
     def request(
         self, method: str, path: str, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        what = f"{method} {path}"
-        write = method != "GET"
-
-        def send() -> dict[str, Any]:
-            paced = path.startswith(EXPORT_PATHS)
-            if paced:
-                self.export_pacer.wait(path)
-            self.requests += 1
-            try:
-                response = self.http.request(method, path, params=params, json=body)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                raise RetriableError(f"{what}: {type(exc).__name__}") from exc
-            except httpx.TimeoutException as exc:
-                raise Unanswered(f"{what}: timed out") from exc
-            except httpx.TransportError as exc:
-                raise Unanswered(f"{what}: {type(exc).__name__}") from exc
-            finally:
-                if paced:
-                    self.export_pacer.answered(path)
-            return self._check(what, response)
-
-        return self.policy.call(send, write=write, what=what)
-
-    def _check(self, what: str, response: httpx.Response) -> dict[str, Any]:
-        """The one place where Zendesk's answers become data or errors."""
-        self._observe(response)
-        status = response.status_code
-        if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise RateLimited(f"{what}: 429 {provider_error(response)}", retry_after=retry_after)
-        if status in (401, 403):
-            raise AuthError(f"{what}: {status} {provider_error(response)}")
-        if status >= 500:
-            raise RetriableError(
-                f"{what}: {status} {provider_error(response)}",
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            )
-        if status in REJECTED:
-            raise Rejected(f"{what}: {status} {provider_error(response)}")
-        if status >= 400:
-            raise FatalError(f"{what}: {status} {provider_error(response)}")
-        if status == 204 or not response.content:
+        """The answer's JSON object ({} for an empty body)."""
+        data = self.send(method, path, params=params, body=body).data
+        if data is None:
             return {}
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise RetriableError(f"{what}: {status} with a body that is not JSON") from exc
         if not isinstance(data, dict):
-            raise RetriableError(f"{what}: {status} with a body that is not a JSON object")
+            raise RetriableError(f"{method} {path}: an answer that is not a JSON object")
         return data
 
-    def _observe(self, response: httpx.Response) -> None:
-        limit = header_float(response.headers, "X-Rate-Limit", "ratelimit-limit")
-        remaining = header_float(response.headers, "X-Rate-Limit-Remaining", "ratelimit-remaining")
-        reset_in = header_float(response.headers, "ratelimit-reset")
+    def before_send(self, url: str) -> None:
+        if url.startswith(EXPORT_PATHS):
+            self.export_pacer.wait(url)
+
+    def after_send(self, url: str) -> None:
+        if url.startswith(EXPORT_PATHS):
+            self.export_pacer.answered(url)
+
+    def observe(self, answer: Answer) -> None:
+        limit = header_float(answer.headers, "X-Rate-Limit", "ratelimit-limit")
+        remaining = header_float(answer.headers, "X-Rate-Limit-Remaining", "ratelimit-remaining")
+        reset_in = header_float(answer.headers, "ratelimit-reset")
         reset_at = time.time() + (reset_in if reset_in is not None else ACCOUNT_WINDOW)
         if limit is not None or remaining is not None:
             self.policy.pacer.observe(limit, remaining, reset_at)
 
+    def pages(
+        self, path: str, paginator: Paginator, max_pages: int
+    ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
+        """``(records, answer)`` of each page of ``path``, through the one paging loop."""
+        return paginate(
+            lambda request: self.get(path, dict(request.params)), paginator, f"GET {path}", max_pages
+        )
 
-@dataclass
-class CursorExport:
+
+class CursorExport(Paginator):
     """Zendesk's cursor-based incremental export: ``start_time`` first, then ``cursor=<after_cursor>``
-    until ``end_of_stream``. Yields each response with the cursor that resumes after it."""
+    until ``end_of_stream``; :attr:`after` is the cursor that resumes after the last page read."""
 
-    client: ZendeskClient
-    path: str
-    params: dict[str, Any]
+    def __init__(self, collection: str, params: dict[str, Any], cursor: str | None, start_time: int) -> None:
+        self.collection = collection
+        self.params = params
+        self.cursor = cursor
+        self.start_time = start_time
+        self.after: str | None = cursor
 
-    def pages(self, cursor: str | None, start_time: int) -> Iterator[tuple[dict[str, Any], str | None]]:
-        while True:
-            query = dict(self.params)
-            if cursor:
-                query["cursor"] = cursor
-            else:
-                query["start_time"] = start_time
-            data = self.client.get(self.path, query)
-            after = data.get("after_cursor")
-            yield data, after
-            if data.get("end_of_stream", True) or not after or after == cursor:
-                return
-            cursor = after
+    def first(self) -> PageRequest:
+        where = {"cursor": self.cursor} if self.cursor else {"start_time": self.start_time}
+        return PageRequest({**self.params, **where})
+
+    def update_state(self, answer: dict[str, Any]) -> list[dict[str, Any]]:
+        rows = records_at(answer, (self.collection,), f"{self.collection} export")
+        after = answer.get("after_cursor")
+        self.after = str(after) if after else None
+        self.has_next_page = not answer.get("end_of_stream", True) and self.after is not None
+        return rows
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return PageRequest({**self.params, "cursor": self.after})
 
 
-@dataclass
-class TimeExport:
+class TimeExport(Paginator):
     """Zendesk's time-based incremental export (organisations): ``start_time`` then ``end_time`` of the
-    previous page until ``end_of_stream``. Yields each response with its ``end_time``."""
+    previous page until ``end_of_stream``; :attr:`end_time` is that of the last page read."""
 
-    client: ZendeskClient
-    path: str
-    collection: str
-    params: dict[str, Any]
+    def __init__(self, collection: str, params: dict[str, Any], start_time: int) -> None:
+        self.collection = collection
+        self.params = params
+        self.end_time = start_time
 
-    def pages(self, start_time: int) -> Iterator[tuple[dict[str, Any], int]]:
-        while True:
-            data = self.client.get(self.path, {**self.params, "start_time": start_time})
-            end_time = int(data.get("end_time") or start_time)
-            yield data, end_time
-            if data.get("end_of_stream", True) or end_time <= start_time:
-                return
-            start_time = end_time
+    def first(self) -> PageRequest:
+        return PageRequest({**self.params, "start_time": self.end_time})
+
+    def update_state(self, answer: dict[str, Any]) -> list[dict[str, Any]]:
+        rows = records_at(answer, (self.collection,), f"{self.collection} export")
+        start = self.end_time
+        self.end_time = int(answer.get("end_time") or start)
+        self.has_next_page = not answer.get("end_of_stream", True) and self.end_time > start
+        return rows
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return PageRequest({**self.params, "start_time": self.end_time})
 
 
-@dataclass
-class AfterIdPages:
+class AfterIdPages(Paginator):
     """Pagination by ``page[after]=<last id>`` and ``page[size]`` (the Jira links API), until
     ``meta.has_more`` is false (or, without ``meta``, a short page)."""
 
-    client: ZendeskClient
-    path: str
-    collection: str
-    size: int = 1000
+    def __init__(self, collection: str, after: int | None, size: int = 1000) -> None:
+        self.collection = collection
+        self.after = after
+        self.size = size
 
-    def pages(self, after: int | None) -> Iterator[list[dict[str, Any]]]:
-        while True:
-            query: dict[str, Any] = {"page[size]": self.size}
-            if after is not None:
-                query["page[after]"] = after
-            data = self.client.get(self.path, query)
-            rows = [r for r in data.get(self.collection) or [] if isinstance(r, dict)]
-            yield rows
-            meta = data.get("meta")
-            more = meta.get("has_more") if isinstance(meta, dict) else len(rows) >= self.size
-            if not more or not rows:
-                return
-            after = int(rows[-1]["id"])
+    def first(self) -> PageRequest:
+        params: dict[str, Any] = {"page[size]": self.size}
+        return PageRequest(params if self.after is None else {**params, "page[after]": self.after})
+
+    def update_state(self, answer: dict[str, Any]) -> list[dict[str, Any]]:
+        rows = records_at(answer, (self.collection,), f"{self.collection} list")
+        meta = answer.get("meta")
+        more = meta.get("has_more") if isinstance(meta, dict) else len(rows) >= self.size
+        self.has_next_page = bool(more) and bool(rows)
+        if rows:
+            self.after = int(rows[-1]["id"])
+        return rows
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return request.with_params(**{"page[after]": self.after})

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from typing import Any, ClassVar
 
-from connectors.base import ConnectionConfig, Connector, Page, malformed_payload
+from connectors.base import ConnectionConfig, Connector, Stream
 from connectors.zendesk.client import ZendeskClient
 from connectors.zendesk.config import ZendeskConfig
 from connectors.zendesk.normalize import ZendeskMapping
-from connectors.zendesk.streams import STREAMS, ZendeskStreams
+from connectors.zendesk.streams import ZendeskStreams
 from connectors.zendesk.write import ZendeskWriter
-from sync.model import Item, Op, OpResult, Records
+from sync.model import Item
 
 WRITABLE = ("score", "rank", "linked_status", "linked_key")
 RANK_SHIFT = {"rank", "score"}  # a solved ticket is not rewritten for these alone
@@ -22,6 +21,8 @@ COLLECTIONS = {"tickets": "tickets", "organizations": "organizations", "links": 
 
 class ZendeskConnector(Connector):
     source: ClassVar[str] = "zendesk"
+    client: ZendeskClient
+    writer: ZendeskWriter
 
     def __init__(self, name: str, config: ConnectionConfig) -> None:
         if not isinstance(config, ZendeskConfig):
@@ -34,21 +35,12 @@ class ZendeskConnector(Connector):
         self.writer = ZendeskWriter(self.client, config)
 
     # reading
-    def streams(self) -> list[str]:
-        return list(STREAMS)
-
-    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
-        return self._streams.pull(stream, cursor, run_started)
-
-    def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
-        with malformed_payload(stream, payload):
-            if stream == "tickets":
-                return self.mapping.ticket(payload)
-            if stream == "organizations":
-                return self.mapping.organization(payload)
-            if stream == "jira_links":
-                return self.mapping.jira_link(payload)
-        raise ValueError(f"zendesk has no stream {stream!r}")
+    def stream_table(self) -> Mapping[str, Stream]:
+        return {
+            "tickets": Stream(self._streams.tickets, self.mapping.ticket),
+            "organizations": Stream(self._streams.organizations, self.mapping.organization),
+            "jira_links": Stream(self._streams.jira_links, self.mapping.jira_link),
+        }
 
     # writing (Zendesk has no order: no rank scopes)
     def writable_fields(self) -> set[str]:
@@ -71,12 +63,6 @@ class ZendeskConnector(Connector):
         """A solved ticket is rewritten only when its story changes (another issue, a new status), never
         for a rank shift alone: each write is an audit event the customer's agent sees."""
         return set(RANK_SHIFT) if item.status == "solved" else set()
-
-    def apply(self, op: Op) -> OpResult:
-        return self.writer.apply(op)
-
-    def verify(self, ops: list[Op]) -> dict[str, bool]:
-        return self.writer.verify(ops)
 
     def replay(self, document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         """Payloads of a saved export, organisation export or Jira links response (or a bare ticket list)."""
@@ -105,9 +91,3 @@ class ZendeskConnector(Connector):
             "rate_limit": state.limit,
             "fields": {name: known.get(fid, "MISSING") for name, fid in self.zendesk.fields.items()},
         }
-
-    def close(self) -> None:
-        self.client.close()
-
-    def request_count(self) -> int:
-        return self.client.requests

@@ -5,8 +5,9 @@ Cursor semantics (see connectors/base.py):
 * ``tickets``: the cursor is the export's opaque ``after_cursor``; the first run starts at ``start_time``.
   Zendesk orders the export by update time and excludes the last minute before each request, so its cursor
   never passes the run's start and an item updated while we page is read on the next run.
-* ``organizations``: the time-based export's ``end_time`` (unix seconds), capped at the run's start; the
-  start is closed (``start_time`` re-reads what changed at that second) and the store de-duplicates.
+* ``organizations``: the time-based export's ``end_time`` (unix seconds) through the shared cursor
+  (:mod:`connectors.cursor`), so never past the run's start; the start is closed (``start_time`` re-reads
+  what changed at that second) and the store de-duplicates.
 * ``jira_links``: the id of the last link read; links are listed by id, so new links come after it.
 
 The tickets stream side-loads users, groups and organisations (``include=``) and folds the ones a ticket
@@ -18,10 +19,11 @@ pure.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import Page
+from connectors.cursor import IncrementalCursor, floor_second
 from connectors.zendesk.client import AfterIdPages, CursorExport, TimeExport, ZendeskClient
 from connectors.zendesk.config import ZendeskConfig
 
@@ -47,27 +49,16 @@ class ZendeskStreams:
         self.client = client
         self.config = config
 
-    def pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
-        if stream == "tickets":
-            yield from self.tickets(cursor)
-        elif stream == "organizations":
-            yield from self.organizations(cursor, int(run_started.timestamp()))
-        elif stream == "jira_links":
-            yield from self.jira_links(cursor)
-        else:
-            raise ValueError(f"zendesk has no stream {stream!r} (streams: {', '.join(STREAMS)})")
-
     # --- tickets -----------------------------------------------------------------------------------------
-    def tickets(self, cursor: str | None) -> Iterator[Page]:
+    def tickets(self, cursor: str | None, run_started: datetime) -> Iterator[Page]:
         params = {"per_page": self.config.page_size, "include": "users,groups,organizations"}
-        export = CursorExport(self.client, TICKET_EXPORT, params)
-        for data, after in export.pages(cursor, self.config.start_time):
-            tickets = [t for t in data.get("tickets") or [] if isinstance(t, dict)]
+        export = CursorExport("tickets", params, cursor, self.config.start_time)
+        for tickets, data in self.client.pages(TICKET_EXPORT, export, self.config.page_cap("tickets")):
             payloads = self._with_sideloads(tickets, data)
             if self.config.comments:
                 for payload in payloads:
                     self._add_comments(payload)
-            yield Page(payloads, after)
+            yield Page(payloads, export.after)
 
     def _with_sideloads(self, tickets: list[dict[str, Any]], data: Mapping[str, Any]) -> list[dict[str, Any]]:
         # Each side-loaded object is picked once per page and shared by the tickets that use it.
@@ -96,16 +87,21 @@ class ZendeskStreams:
         payload["_comments"] = [b for b in bodies if b]
 
     # --- organisations -------------------------------------------------------------------------------
-    def organizations(self, cursor: str | None, run_started: int) -> Iterator[Page]:
-        start = int(cursor) if cursor and cursor.isdigit() else 0
-        export = TimeExport(self.client, ORGANIZATION_EXPORT, "organizations", {"per_page": 1000})
-        for data, end_time in export.pages(start):
-            rows = [o for o in data.get("organizations") or [] if isinstance(o, dict)]
-            yield Page(rows, str(min(end_time, run_started)))
+    def organizations(self, cursor: str | None, run_started: datetime) -> Iterator[Page]:
+        """The cursor is the export's ``end_time`` (unix seconds), through the shared cursor's cap."""
+        stored = datetime.fromtimestamp(int(cursor), UTC) if cursor and cursor.isdigit() else None
+        state = IncrementalCursor(stored, run_started, settle=False, floor=floor_second)
+        export = TimeExport("organizations", {"per_page": 1000}, int(stored.timestamp()) if stored else 0)
+        cap = self.config.page_cap("organizations")
+        for rows, _ in self.client.pages(ORGANIZATION_EXPORT, export, cap):
+            state.observe(datetime.fromtimestamp(export.end_time, UTC))
+            value = state.page_value()
+            yield Page(rows, str(int(value.timestamp())) if value is not None else None)
 
     # --- Jira links ----------------------------------------------------------------------------------
-    def jira_links(self, cursor: str | None) -> Iterator[Page]:
+    def jira_links(self, cursor: str | None, run_started: datetime) -> Iterator[Page]:
         after = int(cursor) if cursor and cursor.isdigit() else None
-        for rows in AfterIdPages(self.client, JIRA_LINKS, "links").pages(after):
+        pages = AfterIdPages("links", after)
+        for rows, _ in self.client.pages(JIRA_LINKS, pages, self.config.page_cap("jira_links")):
             last = rows[-1].get("id") if rows else None
             yield Page(rows, str(last) if last is not None else None)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from connectors.errors import ConnectorError, FatalError, RetriableError
-from connectors.zendesk.client import Rejected, ZendeskClient
+from connectors.zendesk.client import ZendeskClient
 from connectors.zendesk.config import ZendeskConfig
 from sync.model import Op, OpKind, OpResult, StatusCategory
 
@@ -56,10 +56,8 @@ class ZendeskWriter:
             ticket = {"comment": {"body": str(op.payload["body"]), "public": bool(op.payload.get("public"))}}
         else:
             return OpResult(False, f"unknown op kind {op.kind!r}")
-        try:
-            data = self.client.put(f"/api/v2/tickets/{item}.json", {"ticket": ticket})
-        except Rejected as exc:  # e.g. a closed ticket, which Zendesk keeps read-only: this op fails alone
-            return OpResult(False, str(exc), failed={item: str(exc)})
+        # A refusal (a closed ticket is read-only in Zendesk) fails this op alone (Connector.apply).
+        data = self.client.put(f"/api/v2/tickets/{item}.json", {"ticket": ticket})
         updated = data.get("ticket") or {}
         return OpResult(True, f"ticket {item} updated", after=self._after(op, updated))
 

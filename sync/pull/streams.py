@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import MALFORMED, Connector, Page
-from connectors.errors import ConnectorError, SkippableError, truncate
+from connectors.errors import ConnectorError, FatalError, SkippableError, truncate
+from connectors.http import too_deep
 from sync.events import emit, since
 from sync.model import Records, storable
 from sync.pull.readahead import read_ahead
@@ -22,6 +23,7 @@ from sync.store import PageStats, Store, jsontext
 from sync.store.base import PageBatch
 
 log = logging.getLogger(__name__)
+MAX_RECORD_CHARS = 16 * 1024 * 1024  # one record's JSON; bigger ones are quarantined, not stored
 
 
 @dataclass
@@ -36,6 +38,7 @@ class StreamReport:
     quarantined: int = 0
     requests: int = 0
     error: str | None = None
+    fatal: bool = False  # the error stops the connection's remaining streams (auth, config)
     stopped: bool = False  # a stop was asked for (daemon shutdown): ended after a committed page
 
 
@@ -67,13 +70,20 @@ def normalize_page(
         try:
             result = connector.normalize(stream, payload)
         except SkippableError as exc:
-            quarantined.append((payload, storable(str(exc))))
+            quarantined.append((_keepable(payload), storable(str(exc))))
             continue
         except MALFORMED as exc:  # a normaliser outside the contract: quarantined all the same
             reason = f"malformed {stream} payload: {type(exc).__name__}: {exc}"
-            quarantined.append((payload, storable(reason)))
+            quarantined.append((_keepable(payload), storable(reason)))
             continue
-        text = jsontext.unicode_text(payload)
+        try:
+            text = jsontext.unicode_text(payload)
+        except RecursionError:
+            quarantined.append((_summary(payload), f"{stream} payload nested deeper than the store keeps"))
+            continue
+        if text is not None and (too_deep(text) or len(text) > MAX_RECORD_CHARS):
+            quarantined.append((_summary(payload), storable(_too_big(stream, text))))
+            continue
         if text is None:  # a lone surrogate from a JSON escape somewhere in the payload
             text = json.dumps(payload)  # kept escaped in the raw copy
             result = storable(result)  # and U+FFFD in the records
@@ -83,6 +93,26 @@ def normalize_page(
         if result.items:
             raw.append((result.items[0].uid, text))
     return records, raw, quarantined
+
+
+def _keepable(payload: dict[str, Any]) -> dict[str, Any]:
+    """A quarantined payload as the store can keep it: whole, or its summary when it is past the bounds."""
+    try:
+        text = jsontext.unicode_text(payload)
+    except RecursionError:
+        return _summary(payload)
+    return payload if text is None or len(text) <= MAX_RECORD_CHARS else _summary(payload)
+
+
+def _summary(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a quarantined record past the bounds keeps: its top-level scalars (id, key, dates)."""
+    return {k: v for k, v in payload.items() if not isinstance(v, dict | list)}
+
+
+def _too_big(stream: str, text: str) -> str:
+    if len(text) > MAX_RECORD_CHARS:
+        return f"{stream} payload larger than {MAX_RECORD_CHARS} characters"
+    return f"{stream} payload nested deeper than the parser's bound"
 
 
 def store_page(
@@ -133,9 +163,11 @@ def pull_stream(
                     break
     except ConnectorError as exc:
         report.error = f"{type(exc).__name__}: {exc}"
+        report.fatal = isinstance(exc, FatalError)
         log.error("%s %s: pull stopped: %s", connector.name, stream, report.error)
     except Exception as exc:
         report.error = unexpected(connector, exc)
+        report.fatal = True  # an answer no connector expects: the connection's other streams would fail alike
         log.error("%s %s: pull stopped: %s", connector.name, stream, report.error)
         log.debug("%s %s: what stopped the pull", connector.name, stream, exc_info=True)
     finally:
@@ -194,7 +226,7 @@ def pull_connection(
     for stream in connector.streams():
         report = pull_stream(store, connector, stream, run_started, stop)
         reports.append(report)
-        if report.error and report.error.startswith(("FatalError", "AuthError", "UnexpectedAnswer")):
+        if report.fatal:
             break
         if report.stopped:
             break

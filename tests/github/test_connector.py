@@ -178,7 +178,9 @@ def test_bad_token_is_an_auth_error_without_the_secret(make_connector: GithubFac
     with pytest.raises(AuthError) as caught:
         list(connector.pull("issues:acme/app", None, datetime.now(UTC)))
     assert "401" in str(caught.value) and "ghp_wrong_secret_value" not in str(caught.value)
-    assert connector.check()["ok"] is False
+    with pytest.raises(AuthError) as checked:
+        connector.check()
+    assert "ghp_wrong_secret_value" not in str(checked.value)
 
 
 def test_malformed_payload_is_skippable(connector: GithubConnector, emulator: GithubEmulator) -> None:
@@ -191,7 +193,7 @@ def test_malformed_payload_is_skippable(connector: GithubConnector, emulator: Gi
 
 def test_check_reports_user_and_budget(connector: GithubConnector) -> None:
     report = connector.check()
-    assert report["ok"] and report["user"] == "octocat" and report["rate_limit_remaining"] > 0
+    assert report["user"] == "octocat" and report["rate_limit_remaining"] > 0
 
 
 def test_pacer_sees_rate_limit_headers(connector: GithubConnector) -> None:

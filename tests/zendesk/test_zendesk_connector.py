@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from connectors.base import Page
-from connectors.errors import AuthError, FatalError, RateLimited, SkippableError
+from connectors.errors import AuthError, RateLimited, SkippableError
 from connectors.zendesk import ZendeskConnector
 from sandbox.zendesk import ZendeskEmulator
 from sync.model import Op, Records
@@ -221,8 +221,9 @@ def test_tags_are_added_through_a_job_without_replacing_tags(
 def test_rank_ops_and_unknown_fields(connector: ZendeskConnector) -> None:
     assert connector.scopes() == []
     assert not connector.apply(op("rank", {"items": ["1"], "after": None, "before": None, "ranks": {}})).ok
-    with pytest.raises(FatalError, match="no custom field configured"):
-        connector.apply(op("field", {"item": "101", "field": "effort", "value": 3}))
+    result = connector.apply(op("field", {"item": "101", "field": "effort", "value": 3}))
+    assert not result.ok and "no custom field configured" in result.detail
+    assert result.failed == {"101": result.detail}
 
 
 def test_rejected_write_fails_alone_with_zendesk_text(
