@@ -25,6 +25,28 @@ class Adjustment(_Frozen):
     exclude: bool = False
 
 
+class EvidenceConfig(_Frozen):
+    """``[scoring.evidence]``: how requests weigh, fade and roll up (the names ``weighted_requests``,
+    ``decayed_requests``, ``decayed_arr``, ``days_to_renewal``, ``churn_risk_orgs``, ``churn_risk_arr`` and
+    ``rolled_up_requests``)."""
+
+    importance_by_priority: dict[str, float] = Field(
+        default_factory=lambda: {"urgent": 3.0, "high": 2.0, "important": 2.0, "normal": 1.0, "low": 0.5},
+        description="a request's priority (Zendesk ticket priority; Linear's 'important' customer need) -> "
+        "its importance (1 when it has none or another)",
+    )
+    importance_tags: dict[str, float] = Field(
+        default_factory=dict,
+        description="request tag -> importance; the largest matching tag wins over priority",
+    )
+    half_life_days: PositiveFloat = Field(90.0, description="a request's weight halves every this many days")
+    renewal_field: str = Field("renewal_date", description="organisation field holding the renewal date")
+    churn_field: str = Field("churn_risk", description="organisation field that flags a churn risk")
+    rollup_to_epic: bool = Field(
+        False, description="an epic's evidence includes its children's requests (each request once)"
+    )
+
+
 class ScoringConfig(_Frozen):
     framework: Literal["rice", "ice", "wsjf", "custom"] = "rice"
     inputs: dict[str, str] = Field(default_factory=dict, description="input name -> expression")
@@ -39,6 +61,7 @@ class ScoringConfig(_Frozen):
     sla_field: str = Field(
         "sla_breached", description="a feedback item's field that is true when its SLA was breached"
     )
+    evidence: EvidenceConfig = EvidenceConfig()
 
 
 class Theme(_Frozen):

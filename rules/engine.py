@@ -203,7 +203,9 @@ class RulesEngine:
             self.capacity.default_effort,
         )
         with collection_paused():
-            facts = Facts(items, links, customers, now, scale, sla, effort, self.customers)
+            facts = Facts(
+                items, links, customers, now, scale, sla, effort, self.customers, self.scoring.evidence
+            )
             return self._rank(facts, tie_break or {})
 
     def _rank(self, facts: Facts, ties: dict[str, Any]) -> RankResult:

@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
 from typing import Any
 
-from rules.config import CustomersConfig
+from rules.config import CustomersConfig, EvidenceConfig
 from rules.customers import Identities
+from rules.evidence import NO_EXTRA, Extra, rolled_up, summarise
 from rules.mirrors import mirror_groups
 from rules.vocabulary import VOCABULARY
 from sync.model import Customer, Item, Kind, Link, LinkType, qualified_ref
@@ -105,6 +106,7 @@ class Facts:
         sla_field: str = "sla_breached",
         default_effort: float = 1.0,
         customers_config: CustomersConfig | None = None,
+        evidence: EvidenceConfig | None = None,
     ) -> None:
         self.now = now or datetime.now(UTC)
         self.today = self.now.date()
@@ -130,6 +132,11 @@ class Facts:
             asked.append(target)
             self.feedback[target.uid].append(source)
         self._merge_mirrors()
+        self.evidence = evidence or EvidenceConfig()
+        self.rolled: dict[str, int] = {}  # requests an item has through its children
+        if self.evidence.rollup_to_epic:
+            self.rolled = rolled_up(self.feedback, self._children_of())
+        self._extra: dict[str, Extra] = {}
         self._summaries: dict[str, Summary] = {}
         self._ages: dict[str, tuple[float | None, float | None]] = {}
 
@@ -215,6 +222,23 @@ class Facts:
             breaches,
         )
 
+    def _children_of(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = defaultdict(list)
+        for item in self.by_uid.values():
+            if item.parent_uid and item.parent_uid in self.by_uid and not item.deleted:
+                found[item.parent_uid].append(item.uid)
+        return found
+
+    def extra(self, uid: str) -> Extra:
+        """The item's weighed evidence (:mod:`rules.evidence`), computed the first time a rule asks."""
+        found = self._extra.get(uid)
+        if found is None:
+            requests = self.feedback.get(uid)
+            if not requests:
+                return NO_EXTRA
+            found = self._extra[uid] = summarise(requests, self.identities, self.evidence, self.now)
+        return found
+
     def requests_of(self, uid: str) -> list[tuple[Item, Any]]:
         """Each request for the item (merged over its mirrors) with the customer identity it counted as."""
         return [(request, self.identities.of(request)) for request in self.feedback.get(uid, ())]
@@ -284,6 +308,16 @@ SOURCES: dict[str, str] = {
     "newest_request_days": "a[0]",
     "oldest_request_days": "a[1]",
     "sla_breaches": "s.sla_breaches",
+    "weighted_requests": "x.weighted_requests",
+    "decayed_requests": "x.decayed_requests",
+    "decayed_arr": "x.decayed_arr",
+    "arr_where": "x.arr_where",
+    "orgs_where": "x.orgs_where",
+    "requests_where": "x.requests_where",
+    "days_to_renewal": "x.days_to_renewal",
+    "churn_risk_orgs": "x.churn_risk_orgs",
+    "churn_risk_arr": "x.churn_risk_arr",
+    "rolled_up_requests": "f.rolled.get(i.uid, 0)",
     "mirrors": "len(f.groups[i.uid]) - 1 if i.uid in f.groups else 0",
     "mirror_keys": "f.mirror_keys(i)",
     "mirror_categories": "sorted({m.status_category for m in f.mirrors_of(i)})",
@@ -306,6 +340,7 @@ LOOKUPS = {
     "s": "s = f.summary(i.uid) if i.uid in f.feedback else EMPTY",
     "a": "a = f.request_ages(i.uid)",
     "r": "r = f.requested.get(i.uid, ())",
+    "x": "x = f.extra(i.uid)",
 }
 assert set(SOURCES) == set(VOCABULARY), set(SOURCES) ^ set(VOCABULARY)
 
