@@ -151,10 +151,23 @@ def pull(ctx: Context, connections: tuple[str, ...], as_json: bool) -> None:
 @click.option(
     "--no-save", is_flag=True, help="Only show the ranking; keep the stored one (reads, so never waits)."
 )
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="What-if: rank under the rule sections of this file beside the current rules; saves nothing.",
+)
 @wait_option
 @pass_context
-def rank(ctx: Context, as_json: bool, limit: int, no_save: bool) -> None:
-    """Score and rank every open item; show the unified ranking."""
+def rank(ctx: Context, as_json: bool, limit: int, no_save: bool, rules_file: Path | None) -> None:
+    """Score and rank every open item; show the unified ranking.
+
+    Saves the ranking as the current one (scores, ranks, explanations: what plan, push, explain, status and
+    the report read), keeps the previous ranking in the score history (what explain compares with), and
+    records a rank run. --no-save and --rules save none of that."""
+    if rules_file is not None:
+        _what_if(ctx, rules_file, as_json or ctx.json, limit)
+        return
     with ctx.engine(lock=not no_save) as engine:
         outcome = engine.rank(save=not no_save)
         rows = views.ranking_rows(engine.store, limit or None, outcome.rows)
@@ -168,6 +181,20 @@ def rank(ctx: Context, as_json: bool, limit: int, no_save: bool) -> None:
         console.print(f"cut line {line.describe()}", markup=False, highlight=False)
     for error in outcome.result.errors[:20]:
         err.print(f"rule error: {error}", markup=False)
+
+
+def _what_if(ctx: Context, rules_file: Path, as_json: bool, limit: int) -> None:
+    from sync.whatif import what_if, what_if_table, writes_lines
+
+    with ctx.engine(lock=False) as engine:
+        result = what_if(engine, rules_file)
+    if as_json:
+        views.print_json(console, result.as_dict())
+        return
+    console.print(what_if_table(result, f"What if: {rules_file} (nothing saved)", limit or None))
+    console.print(f"{len(result.moved())} item(s) move or change score", markup=False)
+    for line in writes_lines(result):
+        console.print(line, markup=False, highlight=False)
 
 
 @main.command()

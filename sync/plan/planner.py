@@ -60,6 +60,7 @@ class Planner:
     connectors: Mapping[str, Connector]
     scores: dict[str, dict[str, Any]]  # uid -> {"score", "rank"}
     decisions: list[Decision] = field(default_factory=list)
+    save: bool = True  # False: plan without remembering the observed orders (a what-if)
 
     def build(self) -> Plan:
         plan = Plan()
@@ -103,6 +104,7 @@ class Planner:
                 {i.native_id: float(self.scores[i.uid]["score"]) for i in members},
                 connector.config.score_precision,
                 connector.config.respect_manual,
+                self.save,
             )
             if memory.pins:
                 # Report the pins that keep an item from moving (the plan without them would move it).

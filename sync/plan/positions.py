@@ -123,8 +123,10 @@ def remember(
     scores: Mapping[str, float],
     precision: float,
     respect: bool,
+    save: bool = True,
 ) -> ScopeMemory:
-    """Detect the items a person moved since the previous plan, update the pins, remember this order."""
+    """Detect the items a person moved since the previous plan, update the pins, remember this order
+    (unless ``save`` is False: a what-if plan leaves the memory as it was)."""
     memory = ScopeMemory()
     previous = store.scope_order(connection, scope)
     present = set(observed)
@@ -140,5 +142,6 @@ def remember(
         for nid in memory.moved:
             if nid in scores:
                 memory.pins[nid] = scores[nid]
-    store.save_scope_order(connection, scope, observed, dict(ranks), memory.pins)
+    if save:
+        store.save_scope_order(connection, scope, observed, dict(ranks), memory.pins)
     return memory
