@@ -1,26 +1,26 @@
 """rankbridge command line: thin commands over ``sync/`` and ``rules/``. Exit codes: 0 ok, 1 a tracker or
 op failed, 2 bad config or usage (or a file or folder that cannot be used), 3 a stale plan, 4 the store is in
-use by another process (daemon)."""
+use by another process (daemon). Errors map to them in one place: :class:`Rankbridge` (``sync.errors``)."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.markup import escape
 
-from rules.engine import RulesInvalid
 from rules.status import StatusRules
 from sync.config import Config
+from sync.errors import RankbridgeError, UsageError
 from sync.presentation import views
-from sync.presentation.context import ALL, Context
+from sync.presentation.context import ALL, Context, wait_option
 from sync.presentation.logs import setup_logging
 from sync.presentation.output import consoles
 from sync.presentation.progress import ProgressHandler
+from sync.presentation.sandbox_command import sandbox
 from sync.presentation.starter import STARTER_CONFIG
 from sync.pull.replay import import_file
 from sync.rank import rules_engine
@@ -32,24 +32,20 @@ LONG = ("sync", "pull", "push", "undo")  # commands that draw progress bars on a
 pass_context = click.make_pass_decorator(Context)
 
 
-def _set_wait(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    context = ctx.find_object(Context)
-    if context is not None:
-        context.wait = value
-    return value
+class Rankbridge(click.Group):
+    """The command group. A :class:`RankbridgeError` from any command ends here: one line on stderr (escaped:
+    messages name sections as [connections.jira], which rich would read as markup) and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RankbridgeError as exc:
+            label = f"[red]{escape(exc.label)}[/]" if exc.label else ""
+            err.print(label + escape(str(exc)), highlight=False)
+            raise SystemExit(exc.exit_code) from None
 
 
-wait_option = click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    expose_value=False,
-    callback=_set_wait,
-    help="If the daemon (or another command) holds the store, wait up to SECONDS for it (default: fail).",
-)
-
-
-@click.group()
+@click.group(cls=Rankbridge)
 @click.option(
     "--config",
     "config",
@@ -209,8 +205,7 @@ def explain(ctx: Context, key: str, as_json: bool) -> None:
         item = ctx.resolve(engine, key)
         score = engine.store.score(item.uid)
     if score is None:
-        err.print(f"{item.ref}: not ranked (closed, feedback, or `rankbridge rank` not run yet)")
-        raise SystemExit(1)
+        raise RankbridgeError(f"{item.ref}: not ranked (closed, feedback, or `rankbridge rank` not run yet)")
     if as_json or ctx.json:
         views.print_json(
             console,
@@ -288,11 +283,7 @@ def log(ctx: Context, as_json: bool, limit: int) -> None:
 def undo(ctx: Context, run: int, yes: bool, dry_run: bool) -> None:
     """Plan the inverse of push RUN (respecting later human edits) and apply it like any plan."""
     with ctx.engine(contacts=() if dry_run else ALL) as engine:
-        try:
-            planned, _ = engine.undo(run)
-        except ValueError as exc:
-            err.print(str(exc), markup=False)
-            raise SystemExit(2) from None
+        planned, _ = engine.undo(run)
         console.print(views.plan_table(planned, engine.store))
         for note in planned.notes():
             console.print(f"  {note}", markup=False)
@@ -328,29 +319,20 @@ def daemon(ctx: Context, once: bool) -> None:
     """Sync on a schedule: each connection pulled on its own interval, rank/plan/push after changes;
     /healthz and /metrics on [daemon] host:port; stops cleanly on SIGTERM or Ctrl-C."""
     from sync.daemon.scheduler import Daemon, daemon_logging, exit_now
-    from sync.daemon.web import RefusedBinding
     from sync.presentation.report.site import publisher
 
     config = ctx.config()
     ctx.require_secrets(config, ALL)
-    try:
-        rules_engine(config)
-        StatusRules(config.status)
-    except RulesInvalid as exc:
-        err.print(str(exc), markup=False)
-        raise SystemExit(2) from None
+    rules_engine(config)
+    StatusRules(config.status)
     daemon_logging()
     with ctx.store_lock(config) as lock:
         runner = Daemon(config, publish=publisher(config))
         if once:
             raise SystemExit(runner.run_once())
-        try:
-            finished = runner.run_forever(
-                announce=lambda line: console.print(line, markup=False, highlight=False)
-            )
-        except RefusedBinding as exc:
-            err.print(str(exc), markup=False)
-            raise SystemExit(2) from None
+        finished = runner.run_forever(
+            announce=lambda line: console.print(line, markup=False, highlight=False)
+        )
         if not finished:
             lock.release()
             exit_now(1)
@@ -380,8 +362,7 @@ def import_(ctx: Context, source: str, file: Path) -> None:
         with ctx.store_lock(config):
             stats = import_file(config, source, file)
     except (ValueError, KeyError) as exc:
-        err.print(f"import failed: {exc}", markup=False)
-        raise SystemExit(2) from None
+        raise UsageError(f"import failed: {exc}") from None
     console.print(f"imported {stats['items']} item(s) from {file} ({stats['quarantined']} quarantined)")
 
 
@@ -395,12 +376,8 @@ def rules() -> None:
 def rules_check(ctx: Context) -> None:
     """Validate every rule expression without running anything."""
     config = ctx.config()
-    try:
-        rules_engine(config)
-        StatusRules(config.status)
-    except RulesInvalid as exc:
-        err.print(str(exc), markup=False)
-        raise SystemExit(2) from None
+    rules_engine(config)
+    StatusRules(config.status)
     console.print("rules ok")
 
 
@@ -444,19 +421,14 @@ def roadmap(ctx: Context, as_json: bool) -> None:
 @pass_context
 def report(ctx: Context, out: Path | None) -> None:
     """Write the HTML report (ranking, one page per item, changes, roadmap) from the store."""
-    from sync.presentation.report.site import NotAReportDirectory, write_site
+    from sync.presentation.report.site import write_site
 
     config = ctx.config()
     target = out or (Path(config.report.dir) if config.report.dir else None)
     if target is None:
-        err.print("no directory: pass --out DIR or set [report] dir in the config")
-        raise SystemExit(2)
+        raise UsageError("no directory: pass --out DIR or set [report] dir in the config")
     with ctx.engine(lock=False) as engine:
-        try:
-            written = write_site(engine.store, target)
-        except NotAReportDirectory as exc:
-            err.print(f"refusing: {exc}", markup=False)
-            raise SystemExit(2) from None
+        written = write_site(engine.store, target)
     console.print(
         f"wrote {written.pages} page(s) ({written.items} item pages) to {written.path}", markup=False
     )
@@ -475,92 +447,16 @@ def report(ctx: Context, out: Path | None) -> None:
 )
 def demo(items: int, seed: int, workdir: Path) -> None:
     """Start the sandbox, run a full sync against it and show the result."""
-    from sync.presentation.demo import NotOurFolder, run_demo
+    from sync.presentation.demo import run_demo
 
     try:
-        raise SystemExit(run_demo(console, items, seed, workdir))
-    except (NotOurFolder, OSError) as exc:
-        err.print(str(exc), markup=False, highlight=False)
-        raise SystemExit(2) from None
+        code = run_demo(console, items, seed, workdir)
+    except OSError as exc:
+        raise UsageError(str(exc)) from None
+    raise SystemExit(code)
 
 
-def _zone_name(value: str) -> str:
-    """An IANA time zone name, or a usage error naming it."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"unknown time zone {value!r} (an IANA name such as Asia/Kolkata)") from None
-    return value
-
-
-@main.group()
-def sandbox() -> None:
-    """Local emulators of Jira, GitHub, Linear and Zendesk."""
-
-
-@sandbox.command("serve")
-@click.option("--items", type=int, default=50, show_default=True, help="Items per tracker.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated data.")
-@click.option(
-    "--config-out",
-    type=click.Path(path_type=Path),
-    default=Path("rankbridge.toml"),
-    show_default=True,
-    help="Where to write the config pointing at the emulators.",
-)
-@click.option(
-    "--store",
-    "store_path",
-    default=".rankbridge/sandbox.db",
-    show_default=True,
-    help="Store path written into the config (relative to the config file's folder).",
-)
-@click.option("--service", "services", multiple=True, help="Only these services (repeatable).")
-@click.option("--force", is_flag=True, help="Overwrite the config file if it exists.")
-@click.option(
-    "--jira-timezone",
-    default="America/Los_Angeles",
-    show_default=True,
-    callback=lambda _ctx, _param, value: _zone_name(value),
-    help="IANA time zone of the emulated Jira API user (JQL dates and timestamps use it).",
-)
-def sandbox_serve(
-    items: int,
-    seed: int,
-    config_out: Path,
-    store_path: str,
-    services: tuple[str, ...],
-    jira_timezone: str,
-    force: bool,
-) -> None:
-    """Start the emulators on free ports and write a config pointing at them; runs until interrupted."""
-    from sandbox.launcher import TOKEN_ENV, Sandbox
-
-    if config_out.exists() and not force:
-        err.print(
-            f"refusing: {config_out.absolute()} exists (the sandbox would write its config there); "
-            "pass --force to overwrite it, or --config-out PATH to write elsewhere",
-            markup=False,
-            highlight=False,
-        )
-        raise SystemExit(2)
-    given = os.environ.get(TOKEN_ENV)
-    settings = {"jira": {"timezone": jira_timezone}}
-    box = Sandbox.start(list(services) or None, items=items, seed=seed, token=given, settings=settings)
-    box.write_config(config_out, store_path)
-    for name in box.served:
-        console.print(f"{name}: {box.url(name)}")
-    console.print(f"wrote {config_out}")
-    if not given:
-        # A throwaway credential of the local emulators, shown once so another shell can use them.
-        console.print(f"in another shell run:\n  export {TOKEN_ENV}={box.token}")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        box.stop()
+main.add_command(sandbox)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from rules.frameworks import FRAMEWORKS, Framework, Input
 from rules.inputs import CLOSED, Facts
 from rules.scores import InputRule, ItemScore, RankResult
 from rules.vocabulary import NUMBER, THEMES_NAME, TYPES, VOCABULARY
+from sync.errors import UsageError
 from sync.model import Customer, Item, Kind, Link
 
 __all__ = ["CapacityLine", "InputRule", "ItemScore", "RankResult", "RulesEngine", "RulesInvalid"]
@@ -70,7 +71,7 @@ def _sorted(scores: list[ItemScore], ties: dict[str, Any]) -> list[ItemScore]:
     return ranked
 
 
-class RulesInvalid(Exception):
+class RulesInvalid(UsageError):
     def __init__(self, errors: list[RuleError]) -> None:
         super().__init__("invalid rules:\n  " + "\n  ".join(str(e) for e in errors))
         self.errors = errors

@@ -34,6 +34,7 @@ from connectors.base import ConnectionConfig
 from connectors.registry import config_model
 from rules.config import CapacityConfig, CustomersConfig, RoadmapConfig, ScoringConfig, StatusConfig
 from sync.daemon.web import Credential, parse_hash
+from sync.errors import UsageError
 from sync.linking import LinksConfig
 
 DEFAULT_PATH = "rankbridge.toml"
@@ -41,8 +42,10 @@ ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-class ConfigError(Exception):
+class ConfigError(UsageError):
     """The config file is missing, unreadable or invalid; the message says where and why."""
+
+    label = "config error: "
 
 
 class StoreConfig(BaseModel):

@@ -17,6 +17,7 @@ from connectors.base import Connector
 from connectors.registry import build
 from rules.status import StatusRules
 from sync.config import Config
+from sync.errors import StaleState
 from sync.linking import link_mirrors
 from sync.plan.planner import Plan, Planner
 from sync.pull.streams import PullReport, pull_connection
@@ -29,7 +30,7 @@ from sync.store import Store
 log = logging.getLogger(__name__)
 
 
-class StalePlan(Exception):
+class StalePlan(StaleState):
     """The staged plan was made before the latest pull (or the store was not pulled since the last push)."""
 
 

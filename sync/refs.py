@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from sync.errors import ExitCode, RankbridgeError
 from sync.model import Item, qualified_ref
 from sync.store import Store
 
 __all__ = ["AmbiguousRef", "RefError", "UnknownRef", "candidates", "label", "resolve", "shared_keys"]
 
 
-class RefError(LookupError):
-    """A reference that names no item, or more than one."""
+class RefError(RankbridgeError, LookupError):
+    """A reference that names no item (exit 1), or more than one (exit 2)."""
 
 
 class UnknownRef(RefError):
@@ -34,6 +35,8 @@ class UnknownRef(RefError):
 
 
 class AmbiguousRef(RefError):
+    exit_code = ExitCode.USAGE
+
     def __init__(self, text: str, refs: list[str]) -> None:
         super().__init__(
             f"{text} names {len(refs)} items; say which with a qualified reference: {', '.join(refs)}"

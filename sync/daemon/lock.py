@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from sync.errors import StoreBusy
 from sync.store.base import now_iso
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class LockInfo:
         return f"pid {self.pid} ({self.command}, since {self.started_at})"
 
 
-class LockHeld(Exception):
+class LockHeld(StoreBusy):
     """Another process holds the store's lock (``holder`` says who, when the file could be read)."""
 
     def __init__(self, path: Path, holder: LockInfo | None, waited: float) -> None:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
+from sync.errors import UsageError
+
 REPORT_PREFIX = "/report/"
 # The report's pages allow nothing but their own stylesheet and script: no inline code, nothing from
 # another origin, no framing (only a header can say frame-ancestors; the pages repeat the rest in <meta>).
@@ -51,7 +53,7 @@ HASH_ITERATIONS = 600_000  # OWASP's figure for PBKDF2-HMAC-SHA256
 REMEMBERED = 64  # verified headers kept
 
 
-class RefusedBinding(Exception):
+class RefusedBinding(UsageError):
     """The endpoint would listen beyond the loopback interface without a credential."""
 
 

@@ -1,5 +1,6 @@
 """The command line's shared context: which config, which store, who may write, and which secrets a
-command needs. Every failure a user can cause ends here as one line and a documented exit code.
+command needs. Every failure a user can cause is a :class:`sync.errors.RankbridgeError`, which the command
+group prints as one line and turns into its exit code.
 
 Readers (``log``, ``roadmap``, ``explain``, ``status``, ``rank --no-save``, ``rules check``, ``doctor``)
 open the store without the writer lock: the store is SQLite in WAL mode, so they read the last committed
@@ -16,14 +17,13 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
-from rules.engine import RulesInvalid
-from sync.config import Config, ConfigError, config_path, load
-from sync.daemon.lock import LockHeld, StoreLock
-from sync.engine import Engine, StalePlan
+from sync.config import Config, config_path, load
+from sync.daemon.lock import StoreLock
+from sync.engine import Engine
+from sync.errors import CommandFailed
 from sync.model import Item
-from sync.refs import AmbiguousRef, UnknownRef, resolve
+from sync.refs import resolve
 
 ALL = None  # ``contacts=ALL``: the command talks to every configured connection
 
@@ -35,9 +35,9 @@ class Context:
         self.wait = 0.0  # --wait SECONDS of the writing commands
         self.json = False  # --log-format json: commands print their JSON result (one line), never tables
 
-    def fail(self, message: str, code: int) -> SystemExit:
-        self.err.print(message, markup=False, highlight=False)
-        return SystemExit(code)
+    def fail(self, message: str, code: int) -> CommandFailed:
+        """The error for a failure the command states itself; the CLI prints it and exits with ``code``."""
+        return CommandFailed(message, code)
 
     @contextmanager
     def store_lock(self, config: Config) -> Iterator[StoreLock]:
@@ -45,8 +45,6 @@ class Context:
         command = click.get_current_context().info_name or "rankbridge"
         try:
             lock = StoreLock(config.store.path, command, wait=self.wait).acquire()
-        except LockHeld as exc:
-            raise self.fail(f"refusing: {exc}", 4) from None
         except OSError as exc:
             raise self.fail(store_problem(config.store.path, exc), 2) from None
         try:
@@ -55,19 +53,10 @@ class Context:
             lock.release()
 
     def config(self) -> Config:
-        try:
-            return load(self.path)
-        except ConfigError as exc:
-            # escaped: the message names sections as [connections.jira], which rich would eat as markup
-            self.err.print(f"[red]config error:[/] {escape(str(exc))}", markup=True, highlight=False)
-            raise SystemExit(2) from None
+        return load(self.path)
 
     def require_secrets(self, config: Config, names: Iterable[str] | None) -> None:
-        try:
-            config.require_secrets(names)
-        except ConfigError as exc:
-            self.err.print(f"[red]config error:[/] {escape(str(exc))}", markup=True, highlight=False)
-            raise SystemExit(2) from None
+        config.require_secrets(names)
 
     @contextmanager
     def engine(
@@ -85,27 +74,34 @@ class Context:
     def _engine(self, config: Config) -> Iterator[Engine]:
         try:
             engine = Engine(config)
-        except RulesInvalid as exc:
-            raise self.fail(str(exc), 2) from None
         except (OSError, sqlite3.Error) as exc:
             raise self.fail(store_problem(config.store.path, exc), 2) from None
         try:
             yield engine
-        except (RulesInvalid, ConfigError) as exc:
-            raise self.fail(str(exc), 2) from None
-        except StalePlan as exc:
-            raise self.fail(f"refusing: {exc}", 3) from None
         finally:
             engine.close()
 
     def resolve(self, engine: Engine, text: str) -> Item:
-        """The item a KEY argument names; exit 1 when none does, 2 when it is ambiguous."""
-        try:
-            return resolve(engine.store, text, engine.config.connections)
-        except AmbiguousRef as exc:
-            raise self.fail(str(exc), 2) from None
-        except UnknownRef as exc:
-            raise self.fail(str(exc), 1) from None
+        """The item a KEY argument names; :class:`UnknownRef` (exit 1) when none does, :class:`AmbiguousRef`
+        (exit 2) when several do."""
+        return resolve(engine.store, text, engine.config.connections)
+
+
+def _set_wait(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    context = ctx.find_object(Context)
+    if context is not None:
+        context.wait = value
+    return value
+
+
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    expose_value=False,
+    callback=_set_wait,
+    help="If the daemon (or another command) holds the store, wait up to SECONDS for it (default: fail).",
+)
 
 
 def store_problem(path: str | Path, exc: BaseException) -> str:

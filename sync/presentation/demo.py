@@ -10,6 +10,7 @@ from rich.console import Console
 from sandbox.launcher import Sandbox
 from sync.config import load
 from sync.engine import Engine
+from sync.errors import UsageError
 from sync.presentation import views
 from sync.presentation.report.site import write_site
 
@@ -55,7 +56,7 @@ MARKER = ".rankbridge-demo"
 CREATED = ("rankbridge.toml", "rankbridge.db", "rankbridge.db-wal", "rankbridge.db-shm", "rankbridge.db.lock")
 
 
-class NotOurFolder(Exception):
+class NotOurFolder(UsageError):
     """The demo folder holds files the demo did not create; nothing was removed."""
 
 

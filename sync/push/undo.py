@@ -11,11 +11,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.base import Connector
+from sync.errors import UsageError
 from sync.model import Item, OpKind
 from sync.plan.fieldops import make_op
 from sync.plan.moves import minimal_moves
 from sync.plan.planner import Plan
 from sync.store import Store
+
+
+class NotAPush(UsageError):
+    """``undo RUN`` names a run that is not a push."""
 
 
 def push_log(store: Store, limit: int = 20) -> list[dict[str, Any]]:
@@ -53,7 +58,7 @@ def _short(before: dict[str, Any]) -> dict[str, Any]:
 
 def undo_plan(store: Store, connectors: Mapping[str, Connector], run_id: int) -> Plan:
     if not any(r["id"] == run_id for r in store.runs("push", limit=10_000)):
-        raise ValueError(f"run {run_id} is not a push (see `rankbridge log`)")
+        raise NotAPush(f"run {run_id} is not a push (see `rankbridge log`)")
     entries = [e for e in store.journal_entries(run_id) if e["result"] == "ok"]
     plan = Plan()
     items = {i.uid: i for i in store.items()}

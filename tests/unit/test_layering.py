@@ -1,12 +1,12 @@
 """The layering rules, read from the imports of every product module (function-level imports included).
 
-* ``connectors/`` and ``rules/`` import nothing from ``sync/`` but the normalised model; connectors never
-  import the rules and the rules never import connectors.
+* ``connectors/`` and ``rules/`` import nothing from ``sync/`` but the normalised model (and the error root
+  the rules' errors derive from); connectors never import the rules and the rules never import connectors.
 * ``sandbox/`` imports no product code: the emulators are a second reading of the documentation, not of
   our code.
 * ``sync/presentation/`` (what people see) is imported only by ``cli.py`` and by its own modules.
-* The sandbox is started only from the edges: ``cli.py`` (``rankbridge sandbox``) and the demo, which is
-  presentation and reaches the emulators through ``sandbox.launcher``; the pipeline never imports it.
+* The sandbox is started only from the edges: ``rankbridge sandbox serve`` and the demo, both presentation,
+  reach the emulators through ``sandbox.launcher``; the pipeline never imports it.
 * Nothing in the product imports ``cli``, ``tests`` or ``benchmarks``.
 """
 
@@ -20,9 +20,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("connectors", "sync", "rules", "sandbox")
-MODEL = {"sync.model"}
+MODEL = {"sync.model", "sync.errors"}  # the records everyone shares, and the error root
 PRESENTATION = "sync.presentation"
-SANDBOX_USERS = {"cli", "sync.presentation.demo"}
+SANDBOX_USERS = {"cli", "sync.presentation.demo", "sync.presentation.sandbox_command"}
 
 
 def module_name(path: Path) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sync.config import Config
+from sync.errors import UsageError
 from sync.presentation.report import data
 from sync.presentation.report.changes import changes_page
 from sync.presentation.report.html import SCRIPT, STYLESHEET
@@ -34,8 +35,10 @@ class Written:
     removed: int
 
 
-class NotAReportDirectory(Exception):
+class NotAReportDirectory(UsageError):
     """``--out`` names a non-empty directory that no earlier report wrote."""
+
+    label = "refusing: "
 
 
 def write_site(store: Store, out: Path) -> Written:
