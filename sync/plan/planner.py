@@ -16,6 +16,7 @@ from sync.plan.fieldops import FieldChange, field_ops, make_op, ticket_story
 from sync.plan.moves import minimal_moves
 from sync.plan.positions import remember
 from sync.plan.priority import levels_by_rank
+from sync.refs import label, shared_keys
 from sync.store import Store
 
 TAG_BATCH = 100
@@ -61,10 +62,15 @@ class Planner:
     scores: dict[str, dict[str, Any]]  # uid -> {"score", "rank"}
     decisions: list[Decision] = field(default_factory=list)
     save: bool = True  # False: plan without remembering the observed orders (a what-if)
+    shared: frozenset[str] = frozenset()  # keys two connections share: notes name those items qualified
+
+    def label(self, item: Item) -> str:
+        return label(item, self.shared)
 
     def build(self) -> Plan:
         plan = Plan()
         items = self.store.items()
+        self.shared = shared_keys(items)
         links = self.store.links()
         pushed = self.store.pushed()
         decided = Plan()
@@ -93,7 +99,7 @@ class Planner:
             desired_ids = [i.native_id for i in desired]
             plan.naive_rank_writes += sum(1 for a, b in zip(current_ids, desired_ids, strict=True) if a != b)
             ranks = {i.native_id: i.native_rank for i in members}
-            keys = {i.native_id: i.key for i in members}
+            keys = {i.native_id: self.label(i) for i in members}
             index = {nid: n for n, nid in enumerate(current_ids)}
             memory = remember(
                 self.store,
@@ -170,7 +176,8 @@ class Planner:
                 ):
                     plan.keep(
                         connector.name,
-                        f"kept {item.key} {name} = {current!r}: changed by hand after we wrote {last!r}",
+                        f"kept {self.label(item)} {name} = {current!r}: "
+                        f"changed by hand after we wrote {last!r}",
                     )
                     continue
                 change.new[name], change.old[name] = value, current
@@ -240,7 +247,8 @@ class Planner:
         if connector.config.respect_manual and ours is not None and ours != item.status_category:
             plan.keep(
                 connector.name,
-                f"kept {item.key} status {item.status_category!r}: changed by hand after we set {ours!r}",
+                f"kept {self.label(item)} status {item.status_category!r}: "
+                f"changed by hand after we set {ours!r}",
             )
             return
         payload: dict[str, Any] = {"item": item.native_id, "category": wanted}
@@ -249,11 +257,11 @@ class Planner:
             payload["reason"] = CLOSE_REASONS[wanted]
             change += f" (closed as {CLOSE_REASONS[wanted]})"
         if item is origin:
-            reason = f"status rule {decision.rule!r}: {item.key} {change}"
+            reason = f"status rule {decision.rule!r}: {self.label(item)} {change}"
         else:
             reason = (
-                f"status rule {decision.rule!r}: {origin.key} is {origin.status_category}, "
-                f"so its mirror {item.key} {change}"
+                f"status rule {decision.rule!r}: {self.label(origin)} is {origin.status_category}, "
+                f"so its mirror {self.label(item)} {change}"
             )
         plan.ops.append(
             make_op(
@@ -272,7 +280,7 @@ class Planner:
             "public": False,
             "rule": decision.rule,
         }
-        reason = f"status rule {decision.rule!r}: note on {item.key}"
+        reason = f"status rule {decision.rule!r}: note on {self.label(item)}"
         plan.ops.append(make_op(item.connection, OpKind.COMMENT, item.uid, note, {}, reason))
 
 
