@@ -22,6 +22,7 @@ from sync.presentation.output import consoles
 from sync.presentation.progress import ProgressHandler
 from sync.presentation.sandbox_command import sandbox
 from sync.presentation.starter import STARTER_CONFIG
+from sync.presentation.undo_command import resume, undo
 from sync.pull.replay import import_file
 from sync.rank import rules_engine
 
@@ -275,28 +276,6 @@ def log(ctx: Context, as_json: bool, limit: int) -> None:
 
 
 @main.command()
-@click.argument("run", type=int)
-@click.option("--yes", is_flag=True, help="Apply without asking.")
-@click.option("--dry-run", is_flag=True, help="Only show the inverse plan.")
-@wait_option
-@pass_context
-def undo(ctx: Context, run: int, yes: bool, dry_run: bool) -> None:
-    """Plan the inverse of push RUN (respecting later human edits) and apply it like any plan."""
-    with ctx.engine(contacts=() if dry_run else ALL) as engine:
-        planned, _ = engine.undo(run)
-        console.print(views.plan_table(planned, engine.store))
-        for note in planned.notes():
-            console.print(f"  {note}", markup=False)
-        if dry_run or not planned.ops:
-            return
-        if not yes and sys.stdin.isatty():
-            click.confirm(f"apply {len(planned.ops)} op(s)?", abort=True)
-        report = engine.push()
-        console.print(views.push_table(report))
-    raise SystemExit(1 if report.errors else 0)
-
-
-@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @pass_context
 def status(ctx: Context, as_json: bool) -> None:
@@ -457,6 +436,8 @@ def demo(items: int, seed: int, workdir: Path) -> None:
 
 
 main.add_command(sandbox)
+main.add_command(undo)
+main.add_command(resume)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from sync.push.undo import undo_plan
 from sync.rank import RankOutcome, person_snapshot, rank
 from sync.references import Resolution, resolve_links
 from sync.store import Store
+from sync.store.base import digest
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ class Engine:
         for error in errors:
             log.warning("status rule: %s", error)
         plan = Planner(self.store, self.connectors, scores, decisions).build()
+        self._hold_paused(plan)
         run_id = self.store.start_run("plan")
         self.store.stage_ops(run_id, plan.ops)
         self.store.finish_run(
@@ -134,10 +136,11 @@ class Engine:
         )
         return report
 
-    def undo(self, push_run: int) -> tuple[Plan, int]:
-        """Stage the inverse of one push as a plan; ``push`` applies it like any other."""
+    def undo(self, push_run: int, follow_up: str | None = None) -> tuple[Plan, int]:
+        """Stage the inverse of one push as a plan; ``push`` applies it like any other, then
+        :meth:`pause_after_undo` keeps the next syncs from writing it all again."""
         self._require_pull_after_push()
-        plan = undo_plan(self.store, self.connectors, push_run)
+        plan = undo_plan(self.store, self.connectors, push_run, follow_up)
         run_id = self.store.start_run("plan")
         self.store.stage_ops(run_id, plan.ops)
         self.store.finish_run(
@@ -146,6 +149,36 @@ class Engine:
             {"ops": len(plan.ops), "kept": [k.as_dict() for k in plan.kept], "undo_of": push_run},
         )
         return plan, run_id
+
+    # --- pauses after an undo ----------------------------------------------------------------------------
+    def rules_digest(self) -> str:
+        """What the pause remembers of the rules: a change of scoring, roadmap, capacity or status rules
+        lifts it (the person changed what rankbridge would write)."""
+        sections = [self.config.scoring, self.config.roadmap, self.config.capacity, self.config.status]
+        return digest([section.model_dump(mode="json") for section in sections])
+
+    def pause_after_undo(self, push_run: int) -> list[str]:
+        """Pause pushes to every connection push ``push_run`` wrote to; the names paused."""
+        written = sorted({e["connection"] for e in self.store.journal_entries(push_run)})
+        self.store.pause(written, push_run, self.rules_digest())
+        return written
+
+    def _hold_paused(self, plan: Plan) -> None:
+        """Ops for a paused connection stay out of the plan; a pause whose rules changed since is lifted."""
+        paused = self.store.pauses()
+        changed = [name for name, row in paused.items() if row["rules"] != self.rules_digest()]
+        for name in self.store.resume(changed):
+            log.info("%s: the rules changed since the undo; pushes resume", name)
+        held = {name: row for name, row in paused.items() if name not in changed}
+        if not held:
+            return
+        for name, row in held.items():
+            count = sum(1 for op in plan.ops if op.connection == name)
+            if count:
+                undo = f"undo of push #{row['undo_of']}"
+                note = f"{name}: paused after the {undo}, {count} op(s) held (`rankbridge resume`)"
+                plan.keep(name, note)
+        plan.ops = [op for op in plan.ops if op.connection not in held]
 
     def sync(self, dry_run: bool = False) -> SyncReport:
         report = SyncReport(pull=self.pull())

@@ -164,6 +164,8 @@ class OpKind(StrEnum):
     COMMENT = "comment"  # add a note or reply
     TAGS = "tags"  # add tags to items, never replacing a person's
     FIELDS = "fields"  # set several fields of several items in one bulk request (Zendesk update_many)
+    UNTAG = "untag"  # remove tags we added (undo)
+    UNPLACE = "unplace"  # take items we added off a board (undo; GitHub Projects v2)
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ class Op:
     comment: {"item": id, "body": text, "public": bool}
     tags:    {"items": [ids], "tags": [tags]}
     fields:  {"items": {id: {name: new value}}}  (``before``: {id: {name: value before}})
+    untag:   {"items": [ids], "tags": [tags]}
+    unplace: {"items": [ids]}  (the items leave the board; the issues stay)
     """
 
     connection: str

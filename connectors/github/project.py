@@ -165,6 +165,12 @@ class ProjectSnapshot:
             index = next(i for i, e in enumerate(self.entries) if e.item_id == after_item_id) + 1
         self.entries.insert(index, entry)
 
+    def discard(self, entry: Entry) -> None:
+        """Forget an item taken off the board."""
+        self.entries.remove(entry)
+        if entry.native_id:
+            self.by_native.pop(entry.native_id, None)
+
     def add(self, entry: Entry) -> None:
         self.entries.append(entry)
         if entry.native_id:

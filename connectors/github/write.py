@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from connectors.errors import FatalError
 from connectors.github.client import GithubClient
@@ -34,6 +35,7 @@ class Writer:
         self.config = config
         self.client = client
         self._snapshot: ProjectSnapshot | None = None
+        self.added: list[str] = []  # issues the op being applied put on the board (journalled for undo)
 
     # --- the board -----------------------------------------------------------------------------------
     def snapshot(self, fresh: bool = False) -> ProjectSnapshot:
@@ -65,6 +67,7 @@ class Writer:
             state_reason=issue.get("state_reason"),
         )
         snap.add(entry)
+        self.added.append(native_id)
         return entry
 
     # --- apply ---------------------------------------------------------------------------------------
@@ -75,11 +78,33 @@ class Writer:
             OpKind.STATUS: self.status,
             OpKind.COMMENT: self.comment,
             OpKind.TAGS: self.tags,
+            OpKind.UNTAG: self.untag,
+            OpKind.UNPLACE: self.unplace,
         }
         handler = next((h for kind, h in handlers.items() if kind.value == op.kind), None)
         if handler is None:
             return OpResult(False, f"github cannot apply {op.kind} ops")
-        return handler(op.payload)
+        self.added = []
+        result = handler(op.payload)
+        if not self.added:
+            return result
+        # Which issues this op put on the board: `rankbridge undo` takes them off again.
+        after = {**result.after, "added": list(self.added)}
+        return OpResult(result.ok, result.detail, failed=result.failed, after=after)
+
+    def unplace(self, payload: Mapping[str, Any]) -> OpResult:
+        """Take issues off the board (``deleteProjectV2Item``; the issues themselves stay)."""
+        snap = self.snapshot()
+        removed = []
+        for native_id in [str(i) for i in payload["items"]]:
+            entry = snap.by_native.get(native_id)
+            if entry is None:
+                continue  # not on the board (any more): nothing to take off
+            variables = {"projectId": snap.project_id, "itemId": entry.item_id}
+            self.client.graphql(MUTATIONS, "DeleteItem", variables, write=True)
+            snap.discard(entry)
+            removed.append(native_id)
+        return OpResult(True, f"{len(removed)} item(s) taken off the board", after={"removed": removed})
 
     def rank(self, payload: Mapping[str, Any]) -> OpResult:
         snap = self.snapshot()
@@ -151,6 +176,11 @@ class Writer:
             )
         if entry.values.get(name) == value:
             return OpResult(True, "already set", after={name: value})
+        if value is None:  # undo of a first write: the field goes back to empty
+            cleared = {"projectId": snap.project_id, "itemId": entry.item_id, "fieldId": info.id}
+            self.client.graphql(MUTATIONS, "ClearFieldValue", cleared, write=True)
+            entry.values.pop(name, None)
+            return OpResult(True, f"cleared {name}", after={name: None})
         if info.data_type == "SINGLE_SELECT":
             if value not in info.options:
                 return OpResult(False, f"{name} has no option {value!r}")
@@ -209,6 +239,18 @@ class Writer:
         ).data
         return OpResult(True, "commented", after={"comment_id": created.get("id")})
 
+    def untag(self, payload: Mapping[str, Any]) -> OpResult:
+        """Undo of :meth:`tags`: remove each label (``DELETE …/labels/{name}``), the others stay."""
+        failed: dict[str, str] = {}
+        for native_id in payload["items"]:
+            repo, number = split_native(str(native_id))
+            for tag in payload["tags"]:
+                try:
+                    self.client.request("DELETE", f"/repos/{repo}/issues/{number}/labels/{quote(str(tag))}")
+                except FatalError as exc:
+                    failed[str(native_id)] = str(exc)
+        return OpResult(not failed, f"unlabelled {len(payload['items']) - len(failed)}", failed=failed)
+
     def tags(self, payload: Mapping[str, Any]) -> OpResult:
         failed: dict[str, str] = {}
         for native_id in payload["items"]:
@@ -224,7 +266,8 @@ class Writer:
     # --- verify --------------------------------------------------------------------------------------
     def verify(self, ops: list[Op]) -> dict[str, bool]:
         needs_board = any(
-            op.kind in (OpKind.RANK, OpKind.FIELD) or (op.kind == OpKind.STATUS and self.config.status_field)
+            op.kind in (OpKind.RANK, OpKind.FIELD, OpKind.UNPLACE)
+            or (op.kind == OpKind.STATUS and self.config.status_field)
             for op in ops
         )
         snap = self.snapshot(fresh=True) if needs_board and self.config.project else None
@@ -246,6 +289,10 @@ class Writer:
             return any(c.get("body") == p["body"] for c in comments)
         if op.kind == OpKind.TAGS:
             return all(self._has_labels(str(i), set(p["tags"])) for i in p["items"])
+        if op.kind == OpKind.UNTAG:
+            return not any(self._has_any_label(str(i), set(p["tags"])) for i in p["items"])
+        if op.kind == OpKind.UNPLACE and snap is not None:
+            return not any(str(i) in snap.by_native for i in p["items"])
         return False
 
     def _shows_status(self, p: Mapping[str, Any], snap: ProjectSnapshot | None) -> bool:
@@ -265,6 +312,11 @@ class Writer:
             return state == "open"
         canceled = reason in ("not_planned", "duplicate")
         return state == "closed" and canceled == (category == StatusCategory.CANCELED)
+
+    def _has_any_label(self, native_id: str, tags: set[str]) -> bool:
+        repo, number = split_native(native_id)
+        labels = self.client.request("GET", f"/repos/{repo}/issues/{number}/labels").data or []
+        return bool(tags & {lab.get("name") for lab in labels})
 
     def _has_labels(self, native_id: str, tags: set[str]) -> bool:
         repo, number = split_native(native_id)

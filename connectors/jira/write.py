@@ -50,7 +50,7 @@ class JiraWriter:
         self._rank_field: int | None = config.rank_field_number
         self.handlers: dict[str, Callable[[Mapping[str, Any]], OpResult]] = {
             OpKind.RANK: self.rank, OpKind.FIELD: self.set_field, OpKind.STATUS: self.move_status,
-            OpKind.COMMENT: self.comment, OpKind.TAGS: self.add_tags,
+            OpKind.COMMENT: self.comment, OpKind.TAGS: self.add_tags, OpKind.UNTAG: self.remove_tags,
         }  # fmt: skip
 
     def verify(self, ops: list[Op]) -> dict[str, bool]:
@@ -143,6 +143,9 @@ class JiraWriter:
         for _ in range(MAX_HOPS):
             transitions = (self.client.call("GET", path).body or {}).get("transitions") or []
             choice, final = self._choose(transitions, wanted)
+            named = [t for t in transitions if (t.get("to") or {}).get("name") == payload.get("status")]
+            if named and self._reaches(named[0].get("to") or {}, wanted):
+                choice, final = named[0], True  # undo: back to the very status the issue had
             if choice is None:
                 names = ", ".join(str(t.get("name")) for t in transitions) or "none"
                 return OpResult(False, f"no transition towards {wanted} (available: {names})")
@@ -190,8 +193,12 @@ class JiraWriter:
         self.client.call("POST", f"{self.client.api}/issue/{item}/comment", body={"body": body}, write=True)
         return OpResult(True, "comment added")
 
-    def add_tags(self, payload: Mapping[str, Any]) -> OpResult:
-        update = {"labels": [{"add": str(tag)} for tag in payload.get("tags") or []]}
+    def remove_tags(self, payload: Mapping[str, Any]) -> OpResult:
+        """Undo of :meth:`add_tags`: ``update.labels`` ``remove`` operations, other labels untouched."""
+        return self.add_tags(payload, "remove")
+
+    def add_tags(self, payload: Mapping[str, Any], verb: str = "add") -> OpResult:
+        update = {"labels": [{verb: str(tag)} for tag in payload.get("tags") or []]}
         failed: dict[str, str] = {}
         for item in [str(i) for i in payload.get("items") or []]:
             try:
@@ -208,7 +215,7 @@ class JiraWriter:
                 failed[item] = str(exc)
         return OpResult(
             not failed,
-            f"labels added to {len(payload.get('items') or []) - len(failed)} issue(s)",
+            f"labels {verb}: {len(payload.get('items') or []) - len(failed)} issue(s)",
             failed=failed,
         )
 
@@ -241,12 +248,12 @@ class JiraWriter:
             status = f.get("status") or {}
             actual = status_category(status, (f.get("resolution") or {}).get("name"), self.config)
             return self.matches(actual, _key(status), StatusCategory(p["category"]))
-        if op.kind == OpKind.TAGS:
+        if op.kind in (OpKind.TAGS, OpKind.UNTAG):
             found = [issues.get(str(i)) for i in p.get("items") or []]
-            return all(
-                i is not None and set(p.get("tags") or []) <= set(i["fields"].get("labels") or [])
-                for i in found
-            )
+            tags = set(p.get("tags") or [])
+            if op.kind == OpKind.UNTAG:
+                return all(i is not None and not tags & set(i["fields"].get("labels") or []) for i in found)
+            return all(i is not None and tags <= set(i["fields"].get("labels") or []) for i in found)
         return False  # comments cannot be told apart from a person's; the outbox journal guards them
 
     def _rank_shows(self, p: Mapping[str, Any], issues: Mapping[str, JsonObject]) -> bool:

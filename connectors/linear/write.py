@@ -153,7 +153,10 @@ class LinearWriter:
         if STATE_TYPES.get(issue["state"]["type"]) == wanted:
             return OpResult(True, "already in that status", after={"status_category": wanted})
         states = self.team_states.get(issue["team"]["key"]) or issue["team"]["states"]["nodes"]
-        target = pick_state(states, state_type)
+        named = [
+            st for st in states if st.get("name") == op.payload.get("status") and st.get("type") == state_type
+        ]
+        target = named[0] if named else pick_state(states, state_type)  # undo: the very state it had
         if target is None:
             return OpResult(False, f"linear: team {issue['team']['key']} has no {state_type} state")
         self._update(op.payload["item"], {"stateId": target["id"]})

@@ -14,8 +14,10 @@ from typing import Any
 from connectors.errors import ConnectorError, FatalError, RetriableError
 from connectors.zendesk.client import ZendeskClient
 from connectors.zendesk.config import ZendeskConfig
+from connectors.zendesk.normalize import STATUS_CATEGORIES
 from sync.model import Op, OpKind, OpResult, StatusCategory
 
+WRITABLE_STATUSES = ("open", "pending", "hold", "solved")
 BATCH = 100  # ids per update_many / show_many request
 JOB_DONE = ("completed", "failed", "killed")
 
@@ -37,8 +39,9 @@ class ZendeskWriter:
 
     # --- apply -----------------------------------------------------------------------------------------
     def apply(self, op: Op) -> OpResult:
-        if op.kind == OpKind.TAGS:
-            return self.add_tags([str(i) for i in op.payload["items"]], list(op.payload["tags"]))
+        if op.kind in (OpKind.TAGS, OpKind.UNTAG):
+            verb = "additional_tags" if op.kind == OpKind.TAGS else "remove_tags"
+            return self.add_tags([str(i) for i in op.payload["items"]], list(op.payload["tags"]), verb)
         if op.kind == OpKind.FIELDS:
             return self.set_fields({str(k): dict(v) for k, v in op.payload["items"].items()})
         if op.kind == OpKind.RANK:
@@ -49,7 +52,7 @@ class ZendeskWriter:
             field_id = self.field_id(str(op.payload["field"]))
             ticket = {"custom_fields": [{"id": field_id, "value": op.payload["value"]}]}
         elif op.kind == OpKind.STATUS:
-            ticket = {"status": self.status_for(op.payload["category"])}
+            ticket = {"status": self.status_for(op.payload["category"], op.payload.get("status"))}
             if op.payload.get("reason"):
                 ticket["comment"] = {"body": str(op.payload["reason"]), "public": False}
         elif op.kind == OpKind.COMMENT:
@@ -70,8 +73,15 @@ class ZendeskWriter:
             raise FatalError(f"zendesk: no custom field configured for {name!r} (set fields.{name})")
         return int(field_id)
 
-    def status_for(self, category: str) -> str:
+    def status_for(self, category: str, exact: Any = None) -> str:
+        """The status a category goes to; ``exact`` (undo: the status the ticket had) when it is one of
+        that category Zendesk lets us set (never new or closed)."""
+        if exact in WRITABLE_STATUSES and self._category_of(str(exact)) == StatusCategory(category):
+            return str(exact)
         return self.config.status_targets[StatusCategory(category)]
+
+    def _category_of(self, status: str) -> StatusCategory:
+        return self.config.status_map.get(status) or STATUS_CATEGORIES.get(status, StatusCategory.TO_DO)
 
     def _after(self, op: Op, ticket: Mapping[str, Any]) -> dict[str, Any]:
         if op.kind == OpKind.FIELD:
@@ -101,18 +111,20 @@ class ZendeskWriter:
         detail = f"fields of {len(ids) - len(failed)} of {len(ids)} tickets updated"
         return OpResult(not failed, detail, failed=failed, after={"tickets": len(ids) - len(failed)})
 
-    def add_tags(self, ids: list[str], tags: list[str]) -> OpResult:
+    def add_tags(self, ids: list[str], tags: list[str], verb: str = "additional_tags") -> OpResult:
+        """Add (``additional_tags``) or, for undo, remove (``remove_tags``) tags without touching the
+        ticket's other tags: Update Many Tickets with ``ids``, a job per hundred tickets."""
         failed: dict[str, str] = {}
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             job = self.client.put(
                 "/api/v2/tickets/update_many.json",
-                {"ticket": {"additional_tags": tags}},
+                {"ticket": {verb: tags}},
                 params={"ids": ",".join(chunk)},
             )
             failed.update(self._job_failures(job.get("job_status") or {}, chunk))
         ok = not failed
-        detail = f"tags {tags} added to {len(ids) - len(failed)} of {len(ids)} tickets"
+        detail = f"tags {tags} {verb}: {len(ids) - len(failed)} of {len(ids)} tickets"
         return OpResult(ok, detail, failed=failed, after={"tags": tags})
 
     def _job_failures(self, job: Mapping[str, Any], ids: list[str]) -> dict[str, str]:
@@ -144,7 +156,7 @@ class ZendeskWriter:
     def verify(self, ops: list[Op]) -> dict[str, bool]:
         ticket_ids: set[str] = set()
         for op in ops:
-            if op.kind in (OpKind.TAGS, OpKind.FIELDS):
+            if op.kind in (OpKind.TAGS, OpKind.UNTAG, OpKind.FIELDS):
                 ticket_ids.update(str(i) for i in op.payload["items"])
             elif op.kind in (OpKind.FIELD, OpKind.STATUS):
                 ticket_ids.add(str(op.payload["item"]))
@@ -169,9 +181,12 @@ class ZendeskWriter:
         return out
 
     def _shows(self, op: Op, tickets: Mapping[str, Mapping[str, Any]]) -> bool:
-        if op.kind == OpKind.TAGS:
+        if op.kind in (OpKind.TAGS, OpKind.UNTAG):
             wanted = set(op.payload["tags"])
-            return all(wanted <= set(tickets.get(str(i), {}).get("tags") or []) for i in op.payload["items"])
+            shown = [set(tickets.get(str(i), {}).get("tags") or []) for i in op.payload["items"]]
+            if op.kind == OpKind.UNTAG:
+                return all(not wanted & tags for tags in shown)
+            return all(wanted <= tags for tags in shown)
         if op.kind == OpKind.COMMENT:
             return self._has_comment(str(op.payload["item"]), str(op.payload["body"]))
         if op.kind == OpKind.FIELDS:

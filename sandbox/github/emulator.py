@@ -6,7 +6,7 @@ Projects v2 at ``/graphql``. Auth is ``Authorization: token …`` (or ``Bearer``
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from sandbox.framework import Emulator, HttpError, Request, Response, conditional, graphql_operation, route
 from sandbox.github import generate, graphql, payloads, sandbox_api
@@ -192,6 +192,20 @@ class GithubEmulator(Emulator):
         data = request.json()
         given = data.get("labels", []) if isinstance(data, dict) else data or []
         issue.labels = list(dict.fromkeys(issue.labels + self.world.label_names(repo, given)))
+        self.world.touch(issue)
+        body = [payloads.label(self.base_url, repo, repo.labels[n]) for n in issue.labels]
+        return Response(200, body, mutated=True)
+
+    @route("DELETE", "/repos/{owner}/{repo}/issues/{number}/labels/{name}")
+    def remove_label(self, request: Request) -> Response:
+        """Remove a label from an issue (REST "Remove a label from an issue"): 200 with the labels left, 404
+        when the issue does not carry it."""
+        issue = self._issue(request)
+        repo = self.world.repos[issue.repo]
+        name = unquote(request.params["name"])
+        if name not in issue.labels:
+            raise HttpError(404, "Label does not exist")
+        issue.labels = [n for n in issue.labels if n != name]
         self.world.touch(issue)
         body = [payloads.label(self.base_url, repo, repo.labels[n]) for n in issue.labels]
         return Response(200, body, mutated=True)

@@ -142,6 +142,8 @@ class Root:
             "updateProjectV2ItemPosition": lambda info, input: self.move(input),
             "updateProjectV2ItemFieldValue": lambda info, input: self.set_value(input),
             "addProjectV2ItemById": lambda info, input: self.add_item(input),
+            "clearProjectV2ItemFieldValue": lambda info, input: self.clear_value(input),
+            "deleteProjectV2Item": lambda info, input: self.delete_item(input),
         }
 
     # --- reads -----------------------------------------------------------------------------------------
@@ -383,6 +385,27 @@ class Root:
         self.world.touch_item(item)
         self.on_mutation()
         return {"clientMutationId": data.get("clientMutationId"), "projectV2Item": self.item(item)}
+
+    def clear_value(self, data: dict[str, Any]) -> View:
+        """``clearProjectV2ItemFieldValue``: the item's value of that field becomes empty (GraphQL docs:
+        "This mutation clears the value of a field for an item in a Project")."""
+        p = self._project(data["projectId"])
+        item = self._item(p, data["itemId"])
+        f = p.field_by_id(data["fieldId"])
+        if f is None:
+            raise NotFound(f"Could not resolve to a node with the global id of '{data['fieldId']}'")
+        if item.values.pop(f.id, None) is not None:
+            self.world.touch_item(item)
+            self.on_mutation()
+        return {"clientMutationId": data.get("clientMutationId"), "projectV2Item": self.item(item)}
+
+    def delete_item(self, data: dict[str, Any]) -> View:
+        """``deleteProjectV2Item``: the item leaves the project (the issue itself stays)."""
+        p = self._project(data["projectId"])
+        item = self._item(p, data["itemId"])
+        p.remove(item)
+        self.on_mutation()
+        return {"clientMutationId": data.get("clientMutationId"), "deletedItemId": item.id}
 
     def add_item(self, data: dict[str, Any]) -> View:
         p = self._project(data["projectId"])

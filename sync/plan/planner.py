@@ -265,7 +265,12 @@ class Planner:
             )
         plan.ops.append(
             make_op(
-                connector.name, OpKind.STATUS, item.uid, payload, {"category": item.status_category}, reason
+                connector.name,
+                OpKind.STATUS,
+                item.uid,
+                payload,
+                {"category": item.status_category, "status": item.status},
+                reason,
             )
         )
 

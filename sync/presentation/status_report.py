@@ -37,6 +37,7 @@ def connection_status(engine: Engine) -> dict[str, Any]:
     pending = store.outbox()
     quarantined = store.quarantine()
     overrides = manual_overrides(store)
+    pauses = store.pauses()
     rows = []
     for name in engine.config.connections:
         runs = [r for r in store.runs("pull", limit=200) if r["connection"] == name]
@@ -59,6 +60,11 @@ def connection_status(engine: Engine) -> dict[str, Any]:
                 ],
                 "quarantined": sum(1 for q in quarantined if q["connection"] == name),
                 "manual_overrides": overrides.get(name, []),
+                "paused": (
+                    {"undo_of": pauses[name]["undo_of"], "since": pauses[name]["at"]}
+                    if name in pauses
+                    else None
+                ),
             }
         )
     holder = current_holder(engine.config.store.path)

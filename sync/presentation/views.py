@@ -257,6 +257,13 @@ def show_status(console: Console, data: dict[str, Any]) -> None:
         )
         if row["error"]:
             console.print(f"  error: {row['error']}", markup=False)
+        if row.get("paused"):
+            pause = row["paused"]
+            console.print(
+                f"  pushes paused since {pause['since']} (undo of push #{pause['undo_of']}): "
+                "`rankbridge resume` to sync again",
+                markup=False,
+            )
         for cursor in row["cursors"]:
             console.print(f"  cursor {cursor['stream']}: {cursor['value']}", markup=False)
         for note in row["manual_overrides"]:

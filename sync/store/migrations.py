@@ -164,10 +164,16 @@ def m005_customer_identity(db: sqlite_utils.Database) -> None:
     db.table("items").add_column("requester_domain", str)
 
 
+def m006_pauses(db: sqlite_utils.Database) -> None:
+    """Connections whose pushes wait after an undo, until `rankbridge resume` or a rules change."""
+    db.table("pauses").create({"connection": str, "undo_of": int, "rules": str, "at": str}, pk="connection")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_journal_scope", m002_journal_scope),
     ("003_pushed_original", m003_pushed_original),
     ("004_scope_orders", m004_scope_orders),
     ("005_customer_identity", m005_customer_identity),
+    ("006_pauses", m006_pauses),
 ]

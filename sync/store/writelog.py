@@ -124,6 +124,28 @@ class WriteLog(StoreBase):
         sql = "select * from journal where connection = ? and kind = ? and at > ? order by id"
         return list(self.db.query(sql, [connection, kind, at]))
 
+    # --- pauses after an undo ----------------------------------------------------------------------------
+    def pause(self, connections: Iterable[str], undo_of: int, rules: str) -> None:
+        rows = [{"connection": c, "undo_of": undo_of, "rules": rules, "at": now_iso()} for c in connections]
+        with self._writing():
+            if rows:
+                self._t("pauses").upsert_all(rows, pk="connection")
+
+    def pauses(self) -> dict[str, dict[str, Any]]:
+        """Paused connections: the undo that paused each (``undo_of``), the rules digest then, and when."""
+        if not self.db["pauses"].exists():
+            return {}
+        return {r["connection"]: r for r in self.db.query("select * from pauses")}
+
+    def resume(self, connections: Iterable[str] | None = None) -> list[str]:
+        """Lift the pause of ``connections`` (all when None); the names lifted."""
+        paused = self.pauses()
+        names = [c for c in (paused if connections is None else connections) if c in paused]
+        with self._writing():
+            for name in names:
+                self.db.execute("delete from pauses where connection = ?", [name])
+        return names
+
     # --- scope orders (manual position overrides) --------------------------------------------------
     def scope_order(self, connection: str, scope: str) -> dict[str, Any] | None:
         """The order the latest plan observed in one rank scope: ``items``, ``ranks``, ``pins``, ``at``."""
