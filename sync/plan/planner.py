@@ -84,7 +84,7 @@ class Planner:
             mine = [i for i in items if i.connection == name]
             if connector.config.push_rank:
                 self._rank_ops(plan, connector, [i for i in mine if i.uid not in closing])
-            self._field_ops(plan, connector, mine, links, items, pushed)
+            self._field_ops(plan, connector, mine, links, items, pushed, closing)
         plan.ops.extend(decided.ops)
         plan.kept.extend(decided.kept)
         return plan
@@ -147,6 +147,7 @@ class Planner:
         links: list[Link],
         everything: list[Item],
         pushed: dict[tuple[str, str], Any],
+        closing: set[str],
     ) -> None:
         writable = connector.writable_fields()
         if not writable:
@@ -154,7 +155,10 @@ class Planner:
         by_uid = {i.uid: i for i in everything}
         requested = _requested(links)
         precision = connector.config.score_precision
-        priorities = self._priorities(connector, items) if "priority" in writable else {}
+        # Items this plan closes leave the ranking: the bands are counted without them, or the next plan
+        # would shift every level below them.
+        ranked = [i for i in items if i.uid not in closing]
+        priorities = self._priorities(connector, ranked) if "priority" in writable else {}
         changes: list[FieldChange] = []
         for item in items:
             if not connector.can_write(item):
