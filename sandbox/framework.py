@@ -180,6 +180,10 @@ class Emulator:
     def rate_limit_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
         return {}
 
+    def bucket(self, request: Request) -> Budget:
+        """The budget ``request`` counts against (one per service unless it keeps several)."""
+        return self.budget
+
     def rate_limited(self, retry_after: float, reset_at: float) -> Response:
         body = self.error_body(429, "rate limit exceeded")
         return Response(429, body, {"Retry-After": self.retry_after_header(retry_after)})
@@ -245,8 +249,9 @@ class Emulator:
             return None
         if isinstance(fault, Response):
             return fault
-        ok, remaining, reset_at = self.budget.take()
-        headers = self.rate_limit_headers(self.budget.limit, remaining, reset_at)
+        budget = self.bucket(request)
+        ok, remaining, reset_at = budget.take()
+        headers = self.rate_limit_headers(budget.limit, remaining, reset_at)
         if not ok:
             response = self.rate_limited(max(1.0, reset_at - time.time()), reset_at)
         else:

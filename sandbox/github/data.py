@@ -76,7 +76,7 @@ class Issue:
     repo: str
     number: int
     title: str
-    body: str
+    body: str | None  # null when the author wrote none, as REST sends it (issue schema: body nullable)
     author: str
     created_at: float
     updated_at: float

@@ -8,7 +8,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote, urlencode
 
-from sandbox.framework import Emulator, HttpError, Request, Response, conditional, graphql_operation, route
+from sandbox.framework import (
+    Budget,
+    Emulator,
+    HttpError,
+    Request,
+    Response,
+    conditional,
+    graphql_operation,
+    route,
+)
 from sandbox.github import generate, graphql, payloads, sandbox_api
 from sandbox.github.data import Issue, Repo, World, iso, parse_iso
 
@@ -21,6 +30,12 @@ STATES = {"open", "closed", "all"}
 SORTS = {"created", "updated", "comments"}
 REASONS = {"completed", "not_planned", "duplicate", "reopened"}
 FREE = {"/rate_limit"}  # requests GitHub does not count against the primary limit
+# Separate budgets per resource, as ``GET /rate_limit`` reports them (``rate-limit-overview`` in
+# rest-api.issues-subset.openapi.json): core 5,000 requests an hour for a user's token
+# (rest-rate-limit-headers.json, primary_limits_per_hour.authenticated_user), search 30 a minute, GraphQL
+# 5,000 points an hour (a query of ours costs one point: none asks for more than 100 nodes of a connection).
+CORE = (5000, 3600.0)
+OTHER_BUCKETS = {"search": (30, 60.0), "graphql": (5000, 3600.0)}
 
 
 class GithubEmulator(Emulator):
@@ -30,6 +45,9 @@ class GithubEmulator(Emulator):
     def __init__(self, token: str) -> None:
         super().__init__(token)
         self.world = World()
+        self.budget = Budget(*CORE)
+        self.buckets = {name: Budget(limit, window) for name, (limit, window) in OTHER_BUCKETS.items()}
+        self._resource = "core"  # the resource of the request being answered (under the lock)
 
     # --- framework hooks -----------------------------------------------------------------------------
     def authenticate(self, request: Request) -> bool:
@@ -39,13 +57,19 @@ class GithubEmulator(Emulator):
     def error_body(self, status: int, message: str) -> Any:
         return payloads.error(status, "Bad credentials" if status == 401 else message)
 
+    def bucket(self, request: Request) -> Budget:
+        path = request.path
+        search = path.startswith("/search/")
+        self._resource = "graphql" if path == "/graphql" else "search" if search else "core"
+        return self.buckets.get(self._resource, self.budget)
+
     def rate_limit_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
         return {
             "x-ratelimit-limit": str(limit),
             "x-ratelimit-remaining": str(remaining),
             "x-ratelimit-used": str(limit - remaining),
             "x-ratelimit-reset": str(int(reset_at)),
-            "x-ratelimit-resource": "core",
+            "x-ratelimit-resource": self._resource,
         }
 
     def rate_limited(self, retry_after: float, reset_at: float) -> Response:
@@ -60,6 +84,7 @@ class GithubEmulator(Emulator):
         if (
             response is not None
             and (response.status == 304 or request.path in FREE)
+            and self._resource == "core"
             and response.status < 400
             and self.budget.used > 0
         ):
@@ -167,7 +192,7 @@ class GithubEmulator(Emulator):
         if "title" in data:
             issue.title = str(data["title"])
         if "body" in data:
-            issue.body = data["body"] or ""
+            issue.body = data["body"] or None
         if "labels" in data:
             issue.labels = self.world.label_names(repo, data["labels"])
         if "milestone" in data:
@@ -240,12 +265,12 @@ class GithubEmulator(Emulator):
 
     @route("GET", "/rate_limit")
     def rate_limit(self, request: Request) -> Response:
-        rate = self._rate()
-        resources = {"core": rate, "graphql": rate, "search": rate}
-        return Response(200, {"resources": resources, "rate": rate})
+        """``rate-limit-overview`` (rest-api.issues-subset.openapi.json): each resource's own budget."""
+        resources = {"core": self._rate(), **{name: self._rate(name) for name in self.buckets}}
+        return Response(200, {"resources": resources, "rate": resources["core"]})
 
-    def _rate(self) -> dict[str, int]:
-        b = self.budget
+    def _rate(self, resource: str = "core") -> dict[str, int]:
+        b = self.buckets.get(resource, self.budget)
         return {
             "limit": b.limit,
             "remaining": max(0, b.limit - b.used),
@@ -264,7 +289,7 @@ class GithubEmulator(Emulator):
             )
         request.operation = graphql_operation(query, operation)
         changed: list[bool] = []
-        rate = self._rate()
+        rate = self._rate("graphql")
         body = graphql.execute(
             self.world,
             query,

@@ -74,7 +74,10 @@ def populate(world: World, items: int, seed: int, references: list[dict[str, str
                 due_on=START + DAY * 90 * number,
             )
     issues = [_issue(world, rng, index, items, references) for index in range(items)]
-    for index in range(max(1, items // 20)):  # pull requests, listed among issues
+    # Pull requests, listed among the issues as GitHub lists them (``GET /repos/{owner}/{repo}/issues``,
+    # rest-api.issues-subset.openapi.json: "GitHub's REST API considers every pull request an issue"): one
+    # for every two issues, so that about a third of each page is pull requests, as in a busy repository.
+    for index in range(max(1, items // 2)):
         repo = world.repos[REPOS[index % len(REPOS)]]
         moment = START + rng.uniform(0, 300) * DAY
         _add(world, repo.full_name, f"Fix {rng.choice(NOUNS)}", "Closes an issue.", rng, moment, is_pull=True)
@@ -92,7 +95,7 @@ def _mirrors(issues: list[Issue], references: list[dict[str, str]]) -> None:
     jira = [r for r in references if r.get("service") == "jira" and r.get("url")]
     open_issues = [i for i in issues if i.state == "open"][1::2]
     for issue, ref in zip(open_issues[:MIRRORS], jira[1::2], strict=False):
-        issue.body += f"\n\nMirror of {ref['url']}"
+        issue.body = f"{issue.body or ''}\n\nMirror of {ref['url']}"
 
 
 def _issue(
@@ -100,10 +103,12 @@ def _issue(
 ) -> Issue:
     repo = REPOS[0] if index % 3 else REPOS[1]
     title = f"{rng.choice(NOUNS).capitalize()} {rng.choice(VERBS)} {rng.choice(NOUNS)}"
-    body = f"Reported by a customer. Steps to reproduce #{index}."
+    body: str | None = f"Reported by a customer. Steps to reproduce #{index}."
     if references and rng.random() < 0.3:
         ref = rng.choice(references)
-        body += f"\n\nSee {ref['url'] if rng.random() < 0.5 else ref['key']}."
+        body = f"{body}\n\nSee {ref['url'] if rng.random() < 0.5 else ref['key']}."
+    elif index % 3 == 2:
+        body = None  # no description at all: the REST payload says "body": null
     moment = START + (index / max(1, total)) * 300 * DAY + rng.uniform(0, DAY)
     issue = _add(world, repo, title, body, rng, moment)
     issue.labels = rng.sample(
@@ -120,7 +125,13 @@ def _issue(
 
 
 def _add(
-    world: World, repo: str, title: str, body: str, rng: random.Random, moment: float, is_pull: bool = False
+    world: World,
+    repo: str,
+    title: str,
+    body: str | None,
+    rng: random.Random,
+    moment: float,
+    is_pull: bool = False,
 ) -> Issue:
     r = world.repos[repo]
     number = r.next_number

@@ -289,7 +289,7 @@ class Root:
             "id": issue.node_id,
             "number": issue.number,
             "title": issue.title,
-            "body": issue.body,
+            "body": issue.body or "",  # Issue.body is String! in the GraphQL schema: "" when none
             "url": issue.html_url,
             "state": issue.state.upper(),
             "closed": issue.state == "closed",

@@ -58,6 +58,12 @@ def test_first_pull_skips_pull_requests_and_reads_the_board(
     issues = [p for s, rows in pulled.items() if s.startswith("issues:") for p in rows]
     assert len(issues) == sum(1 for i in emulator.world.issues.values() if not i.is_pull)
     assert not any("pull_request" in p for p in issues)
+    pulls = sum(1 for i in emulator.world.issues.values() if i.is_pull)
+    assert pulls >= len(issues) / 3  # a third of the pages or more were pull requests, all skipped
+    blank = [p for p in issues if p["body"] is None]
+    assert blank and all(
+        connector.normalize(s, p).items[0].body == "" for p in blank for s in ["issues:acme/app"]
+    )
     board = [connector.normalize("project", p).items[0] for p in pulled["project"]]
     assert [i.native_id for i in sorted(board, key=connector.order_key)] == [i.key for i in emulator.board()]
     assert all("project_item_id" in i.fields for i in board)

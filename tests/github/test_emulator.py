@@ -114,7 +114,28 @@ def test_patch_closes_with_reason_and_moves_updated(served: Served) -> None:
 def test_pull_requests_are_listed_among_issues(served: Served) -> None:
     with client(served) as http:
         rows = http.get(LIST, params={**ALL, "per_page": "100"}).json()
-    assert any("pull_request" in r for r in rows) and any("pull_request" not in r for r in rows)
+    pulls = sum("pull_request" in r for r in rows)
+    assert 0.2 <= pulls / len(rows) <= 0.45  # about a third of a page, as in a busy repository
+    assert any(r["body"] is None for r in rows if "pull_request" not in r)  # no description: null
+
+
+def test_each_resource_has_its_own_budget(served: Served) -> None:
+    """GET /rate_limit (rate-limit-overview): core, search and graphql are separate budgets with the
+    documented sizes; a GraphQL query spends the graphql one, not core."""
+    with client(served) as http:
+        before = http.get("/rate_limit").json()["resources"]
+        assert (before["core"]["limit"], before["search"]["limit"], before["graphql"]["limit"]) == (
+            5000,
+            30,
+            5000,
+        )
+        answer = http.post("/graphql", json={"query": "{ viewer { login } }"})
+        assert answer.headers["x-ratelimit-resource"] == "graphql"
+        listed = http.get(LIST, params=ALL)
+        assert listed.headers["x-ratelimit-resource"] == "core"
+        after = http.get("/rate_limit").json()["resources"]
+    assert after["graphql"]["used"] == before["graphql"]["used"] + 1
+    assert after["core"]["used"] == before["core"]["used"] + 1  # the list only; /rate_limit is free
 
 
 def test_graphql_reads_the_board_and_moves_items(served: Served, emulator: GithubEmulator) -> None:
