@@ -91,7 +91,10 @@ class Engine:
                 "quarantined": sum(s.quarantined for s in streams),
             }
             self.store.finish_run(run_id, "failed" if errors else "ok", stats, "; ".join(errors) or None)
-        self.resolution = resolve_links(self.store)
+        if any(s.payloads for s in report.streams) or self.resolution is None:
+            # every written page replaced its items' links: resolve all of them again, against everything
+            # stored (a pull that read nothing changed nothing to resolve)
+            self.resolution = resolve_links(self.store)
         link_mirrors(self.store, self.config.links)
         return report
 

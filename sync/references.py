@@ -27,7 +27,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from sync.store import Store
 
@@ -42,15 +43,16 @@ URL_FORMS = (
 SHOWN_AMBIGUOUS = 50  # ambiguous mentions kept in the link run's record (all are counted)
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
+    """What resolution knows of one stored item (a tuple: a store holds a hundred thousand of them)."""
+
     uid: str
     connection: str
     source: str
     native_id: str
     key: str
     url: str | None
-    deleted: bool
+    deleted: int  # 0 or 1, as stored
 
     @property
     def ref(self) -> str:
@@ -93,15 +95,22 @@ class Resolver:
         self.by_uid: dict[str, Target] = {}
         self.by_url: dict[str, list[Target]] = defaultdict(list)
         self.by_key: dict[str, list[Target]] = defaultdict(list)
-        self.by_base_key: dict[tuple[str, str], list[Target]] = defaultdict(list)
         for target in targets:
             self.by_uid[target.uid] = target
             self.by_key[target.key].append(target)
             if target.url:
                 self.by_url[target.url.rstrip("/")].append(target)
-                parts = url_parts(target.url)
+
+    @cached_property
+    def by_base_key(self) -> dict[tuple[str, str], list[Target]]:
+        """Items by the base URL and key their URLs carry (built when a URL first fails to match exactly)."""
+        found: dict[tuple[str, str], list[Target]] = defaultdict(list)
+        for urls in self.by_url.values():
+            for target in urls:
+                parts = url_parts(target.url or "")
                 if parts is not None:
-                    self.by_base_key[parts].append(target)
+                    found[parts].append(target)
+        return found
 
     def resolve(self, src_uid: str, ref: str) -> list[Target]:
         """The items ``ref`` may name (one: resolved; none: not yet known; several: ambiguous)."""
@@ -140,18 +149,18 @@ class Resolver:
 def resolve_links(store: Store) -> Resolution:
     """Point every link with a reference at the one item it names, or at nothing (not yet pulled, or
     ambiguous); store only what changed and report the ambiguous mentions."""
-    resolver = Resolver(Target(**row) for row in store.link_targets())
+    resolver = Resolver(Target._make(row) for row in store.link_targets())
     result = Resolution()
     updates: list[tuple[str | None, str]] = []
-    for link in store.referencing_links():
-        found = resolver.resolve(link["src_uid"], link["dst_ref"])
+    for link_id, src_uid, dst_ref, dst_uid in store.referencing_links():
+        found = resolver.resolve(src_uid, dst_ref)
         uid = found[0].uid if len(found) == 1 else None
         if len(found) > 1:
-            source = resolver.by_uid.get(link["src_uid"])
+            source = resolver.by_uid.get(src_uid)
             result.ambiguous.append(
                 {
-                    "from": source.ref if source else link["src_uid"],
-                    "mention": link["dst_ref"].partition(":")[2],
+                    "from": source.ref if source else src_uid,
+                    "mention": dst_ref.partition(":")[2],
                     "candidates": sorted(t.ref for t in found),
                 }
             )
@@ -159,8 +168,8 @@ def resolve_links(store: Store) -> Resolution:
             result.unresolved += 1
         else:
             result.linked += 1
-        if uid != link["dst_uid"]:
-            updates.append((uid, link["id"]))
+        if uid != dst_uid:
+            updates.append((uid, link_id))
     result.changed = len(updates)
     store.set_link_targets(updates)
     for entry in result.ambiguous[:20]:
