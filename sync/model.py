@@ -9,10 +9,24 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in consecutive lists of ``size`` (the last may be shorter): the one chunking helper, for
+    API batch limits and pages (``itertools.batched`` arrives with Python 3.12)."""
+    if size < 1:
+        raise ValueError(f"batch size must be at least 1, not {size}")
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def parse_utc(value: str) -> datetime:

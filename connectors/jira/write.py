@@ -23,7 +23,7 @@ from connectors.errors import AuthError, FatalError
 from connectors.jira.client import JiraClient, JsonObject
 from connectors.jira.config import JiraConfig
 from connectors.jira.normalize import simple_value, status_category
-from sync.model import Op, OpKind, OpResult, StatusCategory
+from sync.model import Op, OpKind, OpResult, StatusCategory, batched
 
 RANK_PATH = "/rest/agile/1.0/issue/rank"
 RANK_FIELD_TYPE = "com.pyxis.greenhopper.jira:gh-lexo-rank"
@@ -63,8 +63,7 @@ class JiraWriter:
     def _read(self, ids: list[str], ops: list[Op]) -> dict[str, JsonObject]:
         fields = self.verify_fields(ops)
         found: dict[str, JsonObject] = {}
-        for start in range(0, len(ids), VERIFY_BATCH):
-            chunk = ids[start : start + VERIFY_BATCH]
+        for chunk in batched(ids, VERIFY_BATCH):
             jql = f"key in ({', '.join(chunk)})"
             for page in self.client.search(jql, fields, VERIFY_BATCH):
                 for issue in page:
@@ -98,11 +97,11 @@ class JiraWriter:
         if after is None and before is None:
             return OpResult(False, "a Jira rank op needs an anchor (after or before)")
         failed: dict[str, str] = {}
-        for start in range(0, len(items), MAX_RANK_BATCH):
-            chunk = items[start : start + MAX_RANK_BATCH]
+        placed: str | None = None  # the last issue the previous call placed
+        for chunk in batched(items, MAX_RANK_BATCH):
             body: JsonObject = {"issues": chunk, "rankCustomFieldId": self.rank_field_id()}
-            if start:  # later chunks chain after the last issue the previous call placed
-                body["rankAfterIssue"] = items[start - 1]
+            if placed is not None:  # later chunks chain after it
+                body["rankAfterIssue"] = placed
             elif after is not None:
                 body["rankAfterIssue"] = str(after)
             else:
@@ -110,6 +109,7 @@ class JiraWriter:
             reply = self.client.call("PUT", RANK_PATH, body=body, write=True)
             if reply.status == 207:
                 failed.update(_rank_failures(reply.body))
+            placed = chunk[-1]
         moved = len(items) - len(failed)
         detail = f"ranked {moved} of {len(items)} issue(s)"
         return OpResult(not failed, detail, failed=failed, after={"order": items})

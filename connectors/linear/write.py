@@ -21,7 +21,7 @@ from connectors.errors import FatalError
 from connectors.linear.client import LinearClient
 from connectors.linear.config import LinearConfig
 from connectors.linear.normalize import CATEGORY_STATE_TYPE, STATE_TYPES
-from sync.model import Op, OpKind, OpResult
+from sync.model import Op, OpKind, OpResult, batched
 
 OPEN_FILTER = {"type": {"nin": ["completed", "canceled", "duplicate"]}}
 VERIFY_BATCH = 50  # issue_states costs ~125 complexity points per issue; Linear refuses > 10,000
@@ -216,8 +216,7 @@ class LinearWriter:
     def _issues(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = sorted(set(ids))
         found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(wanted), VERIFY_BATCH):
-            chunk = wanted[start : start + VERIFY_BATCH]
+        for chunk in batched(wanted, VERIFY_BATCH):
             data = self.client.execute("issue_states", {"filter": {"id": {"in": chunk}}, "first": len(chunk)})
             found.update({str(n["id"]): n for n in data["issues"]["nodes"]})
         return found

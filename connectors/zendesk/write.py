@@ -15,7 +15,7 @@ from connectors.errors import ConnectorError, FatalError, RetriableError
 from connectors.zendesk.client import ZendeskClient
 from connectors.zendesk.config import ZendeskConfig
 from connectors.zendesk.normalize import STATUS_CATEGORIES
-from sync.model import Op, OpKind, OpResult, StatusCategory
+from sync.model import Op, OpKind, OpResult, StatusCategory, batched
 
 WRITABLE_STATUSES = ("open", "pending", "hold", "solved")
 BATCH = 100  # ids per update_many / show_many request
@@ -115,8 +115,7 @@ class ZendeskWriter:
         """Add (``additional_tags``) or, for undo, remove (``remove_tags``) tags without touching the
         ticket's other tags: Update Many Tickets with ``ids``, a job per hundred tickets."""
         failed: dict[str, str] = {}
-        for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
+        for chunk in batched(ids, BATCH):
             job = self.client.put(
                 "/api/v2/tickets/update_many.json",
                 {"ticket": {verb: tags}},
@@ -174,8 +173,7 @@ class ZendeskWriter:
     def show_many(self, ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
         wanted = list(ids)
         out: dict[str, Mapping[str, Any]] = {}
-        for start in range(0, len(wanted), BATCH):
-            chunk = wanted[start : start + BATCH]
+        for chunk in batched(wanted, BATCH):
             data = self.client.get("/api/v2/tickets/show_many.json", {"ids": ",".join(chunk)})
             out.update({str(t.get("id")): t for t in data.get("tickets") or [] if isinstance(t, Mapping)})
         return out

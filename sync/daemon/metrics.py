@@ -1,5 +1,6 @@
-"""What the daemon knows about itself: per-connection counters for ``/metrics`` (Prometheus text exposition
-format 0.0.4) and the freshness verdict of ``/healthz``.
+"""What the daemon knows about itself: per-connection counters for ``/metrics`` (exposed by
+``prometheus_client`` through a custom collector, in the text format 0.0.4) and the freshness verdict of
+``/healthz``.
 
 Everything here is recorded by the scheduler's job threads and read by the HTTP thread, under one lock.
 Nothing secret is kept: errors are stored redacted by the same filter the logs use.
@@ -7,12 +8,15 @@ Nothing secret is kept: errors are stored redacted by the same filter the logs u
 
 from __future__ import annotations
 
-import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import prometheus_client.registry
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from sync.redaction import redact
 
@@ -141,114 +145,78 @@ class Metrics:
 
     # --- /metrics ------------------------------------------------------------------------------------
     def render(self, live: Mapping[str, Live]) -> str:
-        with self.lock:
-            return render_prometheus(self.started, self.cycles, self.connections, live)
+        """The Prometheus text exposition of every family, read under the lock at scrape time."""
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(Collector(self, live))
+        return generate_latest(registry).decode()
 
 
-def escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+class Collector(prometheus_client.registry.Collector):
+    """A custom collector: the families are built from :class:`Metrics` when scraped, so the daemon keeps
+    its counters in plain fields (recorded under one lock) and prometheus_client writes the format."""
+
+    def __init__(self, metrics: Metrics, live: Mapping[str, Live]) -> None:
+        self.metrics = metrics
+        self.live = live
+
+    def collect(self) -> Iterator[Metric]:
+        with self.metrics.lock:
+            yield GaugeMetricFamily(
+                "rankbridge_daemon_start_time_seconds",
+                "When the daemon started (epoch).",
+                self.metrics.started,
+            )
+            yield CounterMetricFamily(
+                "rankbridge_cycles_total",
+                "Connection cycles completed (a pull, then rank/plan/push when something changed).",
+                self.metrics.cycles,
+            )
+            yield from per_connection(self.metrics.connections, self.live)
 
 
-def number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
+FAMILIES: tuple[tuple[str, type[CounterMetricFamily | GaugeMetricFamily], str, str], ...] = (
+    ("rankbridge_connection_cycles_total", CounterMetricFamily, "Cycles completed per connection.", "cycles"),
+    ("rankbridge_consecutive_failures", GaugeMetricFamily, "Failed cycles in a row.", "consecutive_failures"),
+    ("rankbridge_items_pulled_total", CounterMetricFamily, "Payloads pulled.", "items_pulled"),
+    ("rankbridge_items_changed_total", CounterMetricFamily, "Pulled items that changed.", "items_changed"),
+    ("rankbridge_ops_applied_total", CounterMetricFamily, "Write ops applied.", "ops_applied"),
+    ("rankbridge_ops_failed_total", CounterMetricFamily, "Write ops that failed.", "ops_failed"),
+    ("rankbridge_outbox_depth", GaugeMetricFamily, "Ops waiting in the outbox.", "outbox_depth"),
+)
 
 
-class Exposition:
-    """Builds the text format: one ``# HELP``/``# TYPE`` header per family, then its samples."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def family(self, name: str, kind: str, help_text: str, samples: Iterable[tuple[str, str, float]]) -> None:
-        """``samples``: (suffix, labels already rendered, value)."""
-        self.lines.append(f"# HELP {name} {help_text}")
-        self.lines.append(f"# TYPE {name} {kind}")
-        for suffix, labels, value in samples:
-            self.lines.append(f"{name}{suffix}{labels} {number(value)}")
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
-
-
-def labels(**values: str) -> str:
-    return "{" + ",".join(f'{k}="{escape_label(v)}"' for k, v in values.items()) + "}"
-
-
-def render_prometheus(
-    started: float,
-    cycles: int,
-    connections: Mapping[str, ConnectionMetrics],
-    live: Mapping[str, Live],
-) -> str:
-    out = Exposition()
-    out.family(
-        "rankbridge_daemon_start_time_seconds",
-        "gauge",
-        "When the daemon started (epoch).",
-        [("", "", started)],
-    )
-    out.family(
-        "rankbridge_cycles_total",
-        "counter",
-        "Connection cycles completed (a pull, then rank/plan/push when something changed).",
-        [("", "", cycles)],
-    )
-
-    def per(attribute: str) -> list[tuple[str, str, float]]:
-        return [("", labels(connection=n), float(getattr(c, attribute))) for n, c in connections.items()]
-
-    out.family(
-        "rankbridge_connection_cycles_total", "counter", "Cycles completed per connection.", per("cycles")
-    )
-    out.family(
+def per_connection(
+    connections: Mapping[str, ConnectionMetrics], live: Mapping[str, Live]
+) -> Iterator[Metric]:
+    label = ["connection"]
+    for name, kind, help_text, attribute in FAMILIES:
+        family = kind(name, help_text, labels=label)
+        for connection, entry in connections.items():
+            family.add_metric([connection], float(getattr(entry, attribute)))
+        yield family
+    last = GaugeMetricFamily(
         "rankbridge_last_success_timestamp_seconds",
-        "gauge",
         "End of the last successful pull (epoch; 0 = never).",
-        [("", labels(connection=n), c.last_success or 0.0) for n, c in connections.items()],
+        labels=label,
     )
-    out.family(
-        "rankbridge_consecutive_failures", "gauge", "Failed cycles in a row.", per("consecutive_failures")
+    requests = CounterMetricFamily(
+        "rankbridge_requests_total", "HTTP requests sent to the tracker.", labels=label
     )
-    out.family("rankbridge_items_pulled_total", "counter", "Payloads pulled.", per("items_pulled"))
-    out.family(
-        "rankbridge_items_changed_total", "counter", "Pulled items that changed.", per("items_changed")
-    )
-    out.family(
-        "rankbridge_requests_total",
-        "counter",
-        "HTTP requests sent to the tracker.",
-        [("", labels(connection=n), float(live[n].requests)) for n in connections if n in live],
-    )
-    out.family(
+    remaining = GaugeMetricFamily(
         "rankbridge_rate_limit_remaining",
-        "gauge",
         "Requests left in the tracker's rate-limit window, as its last response said.",
-        [
-            ("", labels(connection=n), float(value))
-            for n in connections
-            if n in live and (value := live[n].rate_limit_remaining) is not None
-        ],
+        labels=label,
     )
-    out.family("rankbridge_ops_applied_total", "counter", "Write ops applied.", per("ops_applied"))
-    out.family("rankbridge_ops_failed_total", "counter", "Write ops that failed.", per("ops_failed"))
-    out.family("rankbridge_outbox_depth", "gauge", "Ops waiting in the outbox.", per("outbox_depth"))
-    out.family(
-        "rankbridge_run_duration_seconds",
-        "histogram",
-        "Duration of one connection cycle.",
-        [sample for n, c in connections.items() for sample in histogram_samples(n, c.durations)],
+    durations = HistogramMetricFamily(
+        "rankbridge_run_duration_seconds", "Duration of one connection cycle.", labels=label
     )
-    return out.text()
-
-
-def histogram_samples(name: str, histogram: Histogram) -> list[tuple[str, str, float]]:
-    samples = [
-        ("_bucket", labels(connection=name, le=number(bound)), float(count))
-        for bound, count in zip(histogram.buckets, histogram.counts, strict=True)
-    ]
-    samples.append(("_bucket", labels(connection=name, le="+Inf"), float(histogram.count)))
-    samples.append(("_sum", labels(connection=name), histogram.total))
-    samples.append(("_count", labels(connection=name), float(histogram.count)))
-    return samples
+    for connection, entry in connections.items():
+        last.add_metric([connection], entry.last_success or 0.0)
+        histogram = entry.durations
+        buckets = [(str(float(b)), c) for b, c in zip(histogram.buckets, histogram.counts, strict=True)]
+        durations.add_metric([connection], [*buckets, ("+Inf", histogram.count)], histogram.total)
+        if connection in live:
+            requests.add_metric([connection], float(live[connection].requests))
+            if live[connection].rate_limit_remaining is not None:
+                remaining.add_metric([connection], float(live[connection].rate_limit_remaining or 0.0))
+    yield from (last, requests, remaining, durations)

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync.model import Item, Op, OpKind, StatusCategory
+from sync.model import Item, Op, OpKind, StatusCategory, batched
 from sync.store.base import digest
 
 STORY_FIELDS = ("linked_key", "linked_status", "rank", "score")
@@ -90,8 +90,7 @@ def field_ops(connection: str, changes: list[FieldChange], batch: int) -> list[O
             for name, value in change.new.items()
         ]
     ops = []
-    for start in range(0, len(changes), batch):
-        chunk = changes[start : start + batch]
+    for chunk in batched(changes, batch):
         payload = {"items": {c.item.native_id: c.new for c in chunk}}
         before = {c.item.native_id: c.old for c in chunk}
         keys = ", ".join(c.item.key for c in chunk[:5]) + ("…" if len(chunk) > 5 else "")

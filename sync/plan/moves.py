@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import NamedTuple
 
+from sync.model import batched
+
 
 class Move(NamedTuple):
     """Ids to place, in order, directly after ``after`` (or, at the top, directly before ``before``)."""
@@ -117,13 +119,12 @@ def _chunks(wanted: list[str], start: int, end: int, size: int) -> list[Move]:
     run = wanted[start:end]
     after = wanted[start - 1] if start > 0 else None
     before = wanted[end] if after is None and end < len(wanted) else None
-    moves = []
-    for offset in range(0, len(run), size):
-        chunk = run[offset : offset + size]
-        if offset == 0:
-            moves.append(Move(chunk, after, before))
+    moves: list[Move] = []
+    for chunk in batched(run, size):
+        if moves:  # later chunks chain after the last item the previous move placed
+            moves.append(Move(chunk, moves[-1].items[-1], None))
         else:
-            moves.append(Move(chunk, run[offset - 1], None))
+            moves.append(Move(chunk, after, before))
     return moves
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from connectors.base import Connector
 from rules.mirrors import mirror_groups
 from rules.status import Decision
-from sync.model import Item, Link, LinkType, Op, OpKind, StatusCategory
+from sync.model import Item, Link, LinkType, Op, OpKind, StatusCategory, batched
 from sync.plan.fieldops import FieldChange, field_ops, make_op, ticket_story
 from sync.plan.moves import minimal_moves
 from sync.plan.positions import remember
@@ -227,8 +227,7 @@ class Planner:
                 if decision.tag and decision.tag not in item.labels:
                     tags[(item.connection, decision.tag)].append(item)
         for (name, tag), members in sorted(tags.items()):
-            for start in range(0, len(members), TAG_BATCH):
-                chunk = members[start : start + TAG_BATCH]
+            for chunk in batched(members, TAG_BATCH):
                 tag_payload: dict[str, Any] = {"items": [i.native_id for i in chunk], "tags": [tag]}
                 reason = f"tag {tag!r} on {len(chunk)} item(s)"
                 plan.ops.append(make_op(name, OpKind.TAGS, f"tag:{tag}", tag_payload, {}, reason))

@@ -16,7 +16,7 @@ import sqlite_utils
 
 from sync.model import Link
 from sync.store import jsontext
-from sync.store.migrations import MIGRATIONS
+from sync.store.migrations import LEGACY_TABLE, adopt_legacy_records, migration_set
 
 
 def now_iso() -> str:
@@ -112,19 +112,17 @@ class StoreBase:
 
     # --- migrations --------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
-        table = self.db["_migrations"]
-        if not table.exists():
-            self._t("_migrations").create({"name": str, "applied_at": str}, pk="name")
-        done = {row["name"] for row in self.db["_migrations"].rows}
-        applied = []
-        for name, migration in MIGRATIONS:
-            if name in done:
-                continue
-            with self._writing():
-                migration(self.db)
-                self._t("_migrations").insert({"name": name, "applied_at": now_iso()})
-            applied.append(name)
-        return applied
+        """Apply the migrations this store has not had yet; their names. A store that has them all is only
+        read (readers never take the write lock); otherwise every pending migration and its record go in
+        one write transaction, so two processes opening a new store apply each once."""
+        migrations = migration_set()
+        if not migrations.pending(self.db) and not self._t(LEGACY_TABLE).exists():
+            return []
+        with self._writing():
+            adopt_legacy_records(self.db, migrations)
+            pending = [m.name for m in migrations.pending(self.db)]
+            migrations.apply(self.db)
+        return pending
 
 
 class PageBatch:

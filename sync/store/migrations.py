@@ -1,10 +1,16 @@
-"""Named migrations of the store. Append new ones; never edit one that has shipped."""
+"""Named migrations of the store. Append new ones to :data:`MIGRATIONS`; never edit one that has shipped.
+
+sqlite-utils' :class:`~sqlite_utils.migrations.Migrations` applies them and records each in its
+``_sqlite_migrations`` table (set ``rankbridge``). Stores made before it kept the record in a table of
+their own (``_migrations``); :func:`adopt_legacy_records` copies those records over once.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -177,3 +183,30 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("005_customer_identity", m005_customer_identity),
     ("006_pauses", m006_pauses),
 ]
+
+SET_NAME = "rankbridge"
+LEGACY_TABLE = "_migrations"  # where stores made before sqlite-utils' Migrations kept their record
+
+
+def migration_set() -> Migrations:
+    migrations = Migrations(SET_NAME)
+    for name, migration in MIGRATIONS:
+        migrations(name=name)(migration)
+    return migrations
+
+
+def adopt_legacy_records(db: sqlite_utils.Database, migrations: Migrations) -> None:
+    """Copy a store's own migration record (names and times) into sqlite-utils' table, once, then drop it:
+    the migrations it lists ran already and must not run again."""
+    legacy = db.table(LEGACY_TABLE)
+    if not legacy.exists():
+        return
+    migrations.ensure_migrations_table(db)
+    known = {m.name for m in migrations.applied(db)}
+    rows = [
+        {"migration_set": SET_NAME, "name": row["name"], "applied_at": row["applied_at"]}
+        for row in legacy.rows_where(order_by="rowid")
+        if row["name"] not in known
+    ]
+    db.table(Migrations.migrations_table).insert_all(rows)
+    legacy.drop()

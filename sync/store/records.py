@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.events import emit, since
-from sync.model import Customer, Item, Link, Records
+from sync.model import Customer, Item, Link, Records, batched
 from sync.store import jsontext
 from sync.store.base import digest, link_rows, now_iso
 from sync.store.echo import is_echo
@@ -26,6 +26,8 @@ from sync.store.writelog import WriteLog
 
 ITEM_FIELDS = [f.name for f in fields(Item)]
 JSON_ITEM_FIELDS = ("labels", "fields")
+
+SQL_VARIABLES = 500  # ids bound to one ``in (...)`` query, well under SQLite's limit
 
 
 @dataclass
@@ -178,8 +180,7 @@ class Store(WriteLog):
 
     def _rows_by_uid(self, table: str, uids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(uids), 500):
-            chunk = uids[start : start + 500]
+        for chunk in batched(uids, SQL_VARIABLES):
             marks = ",".join("?" * len(chunk))
             for row in self.db.query(f"select * from {table} where uid in ({marks})", chunk):
                 found[row["uid"]] = row
@@ -190,8 +191,7 @@ class Store(WriteLog):
         if not candidates:
             return 0
         pushed: dict[str, dict[str, tuple[Any, str]]] = {}
-        for start in range(0, len(candidates), 500):
-            chunk = candidates[start : start + 500]
+        for chunk in batched(candidates, SQL_VARIABLES):
             marks = ",".join("?" * len(chunk))
             for row in self.db.query(f"select * from pushed where uid in ({marks})", chunk):
                 pushed.setdefault(row["uid"], {})[row["field"]] = (json.loads(row["value"]), row["at"])
@@ -224,8 +224,7 @@ class Store(WriteLog):
 
     def _replace_links(self, connection: str, stream: str, uids: list[str], links: list[Link]) -> None:
         tag = f"{connection}:{stream}"
-        for start in range(0, len(uids), 500):
-            chunk = uids[start : start + 500]
+        for chunk in batched(uids, SQL_VARIABLES):
             marks = ",".join("?" * len(chunk))
             self.db.execute(f"delete from links where stream = ? and src_uid in ({marks})", [tag, *chunk])
         if links:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from sync.model import Customer, Item, Link, Records
 from sync.references import resolve_links
@@ -19,9 +20,34 @@ def store(tmp_path: Path) -> Store:
 
 def test_migrations_are_named_and_applied_once(tmp_path: Path) -> None:
     first = Store(tmp_path / "m.db")
-    assert [r["name"] for r in first.db["_migrations"].rows] == [name for name, _ in MIGRATIONS]
+    recorded = [r["name"] for r in first.db["_sqlite_migrations"].rows_where("migration_set = 'rankbridge'")]
+    assert recorded == [name for name, _ in MIGRATIONS]
     first.close()
     assert Store(tmp_path / "m.db").migrate() == []
+
+
+def test_a_store_of_the_earlier_release_keeps_its_migration_record(tmp_path: Path) -> None:
+    """A store that recorded its migrations in its own ``_migrations`` table (before sqlite-utils'
+    Migrations) has them copied over once, with their times, and none runs twice; a later migration runs."""
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    db.table("_migrations").create({"name": str, "applied_at": str}, pk="name")
+    old, later = MIGRATIONS[:-1], MIGRATIONS[-1]
+    for n, (name, migration) in enumerate(old):
+        migration(db)  # a second run would fail: the tables exist
+        db.table("_migrations").insert({"name": name, "applied_at": f"2026-0{n + 1}-01T00:00:00.000Z"})
+    db.close()
+    store = Store(path)
+    try:
+        rows = list(store.db["_sqlite_migrations"].rows_where(order_by="id"))
+        assert [r["name"] for r in rows] == [name for name, _ in MIGRATIONS]
+        assert rows[0]["applied_at"] == "2026-01-01T00:00:00.000Z"
+        legacy_times = {f"2026-0{n + 1}-01T00:00:00.000Z" for n in range(len(old))}
+        assert rows[-1]["name"] == later[0] and rows[-1]["applied_at"] not in legacy_times
+        assert not store.db["_migrations"].exists()
+        assert store.migrate() == []
+    finally:
+        store.close()
 
 
 def test_page_and_cursor_commit_together_and_unchanged_records_change_nothing(store: Store) -> None:

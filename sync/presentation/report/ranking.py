@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rules.explain import money, number
+from sync.model import batched
 from sync.presentation.report.data import Row, Site, team_of
 from sync.presentation.report.html import e, link, page, table
 
@@ -35,7 +36,7 @@ def ranking_file(number_: int) -> str:
 
 def ranking_pages(site: Site) -> Iterable[tuple[str, str]]:
     """(file name, HTML) of each ranking page."""
-    chunks = [site.rows[n : n + PAGE_ROWS] for n in range(0, len(site.rows), PAGE_ROWS)] or [[]]
+    chunks = list(batched(site.rows, PAGE_ROWS)) or [[]]
     below = _below_the_line(site.rows)
     filters = _filters(site.rows)
     for number_, chunk in enumerate(chunks, start=1):
