@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import commit_batching, full_pull, scoring, sync_figures
+from benchmarks import commit_batching, full_pull, linking, scoring, sync_figures
 from benchmarks.github_costs import full_pull_cost, rerank_cost
 from benchmarks.harness import PULL_ITEMS, SYNC_ITEMS
 
@@ -35,6 +35,7 @@ def main() -> int:
         say(f"[pull] targets (≤ 2× the floor, < 300 MB): {figures['pull_targets']}")
         figures.update(sync_figures.run(SYNC_ITEMS, Path(tmp) / "sync", say))
         figures["commit_batching"] = commit_batching.run(PULL_ITEMS, Path(tmp) / "batching", say)
+        figures["linking"] = linking.run(PULL_ITEMS, Path(tmp) / "linking", say)
     say("[github] request counts: a 5,000-issue first pull; a 300-item project with 10 moved")
     github = {"full_pull_5000": full_pull_cost(5000), "reorder_300_move_10": rerank_cost(300, 10)}
     figures["github"] = github
