@@ -141,9 +141,18 @@ class Policy:
 
     def __init__(self, settings: PolicySettings, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
-        self.sleep = sleep
-        self.pacer = Pacer(settings, sleep=sleep)
+        self._sleep = sleep
+        # Set (by the daemon) to end every wait of this policy at once when a stop is asked for.
+        self.interrupt: threading.Event | None = None
+        self.pacer = Pacer(settings, sleep=self.sleep)
         self.retries = 0
+
+    def sleep(self, seconds: float) -> None:
+        """Every wait of this connection (backoff, pacing, a provider's window) goes through here."""
+        if self.interrupt is None:
+            self._sleep(seconds)
+        elif not self.interrupt.is_set():
+            self.interrupt.wait(seconds)
 
     def call(self, fn: Callable[[], T], *, write: bool = False, what: str = "request") -> T:
         retrying = Retrying(

@@ -6,7 +6,6 @@ the report and in ``rankbridge status``.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -14,14 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import Connector
+from connectors.errors import ConnectorError
 from connectors.registry import build
 from rules.status import StatusRules
 from sync.config import Config
 from sync.errors import StaleState
 from sync.linking import link_mirrors
+from sync.model import Op
 from sync.plan.planner import Plan, Planner
 from sync.pull.streams import PullReport, pull_connection
-from sync.push.pusher import Pusher, PushReport
+from sync.push.pusher import UNCERTAIN, Pusher, PushReport
 from sync.push.undo import undo_plan
 from sync.rank import RankOutcome, person_snapshot, rank
 from sync.references import Resolution, resolve_links
@@ -90,7 +91,9 @@ class Engine:
                 "requests": sum(s.requests for s in streams),
                 "quarantined": sum(s.quarantined for s in streams),
             }
-            self.store.finish_run(run_id, "failed" if errors else "ok", stats, "; ".join(errors) or None)
+            # Only a complete read counts as fresh (see Store.fresh): a stopped pull is not one.
+            outcome = "failed" if errors else "stopped" if any(s.stopped for s in streams) else "ok"
+            self.store.finish_run(run_id, outcome, stats, "; ".join(errors) or None)
         if any(s.payloads for s in report.streams) or self.resolution is None:
             # every written page replaced its items' links: resolve all of them again, against everything
             # stored (a pull that read nothing changed nothing to resolve)
@@ -101,8 +104,19 @@ class Engine:
     def rank(self, save: bool = True) -> RankOutcome:
         return rank(self.store, self.config, self.connectors, save)
 
-    def plan(self) -> tuple[Plan, int]:
-        self._require_pull_after_push()
+    def plan(self, strict: bool = True) -> tuple[Plan, int]:
+        """Plan the connections read after our last write to them (``fresh``); the others are listed in
+        ``plan.skipped`` and keep their staged ops. ``strict``: refuse (:class:`StalePlan`) when none is
+        fresh because of our own writes."""
+        fresh, skipped = self._fresh_connections()
+        if strict and not fresh and any(self.store.last_sent(name) for name in skipped):
+            raise StalePlan(
+                "the trackers changed with the last push and the store was not pulled since; "
+                "run `rankbridge pull` (or `rankbridge sync`) first"
+            )
+        run_id = self.store.start_run("plan")
+        fresh, unsettled = self._settle_uncertain(run_id, fresh)
+        skipped.update(unsettled)
         scores = {row["uid"]: row for row in self.store.scores()}
         snapshot = person_snapshot(self.store)
         decisions, errors = StatusRules(self.config.status).decide(
@@ -110,10 +124,10 @@ class Engine:
         )
         for error in errors:
             log.warning("status rule: %s", error)
-        plan = Planner(self.store, self.connectors, scores, decisions).build()
+        plan = Planner(self.store, self.connectors, scores, decisions, only=set(fresh)).build()
         self._hold_paused(plan)
-        run_id = self.store.start_run("plan")
-        self.store.stage_ops(run_id, plan.ops)
+        plan.skipped = {name: skipped[name] for name in sorted(skipped)}
+        self.store.stage_ops(run_id, plan.ops, fresh)
         self.store.finish_run(
             run_id,
             "ok",
@@ -122,14 +136,52 @@ class Engine:
                 "kept": len(plan.kept),
                 "naive_rank_writes": plan.naive_rank_writes,
                 "manual_overrides": [k.as_dict() for k in plan.kept],
+                "planned": sorted(fresh),
+                "skipped": plan.skipped,
             },
         )
         return plan, run_id
 
-    def push(self) -> PushReport:
-        self._require_fresh_plan()
+    def _fresh_connections(self) -> tuple[list[str], dict[str, str]]:
+        fresh, skipped = [], {}
+        for name in self.connectors:
+            if self.store.fresh(name):
+                fresh.append(name)
+            elif self.store.last_sent(name):
+                skipped[name] = f"not planned: written to since its last complete pull (run `pull {name}`)"
+            else:
+                skipped[name] = "not planned: no complete pull yet"
+        return fresh, skipped
+
+    def _settle_uncertain(self, run_id: int, names: list[str]) -> tuple[list[str], dict[str, str]]:
+        """Ask each tracker about the ops that may have reached it before anything is planned for it; a
+        connection whose tracker cannot answer now is not planned this time."""
+        pusher = Pusher(self.store, self.connectors, run_id)
+        entries: dict[str, list[tuple[Op, dict[str, Any]]]] = {}
+        for op, row in self.store.outbox(UNCERTAIN):
+            entries.setdefault(op.connection, []).append((op, row))
+        ready, unsettled = [], {}
+        for name in names:
+            try:
+                pusher.settle(self.connectors[name], entries.get(name, []))
+            except ConnectorError as exc:
+                unsettled[name] = f"not planned: could not ask the tracker about ops in flight: {exc}"
+                continue
+            ready.append(name)
+        return ready, unsettled
+
+    def push(self, strict: bool = True) -> PushReport:
+        """Push the staged ops of every connection not pulled since their plan. ``strict``: refuse
+        (:class:`StalePlan`) when some are stale; else leave them for the next plan of their connection."""
+        stale = self._stale_connections()
+        if stale and strict:
+            raise StalePlan(
+                f"the staged plan #{min(stale.values())} is older than the last pull of "
+                f"{', '.join(sorted(stale))}; run `rankbridge plan` again to see what would be written now"
+            )
+        only = {op.connection for op, _ in self.store.outbox()} - stale.keys()
         run_id = self.store.start_run("push")
-        report = Pusher(self.store, self.connectors, run_id, self.stop_event).push()
+        report = Pusher(self.store, self.connectors, run_id, self.stop_event, only).push()
         status = "ok" if not report.errors else "failed"
         self.store.finish_run(
             run_id,
@@ -142,7 +194,7 @@ class Engine:
     def undo(self, push_run: int, follow_up: str | None = None) -> tuple[Plan, int]:
         """Stage the inverse of one push as a plan; ``push`` applies it like any other, then
         :meth:`pause_after_undo` keeps the next syncs from writing it all again."""
-        self._require_pull_after_push()
+        self._require_pulled_after({e["connection"] for e in self.store.journal_entries(push_run)})
         plan = undo_plan(self.store, self.connectors, push_run, follow_up)
         run_id = self.store.start_run("plan")
         self.store.stage_ops(run_id, plan.ops)
@@ -186,35 +238,24 @@ class Engine:
     def sync(self, dry_run: bool = False) -> SyncReport:
         report = SyncReport(pull=self.pull())
         report.ranked = self.rank()
-        report.plan, _ = self.plan()
+        report.plan, _ = self.plan(strict=False)
         if not dry_run and self.store.outbox():
-            report.push = self.push()
+            report.push = self.push(strict=False)
         return report
 
     # --- guards --------------------------------------------------------------------------------------
-    def _last(self, kind: str) -> dict[str, Any] | None:
-        runs = [r for r in self.store.runs(kind, limit=1) if r["finished_at"]]
-        return runs[0] if runs else None
-
-    def _require_pull_after_push(self) -> None:
-        push, pull = self._last("push"), self._last("pull")
-        if push is None or (pull is not None and pull["finished_at"] >= push["finished_at"]):
-            return
-        if json.loads(push["stats"] or "{}").get("applied", 0):
+    def _require_pulled_after(self, connections: set[str]) -> None:
+        stale = sorted(name for name in connections if name in self.connectors and not self.store.fresh(name))
+        if stale:
             raise StalePlan(
-                "the trackers changed with the last push and the store was not pulled since; "
+                f"{', '.join(stale)} changed with the last push and the store was not pulled since; "
                 "run `rankbridge pull` (or `rankbridge sync`) first"
             )
 
-    def _require_fresh_plan(self) -> None:
-        pending = self.store.outbox(("pending",))
-        if not pending:
-            return
-        plan_id = pending[0][1]["plan_id"]
-        plans = [r for r in self.store.runs("plan", limit=50) if r["id"] == plan_id]
-        pull = self._last("pull")
-        if plans and pull and pull["finished_at"] > plans[0]["started_at"]:
-            raise StalePlan(
-                f"the staged plan #{plan_id} is older than the last pull; "
-                "run `rankbridge plan` again to see what would be written now"
-            )
+    def _stale_connections(self) -> dict[str, int]:
+        """Connections whose staged ops come from a plan older than their latest pull (-> that plan)."""
+        stale: dict[str, int] = {}
+        for op, row in self.store.outbox():
+            if op.connection not in stale and self.store.pulled_since(op.connection, row["plan_id"]):
+                stale[op.connection] = int(row["plan_id"])
+        return stale

@@ -115,8 +115,21 @@ class Daemon:
         self.work_lock = threading.Lock()
         self.backoff = Backoff()
         self.connectors: dict[str, Connector] = {n: build(n, c) for n, c in config.connections.items()}
+        for connector in self.connectors.values():
+            # A wait for a rate budget or a Retry-After (Zendesk's export allows 10 reads a minute) ends
+            # when a stop is asked for, so that shutdown never waits out a minute-long pause.
+            connector.policy.interrupt = self.stop
         self.metrics = Metrics({n: (c.interval, c.staleness) for n, c in config.connections.items()})
-        self.dirty = False  # something changed that no plan has seen yet
+        # Connections owed a plan: a pull changed something (the global ranking may move every
+        # tracker's order and fields) and no plan of that connection has seen it yet. A connection not
+        # read since our last write to it stays owed until its own next pull makes it fresh.
+        self.owed: set[str] = set()
+        # Connections we changed a status in: reading that back moves the global ranking (a closed item
+        # leaves it), though the pull counts it as our echo, not a change.
+        self.closing: set[str] = set()
+        # Connections read at least once (or tried) since the start: the ranking is global, so nothing is
+        # planned before every tracker's evidence is in (a plan from one tracker's items is re-done later).
+        self.attempted: set[str] = set()
         self._active = 0
         self._idle = threading.Condition()
         self._seed_from_store()
@@ -151,6 +164,7 @@ class Daemon:
 
     def _cycle(self, name: str, stages: bool) -> CycleResult:
         started = time.monotonic()
+        self.attempted.add(name)
         result, error, pulled, changed = CycleResult(ok=False), None, 0, 0
         store: Store | None = None
         try:
@@ -161,7 +175,9 @@ class Daemon:
             changed = report.changed
             error = "; ".join(s.error for s in report.failed if s.error) or None
             result.ok = error is None
-            self.dirty = self.dirty or changed > 0
+            if changed > 0 or (result.ok and name in self.closing):
+                self.owed |= set(self.connectors)
+                self.closing.discard(name)
             if stages and self.needs_stages(store):
                 result.stages_ok = self.run_stages(engine)
             elif stages and not self.published:
@@ -191,7 +207,9 @@ class Daemon:
         return engine
 
     def needs_stages(self, store: Store) -> bool:
-        return not self.stop.is_set() and (self.dirty or bool(store.outbox()))
+        if self.stop.is_set() or not self.attempted >= set(self.connectors):
+            return False
+        return any(store.fresh(name) for name in self.owed) or bool(store.outbox())
 
     def run_stages(self, engine: Engine) -> bool:
         """Rank → plan → push for every connection, then :attr:`publish` (the caller holds
@@ -214,15 +232,16 @@ class Daemon:
     def _rank_plan_push(self, engine: Engine) -> bool:
         try:
             engine.rank()
-            plan, _ = engine.plan()
-            self.dirty = False
-            push = engine.push() if engine.store.outbox() and not self.stop.is_set() else None
+            plan, _ = engine.plan(strict=False)
+            self.owed -= set(self.connectors) - plan.skipped.keys()
+            push = engine.push(strict=False) if engine.store.outbox() and not self.stop.is_set() else None
         except StalePlan as exc:
             log.info("rank/plan/push deferred to the next cycle: %s", exc)
             return True
         if push is None:
             log.info("ranked and planned: %d op(s), nothing to push", len(plan.ops))
             return True
+        self.closing |= push.statuses_in
         self.metrics.record_push(push.by_connection)
         log.info(
             "pushed: %d applied, %d already there, %d failed (%d planned)",

@@ -41,6 +41,7 @@ class Plan:
     ops: list[Op] = field(default_factory=list)
     kept: list[Kept] = field(default_factory=list)  # manual overrides respected, ops undo leaves alone
     naive_rank_writes: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)  # connection -> why it was not planned
 
     def keep(self, connection: str, note: str) -> None:
         self.kept.append(Kept(connection, note))
@@ -63,9 +64,13 @@ class Planner:
     decisions: list[Decision] = field(default_factory=list)
     save: bool = True  # False: plan without remembering the observed orders (a what-if)
     shared: frozenset[str] = frozenset()  # keys two connections share: notes name those items qualified
+    only: set[str] | None = None  # the connections to plan (those read after our last write); None: all
 
     def label(self, item: Item) -> str:
         return label(item, self.shared)
+
+    def _planned(self, connection: str) -> bool:
+        return self.only is None or connection in self.only
 
     def build(self) -> Plan:
         plan = Plan()
@@ -81,6 +86,8 @@ class Planner:
             if op.kind == OpKind.STATUS and not StatusCategory(op.payload["category"]).is_open
         }
         for name, connector in self.connectors.items():
+            if not self._planned(name):
+                continue
             mine = [i for i in items if i.connection == name]
             if connector.config.push_rank:
                 self._rank_ops(plan, connector, [i for i in mine if i.uid not in closing])
@@ -220,7 +227,7 @@ class Planner:
                 targets = [origin]
             for item in targets:
                 connector = self.connectors.get(item.connection)
-                if connector is None or not connector.can_write(item):
+                if connector is None or not self._planned(item.connection) or not connector.can_write(item):
                     continue
                 self._status_op(plan, connector, decision, origin, item, pushed)
                 self._comment_op(plan, decision, item, pushed)

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from sync.engine import SyncReport
 from sync.model import Item
@@ -109,7 +110,9 @@ def ranking_table(rows: list[dict[str, Any]], title: str = "Unified ranking") ->
 
 
 def plan_table(plan: Plan, store: Store) -> Table:
-    table = Table(title=f"Plan: {len(plan.ops)} write(s)")
+    skipped = "\n".join(f"{name}: {why}" for name, why in plan.skipped.items())
+    caption = Text(skipped) if skipped else None
+    table = Table(title=f"Plan: {len(plan.ops)} write(s)", caption=caption)
     for column in ("tracker", "kind", "scope", "what"):
         table.add_column(column)
     for connection, ops in sorted(plan.by_connection().items()):
@@ -133,6 +136,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
             for o in plan.ops
         ],
         "kept": plan.notes(),
+        "skipped": plan.skipped,
         "naive_rank_writes": plan.naive_rank_writes,
     }
 

@@ -42,6 +42,7 @@ class PushReport:
     unconfirmed: int = 0
     by_connection: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    statuses_in: set[str] = field(default_factory=set)  # connections where a status op was applied
 
     def count(self, connection: str, what: str) -> None:
         stats = self.by_connection.setdefault(connection, {"applied": 0, "already": 0, "failed": 0})
@@ -81,10 +82,12 @@ class Pusher:
         connectors: Mapping[str, Connector],
         run_id: int,
         stop: threading.Event | None = None,
+        only: set[str] | None = None,
     ) -> None:
         self.store = store
         self.connectors = connectors
         self.run_id = run_id
+        self.only = only  # the connections whose staged ops are pushed (None: all)
         self.report = PushReport()
         self.stop = stop  # set on shutdown: the op in flight is settled, the rest stay pending
 
@@ -94,7 +97,8 @@ class Pusher:
     def push(self) -> PushReport:
         grouped: dict[str, list[tuple[Op, dict[str, Any]]]] = defaultdict(list)
         for op, row in self.store.outbox():
-            grouped[op.connection].append((op, row))
+            if self.only is None or op.connection in self.only:
+                grouped[op.connection].append((op, row))
         for name, entries in grouped.items():
             if self._stopping():
                 break
@@ -124,6 +128,25 @@ class Pusher:
             message = f"{connector.name}: stopped pushing: {exc}"
             log.error(message)
             self.report.errors.append(message)
+
+    def settle(self, connector: Connector, entries: list[tuple[Op, dict[str, Any]]]) -> list[Op]:
+        """Before a plan: ask the tracker about every op that may have reached it (sent, not journalled,
+        or failed after an attempt). One it shows is journalled as ``already`` (so our write is never read
+        as a person's); one it does not show is settled as not applied (``superseded``): the plan, made
+        from a pull after it, wants it again or no longer. Rank ops included: no move of this connection
+        is sent between. Returns the ops found applied."""
+        uncertain = [op for op, row in entries if row["state"] in UNCERTAIN and row["attempts"]]
+        if not uncertain:
+            return []
+        shown = connector.verify(uncertain)
+        found = []
+        for op in uncertain:
+            if shown.get(op.key):
+                self._journal_already(connector, op)
+                found.append(op)
+            else:
+                self.store.mark_op(op.key, "superseded", "not shown by the tracker when re-planned")
+        return found
 
     def _settle_inflight(
         self, connector: Connector, entries: list[tuple[Op, dict[str, Any]]]
@@ -161,7 +184,7 @@ class Pusher:
         self.report.count(connector.name, "already")
 
     def _send(self, connector: Connector, op: Op) -> bool:
-        self.store.mark_op(op.key, "sending", attempt=True)
+        self.store.mark_sending(op)
         started = time.monotonic()
         try:
             result = self._apply_once(connector, op)
@@ -192,6 +215,8 @@ class Pusher:
             duration_ms=since(started),
         )
         if outcome == "ok":
+            if op.kind == OpKind.STATUS:
+                self.report.statuses_in.add(connector.name)
             self.report.applied += 1
             self.report.count(connector.name, "applied")
             return True

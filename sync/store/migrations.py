@@ -175,6 +175,12 @@ def m006_pauses(db: sqlite_utils.Database) -> None:
     db.table("pauses").create({"connection": str, "undo_of": int, "rules": str, "at": str}, pk="connection")
 
 
+def m007_connection_writes(db: sqlite_utils.Database) -> None:
+    """Per connection, when we last sent it a write: a plan for a connection is made only from a pull that
+    started after that (see :meth:`sync.store.writelog.WriteLog.fresh`)."""
+    db.table("connection_writes").create({"connection": str, "sent_at": str}, pk="connection")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_journal_scope", m002_journal_scope),
@@ -182,6 +188,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("004_scope_orders", m004_scope_orders),
     ("005_customer_identity", m005_customer_identity),
     ("006_pauses", m006_pauses),
+    ("007_connection_writes", m007_connection_writes),
 ]
 
 SET_NAME = "rankbridge"

@@ -14,15 +14,30 @@ from sync.store.base import StoreBase, link_rows, now_iso
 
 class WriteLog(StoreBase):
     # --- outbox and journal ----------------------------------------------------------------------------
-    def stage_ops(self, plan_id: int, ops: list[Op]) -> None:
-        """Replace every not-yet-sent or failed op with this plan's ops: a newer plan re-derives every intent
-        from the latest state, so an older op is either in it again or no longer wanted. Ops caught
-        mid-send (``sending``) stay, to be checked against the tracker by the next push."""
+    def stage_ops(self, plan_id: int, ops: list[Op], connections: Iterable[str] | None = None) -> None:
+        """Replace the not-yet-sent or failed ops of ``connections`` (all when None) with this plan's ops: a
+        newer plan re-derives every intent from the latest state, so an older op is either in it again or
+        no longer wanted. An op that may have reached the tracker (``sending`` after a crash, or ``failed``
+        after an attempt) keeps its state when the plan has it again, so the push asks the tracker before
+        sending it; ``sending`` rows are never superseded here (the plan settles them first)."""
         stamp = now_iso()
+        names = None if connections is None else sorted(set(connections))
         with self._writing():
+            scope_sql, scope_args = "", []
+            if names is not None:
+                scope_sql = f" and connection in ({','.join('?' * len(names))})"
+                scope_args = names
+            uncertain = {
+                r["key"]: r
+                for r in self.db.query(
+                    "select key, state, attempts, error from outbox where state = 'sending' "
+                    "or (state = 'failed' and attempts > 0)"
+                )
+            }
             self.db.execute(
-                "update outbox set state = 'superseded', updated_at = ? where state in ('pending', 'failed')",
-                [stamp],
+                "update outbox set state = 'superseded', updated_at = ? "
+                "where state in ('pending', 'failed')" + scope_sql,
+                [stamp, *scope_args],
             )
             rows = [
                 {
@@ -35,12 +50,10 @@ class WriteLog(StoreBase):
                     "payload": json.dumps(op.payload, sort_keys=True),
                     "before": json.dumps(op.before, sort_keys=True),
                     "reason": op.reason,
-                    "state": "pending",
-                    "attempts": 0,
-                    "error": None,
                     "created_at": stamp,
                     "updated_at": stamp,
                 }
+                | _kept_state(uncertain.get(op.key))
                 for seq, op in enumerate(ops)
             ]
             if rows:
@@ -61,6 +74,43 @@ class WriteLog(StoreBase):
             sql += ", attempts = attempts + 1"
         self.db.execute(sql + " where key = ?", [state, error, now_iso(), key])
         self.db.conn.commit()
+
+    def mark_sending(self, op: Op) -> None:
+        """Just before ``op`` is sent: it may reach the tracker from now on, and the connection's store is
+        no longer a fresh read of it (committed together, before any byte leaves)."""
+        stamp = now_iso()
+        with self._writing():
+            self.db.execute(
+                "update outbox set state = 'sending', error = null, updated_at = ?, attempts = attempts + 1 "
+                "where key = ?",
+                [stamp, op.key],
+            )
+            row = {"connection": op.connection, "sent_at": stamp}
+            self._t("connection_writes").upsert(row, pk="connection")
+
+    # --- freshness: plan only from what was read after our last write ----------------------------------
+    def last_sent(self, connection: str) -> str | None:
+        rows = list(self.db.query("select sent_at from connection_writes where connection = ?", [connection]))
+        return rows[0]["sent_at"] if rows else None
+
+    def fresh(self, connection: str) -> bool:
+        """Whether a complete pull of ``connection`` started after the last write we sent it: only then
+        does the store show the tracker with every write of ours (and no one else's edit is hidden
+        behind one of our writes still in flight)."""
+        sql = (
+            "select max(started_at) as at from runs where kind = 'pull' and connection = ? "
+            "and status = 'ok' and finished_at is not null"
+        )
+        pulled = next(iter(self.db.query(sql, [connection])))["at"]
+        if pulled is None:
+            return False
+        sent = self.last_sent(connection)
+        return sent is None or pulled > sent
+
+    def pulled_since(self, connection: str, run_id: int) -> bool:
+        """Whether ``connection`` was pulled (a run begun) after run ``run_id`` began (run ids only grow)."""
+        sql = "select 1 from runs where kind = 'pull' and connection = ? and id > ? limit 1"
+        return bool(list(self.db.query(sql, [connection, run_id])))
 
     def journal(
         self,
@@ -188,6 +238,13 @@ class WriteLog(StoreBase):
             self.db.execute("delete from links where stream = ?", [tag])
             if links:
                 self._t("links").upsert_all(link_rows(links, tag), pk="id")
+
+
+def _kept_state(previous: dict[str, Any] | None) -> dict[str, Any]:
+    """A re-staged op's state: an op that may have reached the tracker stays uncertain (asked first)."""
+    if previous is None:
+        return {"state": "pending", "attempts": 0, "error": None}
+    return {k: previous[k] for k in ("state", "attempts", "error")}
 
 
 def op_from_row(row: dict[str, Any]) -> Op:

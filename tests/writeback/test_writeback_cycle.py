@@ -103,7 +103,7 @@ def test_the_daemon_takes_our_echoes_for_our_own(world: World) -> None:
     try:
         for name in SERVICES:
             assert daemon.run_connection(name).ok
-        assert not daemon.dirty  # nothing changed that a plan has not seen: no rank, plan or push
+        assert not daemon.owed  # nothing changed that a plan has not seen: no rank, plan or push
     finally:
         daemon.close()
     assert len(world.sql("select id from runs where kind = 'plan'")) == plans
