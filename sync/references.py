@@ -22,6 +22,7 @@ with that key arrived) is unlinked then, whatever the order of the pulls.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import defaultdict
@@ -172,11 +173,30 @@ def resolve_links(store: Store) -> Resolution:
             updates.append((uid, link_id))
     result.changed = len(updates)
     store.set_link_targets(updates)
+    _report(store, result)
+    return result
+
+
+def _report(store: Store, result: Resolution) -> None:
+    """Record the resolution as a ``link`` run (``rankbridge status`` lists its ambiguous mentions) and log
+    them: as a warning when they differ from the previous resolution's, else only with ``-v``."""
+    previous = store.runs("link", limit=1)
+    before = json.loads(previous[0]["stats"] or "{}").get("ambiguous_mentions") if previous else None
+    stats = result.as_dict()
+    run_id = store.start_run("link")
+    store.finish_run(run_id, "ok", stats)
+    new = stats["ambiguous_mentions"] != before
     for entry in result.ambiguous[:20]:
-        log.warning(
+        log.log(
+            logging.WARNING if new else logging.INFO,
             "%s mentions %s, which names %s: not linked (write a URL or a qualified reference)",
             entry["from"],
             entry["mention"],
             " and ".join(entry["candidates"]),
         )
-    return result
+
+
+def last_resolution(store: Store) -> dict[str, Any] | None:
+    """The latest resolution's figures and ambiguous mentions (what ``rankbridge status`` shows)."""
+    runs = store.runs("link", limit=1)
+    return json.loads(runs[0]["stats"] or "{}") if runs else None

@@ -9,6 +9,7 @@ from typing import Any
 
 from sync.daemon.lock import current_holder
 from sync.engine import Engine
+from sync.references import last_resolution
 from sync.store import Store
 
 
@@ -72,5 +73,6 @@ def connection_status(engine: Engine) -> dict[str, Any]:
         "store": str(engine.config.store.path),
         "connections": rows,
         "counts": store.counts(),
+        "links": last_resolution(store),
         "daemon": holder.describe() if holder else None,
     }

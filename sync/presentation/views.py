@@ -272,5 +272,17 @@ def show_status(console: Console, data: dict[str, Any]) -> None:
             console.print(f"  cursor {cursor['stream']}: {cursor['value']}", markup=False)
         for note in row["manual_overrides"]:
             console.print(f"  manual override: {note}", markup=False)
+    links = data.get("links") or {}
+    for entry in links.get("ambiguous_mentions", [])[:10]:
+        console.print(
+            f"ambiguous mention, not linked: {entry['from']} names {entry['mention']}, which is "
+            f"{' and '.join(entry['candidates'])} (write a URL or a qualified reference)",
+            markup=False,
+            highlight=False,
+        )
+    if links.get("ambiguous", 0) > 10:
+        console.print(
+            f"… and {links['ambiguous'] - 10} more ambiguous mentions (status --json)", markup=False
+        )
     if data.get("daemon"):
         console.print(f"store in use by {data['daemon']}", markup=False)

@@ -130,6 +130,15 @@ def test_pull_order_changes_no_link_and_no_score(
         assert ("zendesk:103", uid_of[f"linear:{third_key}"]) in asked
     finally:
         store.close()
+    # the ambiguous mention is reported, by `status` and its JSON
+    reported = json.loads(run(first, "status", "--json").output)["links"]["ambiguous_mentions"]
+    expected = {
+        "from": "zendesk:102",
+        "mention": second_key,
+        "candidates": [f"jira:{second_key}", f"linear:{second_key}"],
+    }
+    assert expected in reported
+    assert f"ambiguous mention, not linked: zendesk:102 names {second_key}" in run(first, "status").output
 
 
 def test_an_organisation_in_zendesk_and_linear_is_one_customer(
