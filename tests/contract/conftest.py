@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from connectors.registry import service_types
-from sandbox.launcher import TOKEN_ENV, Sandbox
+from sandbox.launcher import Sandbox
 from sync.config import Config, load
 from sync.engine import Engine
+from tests.worlds import start_sandbox, write_world_config
 
 SERVICES = service_types()
 ORDERED = service_types(ranks=True)  # the services with rank scopes
@@ -45,11 +46,8 @@ class World:
 
 
 def make_world(service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, items: int = 30) -> World:
-    box = Sandbox.start([service], items=items, seed=11)
-    monkeypatch.setenv(TOKEN_ENV, box.token)
-    store = tmp_path / "store.db"
-    config = box.write_config(tmp_path / "rankbridge.toml", store, RULES)
-    return World(service, box, config, store)
+    box = start_sandbox(monkeypatch, [service], items=items, seed=11)
+    return World(service, box, write_world_config(box, tmp_path, RULES), tmp_path / "store.db")
 
 
 def world_fixture(services: list[str], items: int = 30) -> Any:

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli_w
 
 from connectors.registry import service_types
-from sandbox.launcher import TOKEN_ENV, Sandbox
+from sandbox.launcher import Sandbox
 from sync.config import Config, load
 from sync.engine import Engine
 from sync.store import Store
+from tests.worlds import start_sandbox, write_world_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = tuple(service_types())
@@ -100,15 +100,9 @@ def make_fault_world(
     seed: int = 7,
     policy: dict[str, Any] | None = None,
 ) -> FaultWorld:
-    box = Sandbox.start(services, items=items, seed=seed)
-    monkeypatch.setenv(TOKEN_ENV, box.token)
-    store = tmp_path / "store.db"
-    data = box.config(store) | RULES
-    for table in data["connections"].values():
-        table["policy"] = {**table.get("policy", {}), **FAST_POLICY, **(policy or {})}
-    path = tmp_path / "rankbridge.toml"
-    path.write_text(tomli_w.dumps(data))
-    return FaultWorld(box, path, store)
+    box = start_sandbox(monkeypatch, services, items=items, seed=seed)
+    path = write_world_config(box, tmp_path, RULES, policy=FAST_POLICY | (policy or {}))
+    return FaultWorld(box, path, tmp_path / "store.db")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sync.model import Customer, Item, Link
+from tests.builders import feedback, item
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -16,42 +17,21 @@ CUSTOMERS = [
 ]
 
 
+SOURCES = {"j": "jira", "l": "linear", "g": "github"}  # the one-letter connections of the worked examples
+
+
 def issue(n: int, connection: str = "j", **extra: object) -> Item:
-    base: dict[str, object] = dict(
-        uid=f"{connection}:{n}",
-        connection=connection,
-        source={"j": "jira", "l": "linear", "g": "github"}.get(connection, "jira"),
-        native_id=str(n),
-        key=f"{connection.upper()}-{n}",
-        kind="issue",
-        title=f"Item {n}",
-        status="To Do",
-        status_category="todo",
-        updated_at="2026-10-01T00:00:00Z",
-        created_at="2026-09-01T00:00:00Z",
-        container="ENG",
-    )
-    base.update(extra)
-    return Item(**base)  # type: ignore[arg-type]
+    defaults: dict[str, object] = {
+        "source": SOURCES.get(connection, "jira"),
+        "key": f"{connection.upper()}-{n}",
+        "container": "ENG",
+    }
+    return item(n, connection, **(defaults | extra))
 
 
 def ticket(n: int, org: str, *targets: str, **extra: object) -> tuple[Item, list[Link]]:
-    feedback = Item(
-        uid=f"z:t{n}",
-        connection="z",
-        source="zendesk",
-        native_id=f"t{n}",
-        key=f"#{n}",
-        kind="feedback",
-        title="please",
-        status="open",
-        status_category="todo",
-        updated_at="2026-10-02T00:00:00Z",
-        created_at="2026-10-02T00:00:00Z",
-        organization=org,
-        **extra,  # type: ignore[arg-type]
-    )
-    return feedback, [Link(src_uid=feedback.uid, type="requests", origin="api", dst_uid=t) for t in targets]
+    request = feedback(f"t{n}", key=f"#{n}", organization=org, **extra)
+    return request, [Link(src_uid=request.uid, type="requests", origin="api", dst_uid=t) for t in targets]
 
 
 def mirror(a: str, b: str) -> Link:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sync.model import Customer, Item, Link
+from tests.builders import feedback, item
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -24,35 +25,16 @@ CUSTOMERS = [
 
 
 def _work(n: int, kind: str, parent: str | None = None) -> Item:
-    return Item(
-        uid=f"jira:{n}",
-        connection="jira",
-        source="jira",
-        native_id=str(n),
-        key=f"ENG-{n}",
-        kind=kind,
-        title=f"Work {n}",
-        status="To Do",
-        status_category="todo",
-        updated_at="2026-10-01T00:00:00Z",
-        created_at="2026-09-01T00:00:00Z",
-        container="ENG",
-        parent_uid=parent,
-    )
+    return item(n, "jira", kind=kind, title=f"Work {n}", container="ENG", parent_uid=parent)
 
 
 def _request(n: int, org: str, created: str, priority: str | None, labels: list[str]) -> Item:
     connection = org.split(":")[0]
-    return Item(
-        uid=f"{connection}:r{n}",
-        connection=connection,
+    return feedback(
+        f"r{n}",
+        connection,
         source=connection,
-        native_id=f"r{n}",
         key=f"#{n}",
-        kind="feedback",
-        title="please",
-        status="open",
-        status_category="todo",
         updated_at=created,
         created_at=created,
         organization=org,

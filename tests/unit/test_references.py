@@ -7,23 +7,11 @@ from pathlib import Path
 from sync.model import Item, Link, Records
 from sync.references import resolve_links, url_parts
 from sync.store import Store
+from tests.builders import item as build
 
 
 def item(connection: str, source: str, n: int, key: str, url: str | None = None, **extra: object) -> Item:
-    return Item(
-        uid=f"{connection}:{n}",
-        connection=connection,
-        source=source,
-        native_id=str(n),
-        key=key,
-        kind=str(extra.pop("kind", "issue")),
-        title="t",
-        status="open",
-        status_category="todo",
-        updated_at="2026-10-01T00:00:00Z",
-        url=url,
-        **extra,  # type: ignore[arg-type]
-    )
+    return build(n, connection, source=source, key=key, url=url, title="t", status="open", **extra)
 
 
 def targets(store: Store) -> dict[str, str | None]:

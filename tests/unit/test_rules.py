@@ -11,26 +11,14 @@ from rules.engine import RulesEngine, RulesInvalid
 from rules.explain import explain
 from rules.status import StatusRules
 from sync.model import Customer, Item, Link, LinkType
-from tests.unit.builders import item
+from tests.builders import feedback, item
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def ticket(n: int, org: str, target: str) -> tuple[Item, Link]:
-    feedback = Item(
-        uid=f"z:{n}",
-        connection="z",
-        source="zendesk",
-        native_id=str(n),
-        key=f"#{n}",
-        kind="feedback",
-        title="please",
-        status="open",
-        status_category="todo",
-        updated_at="2026-10-02T00:00:00Z",
-        organization=org,
-    )
-    return feedback, Link(src_uid=feedback.uid, type="requests", origin="api", dst_uid=target)
+    request = feedback(n, organization=org, created_at=None)
+    return request, Link(src_uid=request.uid, type="requests", origin="api", dst_uid=target)
 
 
 CUSTOMERS = [

@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from sync.model import Customer, Item, Link, Records
+from sync.model import Customer, Link, Records
 from sync.references import resolve_links
 from sync.store import Store
 from sync.store.base import PageBatch
 from sync.store.migrations import MIGRATIONS
-from tests.unit.builders import item
+from tests.builders import feedback, item
 
 
 @pytest.fixture
@@ -85,18 +85,7 @@ def test_a_second_stream_keeps_rank_and_merges_fields(store: Store) -> None:
 
 
 def test_links_resolve_when_the_other_side_arrives(store: Store) -> None:
-    ticket = Item(
-        uid="z:9",
-        connection="z",
-        source="zendesk",
-        native_id="9",
-        key="#9",
-        kind="feedback",
-        title="t",
-        status="open",
-        status_category="todo",
-        updated_at="2026-10-01T00:00:00Z",
-    )
+    ticket = feedback(9, title="t", updated_at="2026-10-01T00:00:00Z", created_at=None)
     links = [
         Link("z:9", "requests", "text", dst_ref="key:ENG-1"),
         Link("z:9", "requests", "text", dst_ref="url:https://x/browse/ENG-2"),

@@ -17,12 +17,12 @@ from typing import Any
 
 import click.testing
 import pytest
-import tomli_w
 from click.testing import CliRunner
 
 from cli import main
 from connectors.registry import service_types
-from sandbox.launcher import TOKEN_ENV, Sandbox
+from sandbox.launcher import Sandbox
+from tests.worlds import start_sandbox, write_world_config
 
 SERVICES = service_types()
 ORDERED = service_types(ranks=True)  # the services with rank scopes
@@ -122,17 +122,11 @@ def write_config(
     connections: dict[str, dict[str, Any]] | None = None,
 ) -> Path:
     """The sandbox's config with :data:`RULES`, ``extra`` tables and per-connection ``connections`` keys."""
-    data = box.config(tmp_path / "store.db") | RULES | (extra or {})
-    for name, keys in (connections or {}).items():
-        data["connections"][name].update(keys)
-    path = tmp_path / "rankbridge.toml"
-    path.write_text(tomli_w.dumps(data))
-    return path
+    return write_world_config(box, tmp_path, RULES | (extra or {}), connections)
 
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    box = Sandbox.start(SERVICES, items=ITEMS, seed=SEED)
-    monkeypatch.setenv(TOKEN_ENV, box.token)
+    box = start_sandbox(monkeypatch, SERVICES, items=ITEMS, seed=SEED)
     yield World(box, write_config(box, tmp_path), tmp_path / "store.db")
     box.stop()

@@ -6,6 +6,7 @@ from sync.linking import by_reference, marker_pattern
 from sync.model import Item
 from sync.plan.moves import minimal_moves
 from sync.plan.positions import apply_move, moved_by_hand
+from tests.builders import item as build
 
 
 def replay(current: list[str], moves: list[tuple[list[str], str | None, str | None]]) -> list[str]:
@@ -40,8 +41,8 @@ def test_pinned_items_never_move_and_the_rest_follow_the_desired_order() -> None
 
 
 def item(uid: str, key: str, url: str, body: str = "") -> Item:
-    connection = uid.split(":")[0]
-    return Item(uid, connection, connection, uid, key, "issue", "t", "todo", "todo", "2026-01-01", body, url)
+    connection, n = uid.split(":")
+    return build(n, connection, source=connection, native_id=uid, key=key, url=url, body=body, title="t")
 
 
 def test_mirror_markers_name_one_item_of_another_tracker() -> None:

@@ -1,0 +1,38 @@
+"""The one way the tests start a sandbox world: the emulators of some services (registry names), the
+sandbox token exported, and a config file pointing at them with a store beside it. The suites' ``World``
+classes add only what each suite asks of a world (an engine, the CLI in-process or as a subprocess)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+
+from sandbox.launcher import TOKEN_ENV, Sandbox
+
+
+def start_sandbox(monkeypatch: pytest.MonkeyPatch, services: list[str], items: int, seed: int) -> Sandbox:
+    box = Sandbox.start(services, items=items, seed=seed)
+    monkeypatch.setenv(TOKEN_ENV, box.token)
+    return box
+
+
+def write_world_config(
+    box: Sandbox,
+    folder: Path,
+    tables: dict[str, Any] | None = None,
+    connections: dict[str, dict[str, Any]] | None = None,
+    policy: dict[str, Any] | None = None,
+) -> Path:
+    """``rankbridge.toml`` in ``folder`` (store ``store.db`` beside it): the sandbox's connections with
+    ``connections[name]`` keys and ``policy`` settings added, and the top-level ``tables`` (rules …)."""
+    data = box.config(folder / "store.db") | (tables or {})
+    for name, table in data["connections"].items():
+        table.update((connections or {}).get(name, {}))
+        if policy:
+            table["policy"] = {**table.get("policy", {}), **policy}
+    path = folder / "rankbridge.toml"
+    path.write_text(tomli_w.dumps(data))
+    return path
