@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TYPES = set(service_types())
 REGISTRY = ROOT / "connectors" / "registry.py"
 # Service-specific code that lives outside a service folder on purpose: the raw fetchers the full-pull
-# benchmark measures the pipeline against (a service without one is pulled without a floor to compare).
-SERVICE_SPECIFIC = {ROOT / "benchmarks" / "floor.py"}
+# benchmark measures the pipeline against (a service without one is pulled without a floor to compare),
+# and the link benchmark's keys and URLs in each tracker's own shape.
+SERVICE_SPECIFIC = {ROOT / "benchmarks" / "floor.py", ROOT / "benchmarks" / "linking.py"}
 
 
 def shared_code() -> list[Path]:
