@@ -95,12 +95,30 @@ class GithubConnector(Connector):
         return {logical for logical, field in names.items() if field}
 
     # --- operations ----------------------------------------------------------------------------------
+    def _check_number_fields(self) -> None:
+        """The project fields we write (by name) must exist on the board and hold numbers."""
+        if self.config.project is None:
+            return
+        configured = {"score_field": self.config.score_field, "rank_field": self.config.rank_field}
+        wanted = {setting: name for setting, name in configured.items() if name}
+        if not wanted:
+            return
+        fields = self.writer.snapshot(fresh=True).fields
+        for setting, name in wanted.items():
+            info = fields.get(name)
+            if info is None:
+                known = ", ".join(sorted(fields)) or "none"
+                raise FatalError(f"{setting} = {name!r}: no project field of that name (it has {known})")
+            if info.data_type != "NUMBER":
+                raise FatalError(f"{setting} = {name!r} is a {info.data_type} field, not a number field")
+
     def check(self) -> dict[str, Any]:
         """The REST budget and the GraphQL viewer; a rejected token raises :class:`AuthError`."""
         rate = self.client.request("GET", "/rate_limit").data or {}
         viewer = self.client.graphql("viewer", "Viewer", {})
         core = (rate.get("resources") or {}).get("core") or rate.get("rate") or {}
         graph = viewer.get("rateLimit") or {}
+        self._check_number_fields()
         return {
             "user": (viewer.get("viewer") or {}).get("login"),
             "rate_limit_remaining": core.get("remaining"),

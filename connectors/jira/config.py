@@ -18,8 +18,10 @@ class JiraConfig(ConnectionConfig):
     """Jira Cloud (REST v3, basic auth with email + API token) or Data Center (REST v2, bearer PAT).
 
     ``deployment`` is configured rather than discovered, so that building the connector and pulling send
-    no ``serverInfo`` request. Field ids (``customfield_N``) come from config for the same reason; only the
-    Rank field id may be left out, and is then looked up on the first rank write.
+    no ``serverInfo`` request. Fields (``score_field``, ``estimate_field``, ``fields``) may be given by id
+    (``customfield_10050``) or by name (``"Priority score"``); names, and the Rank field when ``rank_field``
+    is left out, are resolved once through ``GET /field`` before the first pull or write
+    (:mod:`connectors.jira.fields`).
     """
 
     type: Literal["jira"]

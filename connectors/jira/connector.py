@@ -10,10 +10,11 @@ from connectors.base import ConnectionConfig, Connector, Page, RankScope, Stream
 from connectors.errors import FatalError
 from connectors.jira.client import JiraClient
 from connectors.jira.config import JiraConfig
+from connectors.jira.fields import needs_catalogue, resolved, score_field_problems
 from connectors.jira.normalize import normalize_issue
 from connectors.jira.streams import agreed_zone, pull_issues
 from connectors.jira.write import MAX_RANK_BATCH, JiraWriter
-from sync.model import Item, Kind, Records, StatusCategory
+from sync.model import Item, Kind, Op, OpResult, Records, StatusCategory
 
 ORDER_PAGE = 1000  # ids per page when only ids are read
 
@@ -32,12 +33,24 @@ class JiraConnector(Connector):
         super().__init__(name, config)
         self.client = JiraClient(config, self.policy)
         self.writer = JiraWriter(self.client, config)
+        self.catalogue: list[dict[str, Any]] | None = None  # GET /field, read once when a name needs it
+
+    def ready(self) -> JiraConfig:
+        """The config with every field by its id (names resolved through ``GET /field`` once, see
+        :mod:`connectors.jira.fields`); the reader and the writer both use it from then on."""
+        if self.catalogue is None and needs_catalogue(self.config):
+            self.catalogue = list(self.client.call("GET", f"{self.client.api}/field").body or [])
+            self.config = resolved(self.config, self.catalogue)
+            self.writer.config = self.config
+            self.writer._rank_field = self.config.rank_field_number
+        return self.config
 
     # --- reading --------------------------------------------------------------------------------------
     def stream_table(self) -> Mapping[str, Stream]:
         return {"issues": Stream(self._pull_issues, self._normalize_issue)}
 
     def _pull_issues(self, cursor: str | None, run_started: datetime) -> Iterator[Page]:
+        self.ready()
         return pull_issues(self.client, self.config, cursor, run_started, self.config.page_cap("issues"))
 
     def _normalize_issue(self, payload: Mapping[str, Any]) -> Records:
@@ -63,7 +76,30 @@ class JiraConnector(Connector):
         jql = f"({self.config.jql}) AND statusCategory != Done ORDER BY Rank ASC"
         return [str(issue["id"]) for page in self.client.search(jql, ["id"], ORDER_PAGE) for issue in page]
 
+    # --- writing --------------------------------------------------------------------------------------
+    def apply(self, op: Op) -> OpResult:
+        self.ready()
+        return super().apply(op)
+
+    def verify(self, ops: list[Op]) -> dict[str, bool]:
+        self.ready()
+        return super().verify(ops)
+
     # --- operations -----------------------------------------------------------------------------------
+    def _score_field_problems(self) -> list[str]:
+        """The score field must exist, hold numbers and be on the issues' edit screen (doctor)."""
+        given = self.config.score_field
+        config = self.ready()
+        if not config.score_field:
+            return []
+        catalogue = self.catalogue or list(self.client.call("GET", f"{self.client.api}/field").body or [])
+        sample = next(iter(self.client.search(config.jql, ["id"], 1, max_pages=1)), [])
+        if not sample:
+            return []  # no issue to ask for its edit screen
+        key = str(sample[0].get("key") or sample[0]["id"])
+        meta = self.client.call("GET", f"{self.client.api}/issue/{key}/editmeta").body or {}
+        return score_field_problems(str(given), config.score_field, catalogue, meta.get("fields") or {}, key)
+
     def check(self) -> dict[str, Any]:
         """Auth and budget for ``rankbridge doctor``: serverInfo and myself through the library."""
         server = self.client.library(self.client.jira.server_info, "serverInfo")
@@ -75,6 +111,9 @@ class JiraConnector(Connector):
                 f"{server.get('deploymentType')!r}"
             )
         zone = agreed_zone(self.config, me.get("timeZone"))  # a configured zone Jira contradicts: refused
+        problems = self._score_field_problems()
+        if problems:
+            raise FatalError("; ".join(problems))
         state = self.policy.pacer.state
         return {
             "auth": True,

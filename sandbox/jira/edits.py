@@ -99,6 +99,10 @@ def apply_edit(issue: Issue, fields: dict[str, Any], update: dict[str, Any], ver
     return errors
 
 
+# What the issues' edit screen holds: the fields an edit may set (``_field_setter``), as editmeta lists them.
+EDIT_SCREEN = ("summary", "description", "labels", "duedate", "priority", STORY_POINTS, SCORE, TEAM)
+
+
 def _cannot_set(name: str) -> FieldError:
     return FieldError(f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown.")
 

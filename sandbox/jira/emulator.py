@@ -288,6 +288,14 @@ class JiraEmulator(Emulator):
         fields = selected_fields(request.args("fields"), ["*all"])
         return Response(200, self.render.issue(self._issue(request), fields, version))
 
+    @route("GET", "/rest/api/{version}/issue/{ref}/editmeta")
+    def edit_meta(self, request: Request) -> Response:
+        """Get edit issue metadata (platform spec ``/rest/api/3/issue/{issueIdOrKey}/editmeta``): the
+        fields on the issue's edit screen, which are the ones an edit may set."""
+        self._version(request)
+        self._issue(request)
+        return Response(200, self.render.edit_meta(edits.EDIT_SCREEN))
+
     @route("PUT", "/rest/api/{version}/issue/{ref}")
     def edit_issue(self, request: Request) -> Response:
         version = self._version(request)

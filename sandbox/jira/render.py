@@ -139,6 +139,23 @@ class Renderer:
             )
         return out
 
+    def edit_meta(self, editable: tuple[str, ...]) -> dict[str, Any]:
+        """``IssueUpdateMetadata`` (``GET …/issue/{key}/editmeta``): the edit screen's fields, each with
+        its ``FieldMetadata`` (key, name, operations, required, schema)."""
+        catalogue = {f["id"]: f for f in self.field_catalogue()}
+        fields = {}
+        for field_id in editable:
+            known = catalogue[field_id]
+            operations = ["add", "set", "remove"] if known["schema"]["type"] == "array" else ["set"]
+            fields[field_id] = {
+                "key": field_id,
+                "name": known["name"],
+                "operations": operations,
+                "required": field_id == "summary",
+                "schema": known["schema"],
+            }
+        return {"fields": fields}
+
     def _custom(self, issue: Issue, name: str) -> Any:
         if name == "customfield_10019":
             return issue.rank

@@ -134,9 +134,13 @@ def test_rank_207_reports_per_issue_failures(cloud: Served, make_connector: Make
     assert "relative to itself" in result.failed[anchor]
 
 
-def test_rank_field_is_looked_up_once_and_only_for_writes(cloud: Served, make_connector: Make) -> None:
+def test_rank_field_is_looked_up_once_for_reads_and_writes(cloud: Served, make_connector: Make) -> None:
+    """Without rank_field the Rank field is found (by its type) before the first search, so pulled issues
+    carry their rank: otherwise every sync would see no order and send the same moves again."""
     connector = make_connector(cloud, rank_field=None)
-    pull(connector)
+    pages = pull(connector)
+    items = [i for page in pages for p in page.payloads for i in connector.normalize("issues", p).items]
+    assert items and all(i.native_rank for i in items)
     ordered = open_in_rank_order(cloud)
     for n in range(2):
         moved = op(
@@ -147,7 +151,19 @@ def test_rank_field_is_looked_up_once_and_only_for_writes(cloud: Served, make_co
         assert connector.apply(moved).ok
     paths = [e["path"] for e in api_log(cloud)]
     assert paths.count("/rest/api/3/field") == 1
-    assert paths.index("/rest/api/3/field") > paths.index("/rest/api/3/search/jql")
+    assert paths.index("/rest/api/3/field") < paths.index("/rest/api/3/search/jql")
+
+
+def test_a_field_given_by_name_is_read_and_written_by_its_id(cloud: Served, make_connector: Make) -> None:
+    connector = make_connector(cloud, score_field="Priority score", fields={"Points": "story points"})
+    pages = pull(connector)
+    assert connector.config.score_field == "customfield_10050"
+    assert connector.config.fields == {"Points": "customfield_10016"}
+    issue = next(p for page in pages for p in page.payloads)
+    result = connector.apply(op("field", {"item": str(issue["id"]), "field": "score", "value": 2.5}))
+    assert result.ok, result.detail
+    shown = op("field", {"item": str(issue["id"]), "field": "score", "value": 2.5}, key="shown")
+    assert connector.verify([shown]) == {"shown": True}
 
 
 def test_score_field_write_and_verify(served: Served, make_connector: Make) -> None:
