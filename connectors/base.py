@@ -2,7 +2,11 @@
 
 A connector is built from its connection's config section and talks to one tracker:
 
-* :meth:`Connector.streams` names what it reads (e.g. ``issues``); each stream has its own cursor.
+* :meth:`Connector.stream_table` declares what it reads as data: stream name → :class:`Stream` (how it is
+  pulled, how one payload becomes records); ``streams``, ``pull`` and ``normalize`` are derived from it, so
+  an unknown stream is the same :class:`UnknownStream` everywhere. Each stream has its own cursor; streams
+  that read by update time use :class:`connectors.cursor.IncrementalCursor`, and every stream pages through
+  the one loop of :mod:`connectors.paging` over the HTTP skeleton of :mod:`connectors.http`.
 * :meth:`Connector.pull` yields :class:`Page` objects: raw payloads plus the cursor that is safe to commit
   once those payloads are stored. Cursor semantics, shared by every connector:
 
@@ -17,10 +21,12 @@ A connector is built from its connection's config section and talks to one track
   (normalisers run inside :func:`malformed_payload`, which turns what bad data makes Python raise into it).
 * :meth:`Connector.scope_of` and :meth:`Connector.order_key` tell the planner which rank scope an item is
   ordered in and how the tracker orders it; :meth:`Connector.current_order` reads that order live.
-* :meth:`Connector.apply` performs one :class:`Op`; :meth:`Connector.verify` re-reads the tracker to tell
+* :meth:`Connector.apply` performs one :class:`Op` through the connector's writer, under the one rule for
+  failure (an auth failure stops the connection; any other failure is that op's failed result);
+  :meth:`Connector.verify` re-reads the tracker to tell
   which ops already show their intended state (confirmation after a push, and the guard that keeps an op
   from being sent twice after a crash between send and journal).
-* :meth:`Connector.check` verifies auth and budget for ``rankbridge doctor``.
+* :meth:`Connector.check` verifies auth and budget for ``rankbridge doctor`` and raises when they fail.
 """
 
 from __future__ import annotations

@@ -256,7 +256,7 @@ class HttpClient:
             with self.http.stream(
                 method, url, params=dict(params) if params else None, json=body, headers=headers
             ) as response:
-                raw = read_body(response.iter_bytes(CHUNK), what, deadline)
+                raw = read_body(response.iter_bytes(), what, deadline)  # each read as it arrives
         except httpx.TransportError as exc:
             raise transport_failure(what, exc) from None
         finally:

@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from sandbox.faults import Faults, Reshaper, write_trickled
+
 Handler = Callable[..., "Response"]
 DROP = object()  # a fault that closes the connection without an answer
 
@@ -61,6 +63,7 @@ class Response:
     body: Any = None  # JSON-serialisable, or bytes sent as they are
     headers: dict[str, str] = field(default_factory=dict)
     mutated: bool = False
+    trickle: float = 0.0  # bytes per second (a fault); 0: the body goes out at once
 
     def encoded(self) -> bytes:
         if self.body is None:
@@ -91,24 +94,6 @@ class HttpError(Exception):
         self.status = status
         self.message = message
         self.headers = headers or {}
-
-
-@dataclass
-class Faults:
-    """What the fault injector does to API requests (never to ``/_sandbox/``)."""
-
-    error_rate: float = 0.0
-    error_status: int = 500
-    rate_limit_rate: float = 0.0
-    retry_after: float = 1.0
-    subsecond: bool = False  # send Retry-After under 1 s as it is ("0.2") instead of rounding up to 1
-    latency: float = 0.0  # seconds to wait before handling a request (a client gone by then: 499)
-    response_delay: float = 0.0  # seconds to wait after applying a write, before answering it
-    malformed_rate: float = 0.0
-    drop_rate: float = 0.0
-    only_writes: bool = False
-    remaining: int | None = None  # apply to the next N API requests only; None: until changed
-    seed: int = 0
 
 
 @dataclass
@@ -156,6 +141,9 @@ class Emulator:
 
     name = "emulator"
     public_paths: tuple[str, ...] = ()
+    record_keys: tuple[
+        str, ...
+    ] = ()  # where answers hold record lists ("": the body); the null_records fault
     # The services whose generated issues this emulator's generator points at (mentions, mirrors, links):
     # the launcher seeds those first and hands the generator their references only.
     reads_references_of: tuple[str, ...] = ()
@@ -165,6 +153,7 @@ class Emulator:
         self.lock = threading.RLock()
         self.log: list[dict[str, Any]] = []
         self.faults = Faults()
+        self.reshaper = Reshaper(self.faults, self.record_keys)
         self.budget = Budget()
         self.base_url = "http://127.0.0.1"
         self._rng = random.Random(0)
@@ -259,7 +248,7 @@ class Emulator:
         response.headers = {**headers, **response.headers}
         if self._malform(response):
             response.body = response.encoded()[: max(1, len(response.encoded()) // 2)]
-        return response
+        return self.reshaper.reshape(request, response, Response)
 
     def _fault(self, request: Request) -> Response | object | None:
         """An injected failure for this request: a Response, DROP, or None for none."""
@@ -355,6 +344,7 @@ class Emulator:
         if budget is not None:
             self.budget = Budget(limit=int(budget), window=float(window or 60.0))
         self.faults = Faults(**spec)
+        self.reshaper = Reshaper(self.faults, self.record_keys)
         self._rng = random.Random(self.faults.seed)
         return {
             "faults": vars(self.faults),
@@ -416,7 +406,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if payload and self.command != "HEAD":
-                self.wfile.write(payload)
+                write_trickled(self.wfile, payload, response.trickle)
         except (BrokenPipeError, ConnectionResetError):  # the client went away (killed, timed out)
             self.close_connection = True
 

@@ -35,6 +35,7 @@ class GithubConfig(ConnectionConfig):
     url: str = "https://api.github.com"
     token: SecretStr
     repos: list[str] = Field(min_length=1, description='repositories to read, e.g. ["acme/app"]')
+    page_size: int = Field(100, ge=1, le=100, description="issues per REST page (GitHub's per_page)")
     project: ProjectRef | None = Field(None, description="the Projects v2 board that holds the rank")
     policy: GithubPolicyConfig = GithubPolicyConfig()
     rank_field: str | None = Field(None, description="project number field for the unified position")

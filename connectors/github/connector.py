@@ -45,7 +45,8 @@ class GithubConnector(Connector):
 
     def _pull_issues(self, repo: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
         cap = self.config.page_cap(f"{ISSUES}{repo}")
-        return pull_issues(self.client, repo, cursor, run_started, self.config.conditional_requests, cap)
+        conditional, size = self.config.conditional_requests, self.config.page_size
+        return pull_issues(self.client, repo, cursor, run_started, conditional, cap, size)
 
     def _pull_project(self, cursor: str | None, run_started: datetime) -> Iterator[Page]:
         assert self.config.project is not None  # declared only with a project

@@ -1,7 +1,7 @@
 """Pulling: one ``issues:<owner>/<repo>`` stream per repository and, with a project configured, the
 ``project`` stream.
 
-Issues: ``GET /repos/{o}/{r}/issues?state=all&sort=updated&direction=asc&since=…&per_page=100`` following
+Issues: ``GET /repos/{o}/{r}/issues?state=all&sort=updated&direction=asc&since=…&per_page=…`` following
 ``Link`` headers. The cursor is JSON ``{"since", "etag"}``: ``since`` is the shared cursor's value
 (:mod:`connectors.cursor`: the newest ``updated_at`` seen, a closed start, never past the run's start; no
 settling: an unchanged repository already costs one 304); ``etag`` is kept only when it belongs to the
@@ -84,9 +84,10 @@ def pull_issues(
     run_started: datetime,
     conditional: bool = True,
     max_pages: int = 10_000,
+    page_size: int = 100,
 ) -> Iterator[Page]:
     start = IssueCursor.parse(cursor)
-    params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc", "per_page": 100}
+    params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc", "per_page": page_size}
     if start.since:
         params["since"] = start.since
     state = IncrementalCursor(parse_utc(start.since) if start.since else None, run_started, settle=False)

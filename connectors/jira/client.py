@@ -152,8 +152,9 @@ class JiraClient:
                 allow_redirects=False,
                 stream=True,
             )
-            with response:
-                raw = read_body(response.iter_content(CHUNK), what, deadline)
+            with response:  # read1: whatever has arrived, so the deadline is checked after every read
+                chunks = iter(lambda: response.raw.read1(CHUNK, decode_content=True), b"")
+                raw = read_body(chunks, what, deadline)
         except requests.RequestException as exc:
             raise transport_failure(what, exc) from None
         body, text = decode(response.status_code, raw, what)
