@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import commit_batching, full_pull, linking, scoring, sync_figures
+from benchmarks import commit_batching, full_pull, linking, report_site, scoring, sync_figures
 from benchmarks.github_costs import full_pull_cost, rerank_cost
 from benchmarks.harness import PULL_ITEMS, SYNC_ITEMS
 
@@ -36,6 +36,7 @@ def main() -> int:
         figures.update(sync_figures.run(SYNC_ITEMS, Path(tmp) / "sync", say))
         figures["commit_batching"] = commit_batching.run(PULL_ITEMS, Path(tmp) / "batching", say)
         figures["linking"] = linking.run(PULL_ITEMS, Path(tmp) / "linking", say)
+        figures["report"] = report_site.run(PULL_ITEMS, Path(tmp) / "report", say)
     say("[github] request counts: a 5,000-issue first pull; a 300-item project with 10 moved")
     github = {"full_pull_5000": full_pull_cost(5000), "reorder_300_move_10": rerank_cost(300, 10)}
     figures["github"] = github

@@ -184,9 +184,14 @@ class Connector(ABC):
     # writing
     def writable_fields(self) -> set[str]:
         """Logical fields this connection writes back: ``score`` (the item's score), ``rank`` (its unified
-        position), ``linked_status`` (for feedback: the status of the work it asks for). The current value
-        of each is normalised into ``Item.fields[<logical name>]`` so the planner writes only what differs."""
-        return {"score"} if self.config.score_field else set()
+        position), ``linked_status`` (for feedback: the status of the work it asks for), ``report`` (the
+        link to the item's page in the HTML report, where the connection's ``fields`` name a place for it).
+        The current value of each is normalised into ``Item.fields[<logical name>]`` so the planner writes
+        only what differs."""
+        names = {"score"} if self.config.score_field else set()
+        if "report" in self.config.fields:  # a field for the link to the item's report page
+            names.add("report")
+        return names
 
     def field_batch(self) -> int:
         """How many items' field changes one bulk request may carry (0: one ``field`` op per value)."""

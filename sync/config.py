@@ -85,10 +85,13 @@ class DaemonConfig(BaseModel):
 
 class ReportConfig(BaseModel):
     """``[report]``: the directory the daemon writes the HTML report into after each sync (and serves under
-    ``/report/``), and ``rankbridge report`` by default; relative to the config file."""
+    ``/report/``), and ``rankbridge report`` by default; relative to the config file. ``report_url``: where
+    that directory is published; the score written to each tracker then carries a link to the item's page
+    (in the field each connection names for ``report``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     dir: str | None = None
+    report_url: str | None = Field(None, pattern=r"^https?://[^\s]+$")
 
 
 class Config(BaseModel):

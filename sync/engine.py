@@ -124,7 +124,10 @@ class Engine:
         )
         for error in errors:
             log.warning("status rule: %s", error)
-        plan = Planner(self.store, self.connectors, scores, decisions, only=set(fresh)).build()
+        report_url = self.config.report.report_url
+        plan = Planner(
+            self.store, self.connectors, scores, decisions, only=set(fresh), report_url=report_url
+        ).build()
         self._hold_paused(plan)
         plan.skipped = {name: skipped[name] for name in sorted(skipped)}
         self.store.stage_ops(run_id, plan.ops, fresh)

@@ -284,3 +284,8 @@ def report_page(connection: str, key: str) -> str:
     if safe != key or safe_connection != connection:
         safe += "-" + hashlib.sha256(f"{connection}:{key}".encode()).hexdigest()[:8]
     return f"items/{safe_connection}/{safe}.html"
+
+
+def report_link(report_url: str, item: Item) -> str:
+    """The URL of an item's page in the published report (``[report] report_url`` + its page path)."""
+    return f"{report_url.rstrip('/')}/{report_page(item.connection, item.key)}"

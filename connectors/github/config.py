@@ -46,6 +46,7 @@ class GithubConfig(ConnectionConfig):
         default_factory=dict,
         description='label -> estimate, for issues without a project estimate (e.g. {"size: M" = 3})',
     )
+    report_field: str | None = Field(None, description="project text field for the link to the item's report")
     status_field: str | None = Field(None, description="project single select written by status ops")
     status_options: dict[StatusCategory, str] = Field(
         default_factory=lambda: {

@@ -92,7 +92,11 @@ class GithubConnector(Connector):
         """``score`` and ``rank`` into the project's number fields, when configured (and a project is)."""
         if self.config.project is None:
             return set()
-        names = {"score": self.config.score_field, "rank": self.config.rank_field}
+        names = {
+            "score": self.config.score_field,
+            "rank": self.config.rank_field,
+            "report": self.config.report_field,
+        }
         return {logical for logical, field in names.items() if field}
 
     # --- operations ----------------------------------------------------------------------------------

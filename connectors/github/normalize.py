@@ -180,7 +180,12 @@ def facts_from_graphql(content: Mapping[str, Any]) -> IssueFacts:
 def field_values(config: GithubConfig, node: Mapping[str, Any]) -> dict[str, Any]:
     """Values of the project fields rankbridge reads: the score and rank fields under their logical names
     ``score`` and ``rank`` (what the planner compares), the status field and ``fields`` names as named."""
-    logical = {config.score_field: "score", config.rank_field: "rank", config.estimate_field: "estimate"}
+    logical = {
+        config.score_field: "score",
+        config.rank_field: "rank",
+        config.estimate_field: "estimate",
+        config.report_field: "report",
+    }
     wanted = {n for n in (config.status_field, "Status") if n} | set(config.fields)
     # an empty estimate field reads as None, so a cleared estimate replaces the stored one
     out: dict[str, Any] = {"estimate": None} if config.estimate_field else {}

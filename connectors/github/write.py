@@ -156,7 +156,11 @@ class Writer:
         return self._set_value(str(payload["item"]), name, payload["value"])
 
     def _field_name(self, logical: str) -> str:
-        names = {"score": self.config.score_field, "rank": self.config.rank_field}
+        names = {
+            "score": self.config.score_field,
+            "rank": self.config.rank_field,
+            "report": self.config.report_field,
+        }
         if logical in names:
             name = names[logical]
             if name is None:

@@ -13,7 +13,7 @@ from connectors.zendesk.streams import ZendeskStreams
 from connectors.zendesk.write import ZendeskWriter
 from sync.model import Item
 
-WRITABLE = ("score", "rank", "linked_status", "linked_key")
+WRITABLE = ("score", "rank", "linked_status", "linked_key", "report")
 RANK_SHIFT = {"rank", "score"}  # a solved ticket is not rewritten for these alone
 BULK = 100  # tickets per Update Many Tickets request
 COLLECTIONS = {"tickets": "tickets", "organizations": "organizations", "links": "jira_links"}

@@ -13,6 +13,7 @@ from sandbox.github.data import Issue, Label, Milestone, Project, ProjectField, 
 REPOS = ("acme/app", "acme/api")
 SCORE_FIELD = "Priority score"
 ESTIMATE_FIELD = "Estimate"
+REPORT_FIELD = "Ranking report"
 STATUS_FIELD = "Status"
 STATUS_OPTIONS = ("Todo", "In Progress", "Done")
 LABELS = {
@@ -184,6 +185,7 @@ def _project(world: World, rng: random.Random, issues: list[Issue]) -> None:
         ProjectField(id="PVTF_title", name="Title", data_type="TITLE"),
         ProjectField(id="PVTF_score", name=SCORE_FIELD, data_type="NUMBER"),
         ProjectField(id="PVTF_estimate", name=ESTIMATE_FIELD, data_type="NUMBER"),
+        ProjectField(id="PVTF_report", name=REPORT_FIELD, data_type="TEXT"),
         ProjectField(
             id="PVTSSF_status", name=STATUS_FIELD, data_type="SINGLE_SELECT", options=status_options
         ),

@@ -53,12 +53,13 @@ RESOLUTION_IDS = {"Done": "10000", "Won't Do": "10001", "Duplicate": "10002", "C
 PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
 ISSUE_TYPES = {"Epic": ("10000", 1), "Story": ("10001", 0), "Bug": ("10002", 0), "Task": ("10003", 0)}
 
-STORY_POINTS, RANK, SCORE, TEAM, LEGACY_SCORE = (
+STORY_POINTS, RANK, SCORE, TEAM, LEGACY_SCORE, REPORT = (
     "customfield_10016",
     "customfield_10019",
     "customfield_10050",
     "customfield_10061",
     "customfield_10070",
+    "customfield_10071",
 )
 NUMBER = "com.atlassian.jira.plugin.system.customfieldtypes:float"
 CUSTOM_FIELDS: dict[str, tuple[str, str, str]] = {  # id -> (name, schema type, custom type)
@@ -68,6 +69,8 @@ CUSTOM_FIELDS: dict[str, tuple[str, str, str]] = {  # id -> (name, schema type, 
     TEAM: ("Team", "option", "com.atlassian.jira.plugin.system.customfieldtypes:select"),
     # A number field with no place on the issues' edit screen (as an old field often is): edits refuse it.
     LEGACY_SCORE: ("Legacy score", "number", NUMBER),
+    # The built-in URL type (createCustomField's `url`: "Stores a URL"), where the report link goes.
+    REPORT: ("Ranking report", "string", "com.atlassian.jira.plugin.system.customfieldtypes:url"),
 }
 SYSTEM_FIELDS: dict[str, tuple[str, str]] = {  # id -> (name, schema type)
     "summary": ("Summary", "string"),

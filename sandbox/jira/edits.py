@@ -3,6 +3,7 @@ and edit shapes shared by all emulators (see :class:`sandbox.framework.Emulator`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -11,6 +12,7 @@ from sandbox.jira.data import (
     CUSTOM_FIELDS,
     PRIORITIES,
     RANK,
+    REPORT,
     RESOLUTION_OF,
     SCORE,
     STATUSES,
@@ -41,7 +43,14 @@ CATEGORY_OF_STATUS = {
     "Done": "done",
     "Won't Do": "canceled",
 }
-FIELD_NAMES = {"Story Points": STORY_POINTS, "Priority score": SCORE, "score": SCORE, "Team": TEAM}
+FIELD_NAMES = {
+    "Story Points": STORY_POINTS,
+    "Priority score": SCORE,
+    "score": SCORE,
+    "Team": TEAM,
+    "Ranking report": REPORT,
+    "report": REPORT,
+}
 
 
 class FieldError(ValueError):
@@ -100,7 +109,7 @@ def apply_edit(issue: Issue, fields: dict[str, Any], update: dict[str, Any], ver
 
 
 # What the issues' edit screen holds: the fields an edit may set (``_field_setter``), as editmeta lists them.
-EDIT_SCREEN = ("summary", "description", "labels", "duedate", "priority", STORY_POINTS, SCORE, TEAM)
+EDIT_SCREEN = ("summary", "description", "labels", "duedate", "priority", STORY_POINTS, SCORE, TEAM, REPORT)
 
 
 def _cannot_set(name: str) -> FieldError:
@@ -133,7 +142,19 @@ def _field_setter(name: str, value: Any, version: str) -> Setter:
     if name == TEAM:
         team = _team(value)
         return lambda i: i.custom.__setitem__(TEAM, team)
+    if name == REPORT:
+        url = _url(value)
+        return lambda i: i.custom.__setitem__(REPORT, url)
     raise _cannot_set(name)
+
+
+def _url(value: Any) -> str | None:
+    """A URL field takes an absolute http(s) URL as a string, or null to clear it."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value):
+        raise FieldError("Not a valid URL")
+    return value
 
 
 def _update_setters(name: str, operations: list[dict[str, Any]]) -> list[Setter]:

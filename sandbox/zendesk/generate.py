@@ -35,6 +35,7 @@ FIELDS = {
     "score": ("Priority score", "decimal"),
     "product_area": ("Product area", "text"),
     "linked_key": ("Engineering issue", "text"),  # the one linked issue the engineering fields describe
+    "report": ("Ranking report", "text"),  # the link to the issue's page in rankbridge's report
 }
 FIELD_BASE = 360_000_100
 TIERS = (  # tier, share, ARR range, size range

@@ -11,8 +11,8 @@ from typing import Any
 from connectors.base import Connector
 from rules.mirrors import mirror_groups
 from rules.status import Decision
-from sync.model import Item, Link, LinkType, Op, OpKind, StatusCategory, batched
-from sync.plan.fieldops import FieldChange, field_ops, make_op, ticket_story
+from sync.model import Item, Link, LinkType, Op, OpKind, StatusCategory, batched, report_link
+from sync.plan.fieldops import FieldChange, field_ops, make_op, story_issue, ticket_story
 from sync.plan.moves import minimal_moves
 from sync.plan.positions import remember
 from sync.plan.priority import levels_by_rank
@@ -62,6 +62,7 @@ class Planner:
     connectors: Mapping[str, Connector]
     scores: dict[str, dict[str, Any]]  # uid -> {"score", "rank"}
     decisions: list[Decision] = field(default_factory=list)
+    report_url: str | None = None  # where the HTML report is published: trackers link to item pages
     save: bool = True  # False: plan without remembering the observed orders (a what-if)
     shared: frozenset[str] = frozenset()  # keys two connections share: notes name those items qualified
     only: set[str] | None = None  # the connections to plan (those read after our last write); None: all
@@ -207,8 +208,16 @@ class Planner:
     ) -> dict[str, Any]:
         own = self.scores.get(item.uid)
         if own is not None:
-            return connector.derived_fields(item, own["score"], own["rank"])
-        return ticket_story([by_uid[u] for u in requested if u in by_uid], self.scores)
+            wanted = connector.derived_fields(item, own["score"], own["rank"])
+            page_of: Item | None = item if wanted else None
+        else:
+            targets = [by_uid[u] for u in requested if u in by_uid]
+            wanted = ticket_story(targets, self.scores)
+            page_of = story_issue(targets, self.scores)
+        if self.report_url and page_of is not None and page_of.uid in self.scores:
+            # The link to the page of the item the fields describe (a ranked item has a page).
+            wanted["report"] = report_link(self.report_url, page_of)
+        return wanted
 
     # --- status decisions --------------------------------------------------------------------------------
     def _decision_ops(

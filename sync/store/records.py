@@ -287,6 +287,33 @@ class Store(WriteLog):
             sql += " and deleted = 0"
         return [item_from_row(r) for r in self.db.query(sql + " order by uid", [connection, connection])]
 
+    def item_headlines(self) -> list[Item]:
+        """Every item (deleted ones too) with only what a list shows: key, title, URL, status, container,
+        organisation; body, labels and fields are left empty (reading them is most of the cost)."""
+        sql = (
+            "select uid, connection, source, native_id, key, kind, title, url, status, status_category, "
+            "container, organization, updated_at, deleted from items order by uid"
+        )
+        return [
+            Item(
+                uid=r[0],
+                connection=r[1],
+                source=r[2],
+                native_id=r[3],
+                key=r[4],
+                kind=r[5],
+                title=r[6],
+                url=r[7],
+                status=r[8],
+                status_category=r[9],
+                container=r[10],
+                organization=r[11],
+                updated_at=r[12],
+                deleted=bool(r[13]),
+            )
+            for r in self.db.execute(sql)
+        ]
+
     def item(self, ref: str) -> Item | None:
         """An item by uid, or by a key only one item has (never a guess between two trackers' ENG-16; a
         reference a person typed goes through :func:`sync.refs.resolve`, which says what is ambiguous)."""

@@ -168,7 +168,7 @@ def test_field_status_and_comment_writes_then_verify(
     pages, _ = pull_all(connector, "tickets")
     fields = {i.native_id: i.fields for i in normalize_all(connector, "tickets", pages).items}
     assert fields[first]["rank"] == "4" and fields[second]["linked_status"] == "in_progress"
-    assert connector.writable_fields() == {"score", "rank", "linked_status", "linked_key"}
+    assert connector.writable_fields() == {"score", "rank", "linked_status", "linked_key", "report"}
 
 
 def test_fields_of_many_tickets_go_in_one_batch_job_and_a_closed_ticket_fails_alone(

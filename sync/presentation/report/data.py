@@ -10,6 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from sync.model import Customer, Item, Link, LinkType, report_page
 from sync.store import Store
 from sync.store.base import now_iso
@@ -114,13 +116,13 @@ class Site:
 
 
 def load(store: Store) -> Site:
-    items = {i.uid: i for i in store.items(include_deleted=True)}
+    items = {i.uid: i for i in store.item_headlines()}
     rows = []
     for score in store.scores():
         item = items.get(score["uid"])
         if item is None or score["rank"] is None:
             continue
-        components = json.loads(score["components"] or "{}")
+        components = orjson.loads(score["components"] or "{}")
         rows.append(
             Row(item, int(score["rank"]), float(score["score"]), score["explanation"] or "", components)
         )
@@ -137,7 +139,9 @@ def load(store: Store) -> Site:
     stats = json.loads(rank_run["stats"] or "{}") if rank_run else {}
     writes, recent = _writes(store, rank_run["id"] if rank_run else None)
     return Site(
-        generated=now_iso(),
+        # Pages say when the ranking they show was made, not when they were written: a page whose content
+        # did not change keeps its text, and its file is not rewritten.
+        generated=rank_run["started_at"] if rank_run else now_iso(),
         rows=rows,
         items=items,
         links_from=dict(links_from),
@@ -168,7 +172,7 @@ def _writes(store: Store, since_run: int | None) -> tuple[dict[str, list[Write]]
     by_uid: dict[str, list[Write]] = defaultdict(list)
     recent: list[Write] = []
     for entry in reversed(store.recent_journal(JOURNAL_READ)):
-        payload = json.loads(entry["payload"] or "{}")
+        payload = orjson.loads(entry["payload"] or "{}")
         write = Write(
             at=entry["at"],
             run_id=int(entry["run_id"]),

@@ -68,13 +68,13 @@ def factors_table(components: dict[str, Any], score: float) -> str:
             e(factor.get("op", "")),
             f'<span class="factor" data-factor="{e(factor.get("name"))}">{e(factor.get("name"))}</span>',
             f'<span class="factor-value" data-value="{float(factor.get("value") or 0)!r}">'
-            f"{e(number(float(factor.get('value') or 0)))}</span>",
+            f"{number(float(factor.get('value') or 0))}</span>",  # digits only: nothing to escape
         ]
         for factor in components.get("factors") or []
     ]
     if not rows:
         return '<p class="muted">No factors recorded for this run.</p>'
-    rows.append(["=", "score", f'<b id="final-score">{e(number(score))}</b>'])
+    rows.append(["=", "score", f'<b id="final-score">{number(score)}</b>'])
     return table(["", "factor", "value"], rows, "factors")
 
 
@@ -87,7 +87,7 @@ def inputs_table(components: dict[str, Any]) -> str:
             [
                 f'<span class="input" data-input="{e(name)}">{e(name)}</span>',
                 f'<span class="input-value" data-value="{float(value.get("value") or 0)!r}">'
-                f"{e(number(float(value.get('value') or 0)))}</span>",
+                f"{number(float(value.get('value') or 0))}</span>",
                 "imputed default" if value.get("imputed") else "computed",
                 f"<code>{e(value.get('expression'))}</code>",
                 e(sources),

@@ -10,7 +10,9 @@ items no longer ranked are removed afterwards, only in a directory this module m
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from sync.presentation.report.roadmap import roadmap_page
 from sync.store import Store
 
 MARKER = ".rankbridge-report"
+WRITERS = 4
+QUEUED = 256
 
 
 @dataclass(frozen=True)
@@ -45,21 +49,52 @@ def write_site(store: Store, out: Path) -> Written:
     out = Path(out)
     _claim(out)
     site = data.load(store)
-    pages = 0
-    for name, html in ranking_pages(site):
-        _write(out / name, html)
-        pages += 1
-    _write(out / "changes.html", changes_page(site))
-    _write(out / "roadmap.html", roadmap_page(site))
-    _write(out / "assets" / "report.css", STYLESHEET)
-    _write(out / "assets" / "report.js", SCRIPT)
-    wanted: set[Path] = set()
-    for row in site.rows:
-        path = out / row.page
-        _write(path, item_page(site, row))
-        wanted.add(path)
+    with Files() as files:
+        pages = 0
+        for name, html in ranking_pages(site):
+            files.write(out / name, html)
+            pages += 1
+        files.write(out / "changes.html", changes_page(site))
+        files.write(out / "roadmap.html", roadmap_page(site))
+        files.write(out / "assets" / "report.css", STYLESHEET)
+        files.write(out / "assets" / "report.js", SCRIPT)
+        wanted: set[Path] = set()
+        for row in site.rows:
+            path = out / row.page
+            files.write(path, item_page(site, row))
+            wanted.add(path)
     removed = _remove_stale(out, wanted, pages)
     return Written(out, pages + 2 + len(wanted), len(wanted), removed)
+
+
+class Files:
+    """Writes pages on a few threads while the next pages are rendered (a file system under load makes
+    each create wait on its journal; the waits overlap instead of adding up). A page whose file already
+    holds the same text is left alone, so a report regenerated after a sync rewrites only what changed.
+    At most :data:`QUEUED` pages wait in memory; the first error is raised when the block ends."""
+
+    def __init__(self, threads: int = WRITERS) -> None:
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="report-writer")
+        self.slots = threading.BoundedSemaphore(QUEUED)
+        self.futures: list[Future[None]] = []
+        self.made: set[Path] = set()
+
+    def write(self, path: Path, text: str) -> None:
+        if path.parent not in self.made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(path.parent)
+        self.slots.acquire()
+        future = self.pool.submit(_write, path, text)
+        future.add_done_callback(lambda _: self.slots.release())
+        self.futures.append(future)
+
+    def __enter__(self) -> Files:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True)
+        for future in self.futures:
+            future.result()
 
 
 def publisher(config: Config) -> Callable[[Store], Written] | None:
@@ -81,9 +116,14 @@ def _claim(out: Path) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except FileNotFoundError:
+        pass
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
+    temporary.write_bytes(data)
     os.replace(temporary, path)
 
 
