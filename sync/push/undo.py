@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from connectors.base import Connector
@@ -22,6 +23,7 @@ from sync.model import Item, OpKind
 from sync.plan.fieldops import FieldChange, field_ops, make_op
 from sync.plan.moves import minimal_moves
 from sync.plan.planner import Plan
+from sync.refs import label, shared_keys
 from sync.store import Store
 
 
@@ -106,6 +108,14 @@ class Undo:
     added: dict[str, list[str]] = field(default_factory=dict)  # connection -> issues the push put on a board
     changes: dict[str, list[FieldChange]] = field(default_factory=dict)
 
+    @cached_property
+    def shared(self) -> frozenset[str]:
+        """Keys two connections share: notes name those items by their qualified reference."""
+        return shared_keys(self.items.values())
+
+    def label(self, item: Item) -> str:
+        return label(item, self.shared)
+
     def entry(self, connector: Connector, kind: str, payload: dict[str, Any], before: dict[str, Any]) -> None:
         if kind == OpKind.FIELD:
             self.field(connector, str(payload["item"]), {payload["field"]: payload["value"]}, before)
@@ -130,7 +140,8 @@ class Undo:
             current, old = item.fields.get(name), before.get(name)
             if not same(current, value):
                 self.plan.keep(
-                    connector.name, f"kept {name} of {item.key} = {current!r}: changed by hand after the push"
+                    connector.name,
+                    f"kept {name} of {self.label(item)} = {current!r}: changed by hand after the push",
                 )
             elif not same(current, old):
                 change.new[name], change.old[name] = old, current
@@ -143,13 +154,14 @@ class Undo:
         if item is None or old is None:
             return
         if item.status_category != payload["category"]:
-            note = f"kept status of {item.key} = {item.status_category!r}: changed by hand after the push"
+            shown = f"{self.label(item)} = {item.status_category!r}"
+            note = f"kept status of {shown}: changed by hand after the push"
             self.plan.keep(connector.name, note)
             return
         if old == item.status_category:
             return
         target = {"item": payload["item"], "category": old, "status": before.get("status")}
-        reason = f"undo: status of {item.key} {item.status!r} → {before.get('status') or old!r}"
+        reason = f"undo: status of {self.label(item)} {item.status!r} → {before.get('status') or old!r}"
         self.plan.ops.append(
             make_op(
                 connector.name, OpKind.STATUS, item.uid, target, {"category": item.status_category}, reason
@@ -185,7 +197,7 @@ class Undo:
 
     def comment(self, connector: Connector, payload: dict[str, Any]) -> None:
         item = self.items.get(connector.uid(payload["item"]))
-        key = item.key if item else payload["item"]
+        key = self.label(item) if item else payload["item"]
         if self.follow_up:
             note = {"item": payload["item"], "body": self.follow_up, "public": bool(payload.get("public"))}
             reason = f"undo: follow-up note on {key} (a posted note cannot be removed)"
