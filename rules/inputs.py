@@ -331,6 +331,7 @@ SOURCES: dict[str, str] = {
     "linked_all_done": "bool(r) and all(t.status_category == DONE for t in r)",
     "linked_all_closed": "bool(r) and all(t.status_category in CLOSED for t in r)",
     "linked_keys": "sorted(t.key for t in r)",
+    "linked_refs": "sorted(qualified_ref(t) for t in r)",
     "linked_done_keys": "sorted(t.key for t in r if t.status_category == DONE)",
     "linked_canceled_keys": "sorted(t.key for t in r if t.status_category == CANCELED)",
     "linked_open_keys": "sorted(t.key for t in r if t.status_category not in CLOSED)",

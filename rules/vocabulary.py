@@ -69,6 +69,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "linked_all_done": (BOOL, "for feedback: True when it asks for at least one issue and all are completed"),
     "linked_all_closed": (BOOL, "for feedback: True when it asks for at least one issue and all are closed"),
     "linked_keys": (LIST, "for feedback: keys of the issues it asks for"),
+    "linked_refs": (LIST, "for feedback: qualified references of those issues (linear:ENG-4), for notes"),
     "linked_done_keys": (LIST, "for feedback: keys of those completed"),
     "linked_canceled_keys": (LIST, "for feedback: keys of those canceled"),
     "linked_open_keys": (LIST, "for feedback: keys of those still open"),

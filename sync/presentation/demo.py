@@ -38,7 +38,7 @@ DEMO_RULES: dict[str, Any] = {
             {
                 "name": "tell support it shipped",
                 "when": "kind == 'feedback' and linked_all_done",
-                "comment": "Engineering shipped {linked_keys}: please let the customer know.",
+                "comment": "Engineering shipped {linked_refs}: please let the customer know.",
             },
             {
                 "name": "tell support it was declined",
