@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from connectors.errors import SkippableError
 from connectors.github.config import GithubConfig
-from sync.model import Item, Kind, Link, LinkType, Records, StatusCategory
+from sync.model import Item, Kind, Link, LinkType, Records, StatusCategory, parse_utc, utc_iso
 
 RANK_DIGITS = 6
 URL = re.compile(r"https?://[^\s<>()\[\]\"'`]+")
@@ -312,13 +311,10 @@ def text_links(uid: str, facts: IssueFacts) -> list[Link]:
 
 # --- small helpers -------------------------------------------------------------------------------------
 def utc(value: Any) -> str:
-    """An ISO 8601 timestamp as UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
+    """An ISO 8601 timestamp in the one stored form (:func:`sync.model.utc_iso`)."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"not a timestamp: {value!r}")
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_iso(parse_utc(value))
 
 
 def markdown_text(body: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from connectors.errors import SkippableError
 from connectors.jira.config import JiraConfig
 from connectors.jira.text import adf_to_text, references
-from sync.model import Item, Kind, Link, LinkType, Records, StatusCategory
+from sync.model import Item, Kind, Link, LinkType, Records, StatusCategory, parse_utc, utc_iso
 
 SOURCE = "jira"
 
@@ -139,12 +139,8 @@ def jira_time(value: Any) -> str:
     if isinstance(value, bool):
         raise ValueError(f"not a time: {value!r}")
     if isinstance(value, int | float):
-        moment = datetime.fromtimestamp(value / 1000, UTC)
-    else:
-        moment = datetime.fromisoformat(str(value))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return utc_iso(datetime.fromtimestamp(value / 1000, UTC))
+    return utc_iso(parse_utc(str(value)))
 
 
 def simple_value(value: Any) -> Any:

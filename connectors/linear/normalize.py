@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from connectors.errors import SkippableError
-from sync.model import Customer, Item, Kind, Link, LinkType, Records, StatusCategory
+from sync.model import Customer, Item, Kind, Link, LinkType, Records, StatusCategory, parse_utc, utc_iso
 
 SOURCE = "linear"
 
@@ -81,9 +81,7 @@ def timestamp(value: Any) -> str:
     """A Linear DateTime as UTC ISO with milliseconds and ``Z``."""
     if not isinstance(value, str):
         raise ValueError(f"timestamp expected, got {value!r}")
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_iso(parse_utc(value))
 
 
 def optional_timestamp(value: Any) -> str | None:

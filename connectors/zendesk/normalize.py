@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from connectors.errors import SkippableError
 from connectors.zendesk.config import ZendeskConfig
 from connectors.zendesk.mentions import MentionFinder
-from sync.model import Customer, Item, Kind, Link, LinkType, Records, StatusCategory
+from sync.model import Customer, Item, Kind, Link, LinkType, Records, StatusCategory, parse_utc, utc_iso
 
 SOURCE = "zendesk"
 STATUS_CATEGORIES: dict[str, StatusCategory] = {
@@ -33,19 +32,17 @@ PRIORITY_LEVELS = {"urgent": 1, "high": 2, "normal": 3, "low": 4}
 ORIGIN_API, ORIGIN_FIELD, ORIGIN_TEXT = "api", "field", "text"
 
 
-def utc_iso(value: Any) -> str | None:
-    """Zendesk's ISO 8601 timestamps as UTC ``YYYY-MM-DDTHH:MM:SSZ``; None when absent."""
+def zendesk_time(value: Any) -> str | None:
+    """Zendesk's ISO 8601 timestamps in the one stored form (:func:`sync.model.utc_iso`: milliseconds,
+    ``Z``); None when absent."""
     if value in (None, ""):
         return None
     if isinstance(value, str) and len(value) == 20 and value[10] == "T" and value[19] == "Z":
-        return value  # already Zendesk's usual UTC form: the fast path of every ticket's three timestamps
+        return value[:19] + ".000Z"  # Zendesk's usual UTC form: the fast path of every ticket's timestamps
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return utc_iso(parse_utc(str(value)))
     except ValueError as exc:
         raise SkippableError(f"bad timestamp {value!r}") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _text(value: Any) -> str:
@@ -129,9 +126,9 @@ class ZendeskMapping:
             requester_domain=_domain(sideloaded.get("requester")),
             organization=self.uid(org_id) if org_id is not None else None,
             container=_group_name(group, payload.get("group_id")),
-            due_date=utc_iso(payload.get("due_at")),
-            created_at=utc_iso(payload.get("created_at")),
-            updated_at=utc_iso(payload.get("updated_at")) or "",
+            due_date=zendesk_time(payload.get("due_at")),
+            created_at=zendesk_time(payload.get("created_at")),
+            updated_at=zendesk_time(payload.get("updated_at")) or "",
             fields=self.fields(payload),
             deleted=status == "deleted",
         )

@@ -181,6 +181,18 @@ def m007_connection_writes(db: sqlite_utils.Database) -> None:
     db.table("connection_writes").create({"connection": str, "sent_at": str}, pk="connection")
 
 
+def m008_zendesk_milliseconds(db: sqlite_utils.Database) -> None:
+    """Zendesk timestamps in the one stored form (milliseconds, ``Z``, as every other service): stores made
+    before kept Zendesk's whole seconds (``2024-05-01T09:30:00Z``), so ``updated_at`` held two formats and
+    text comparison across services was off by the fraction."""
+    for column in ("created_at", "updated_at", "due_date"):
+        db.execute(
+            f"update items set {column} = substr({column}, 1, 19) || '.000Z' "
+            f"where source = 'zendesk' and {column} glob "
+            "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z'"
+        )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_journal_scope", m002_journal_scope),
@@ -189,6 +201,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("005_customer_identity", m005_customer_identity),
     ("006_pauses", m006_pauses),
     ("007_connection_writes", m007_connection_writes),
+    ("008_zendesk_milliseconds", m008_zendesk_milliseconds),
 ]
 
 SET_NAME = "rankbridge"

@@ -44,7 +44,8 @@ def test_official_examples_normalise(name: str, collection: str) -> None:
             assert item.status == "open" and item.status_category == "todo"
             assert item.priority_level == 2 and item.labels == ["enterprise", "other_tag"]
             assert item.organization == "zd:509974" and item.container == "98738"
-            assert item.updated_at == "2011-05-05T10:38:52Z" and item.created_at == "2009-07-20T22:55:29Z"
+            assert item.updated_at == "2011-05-05T10:38:52.000Z"
+            assert item.created_at == "2009-07-20T22:55:29.000Z"
             assert item.url == "https://acme.zendesk.com/agent/tickets/35436"
             assert item.fields == {"linked_issue": "745", "answer": "yes"}
             # "745" in the link field is a bare value: kept as a key ref for the store to resolve (or not)
@@ -109,7 +110,7 @@ def test_sideloads_give_names_and_customers() -> None:
     records = connector().normalize("tickets", payload)
     item = records.items[0]
     assert (item.requester, item.container, item.organization) == ("Ana Ng", "Escalations", "zd:9")
-    assert item.updated_at == "2026-01-02T01:04:05Z"
+    assert item.updated_at == "2026-01-02T01:04:05.000Z"
     assert [(c.uid, c.tier, c.arr, c.size) for c in records.customers] == [
         ("zd:9", "enterprise", 250000.0, 1200)
     ]
