@@ -289,3 +289,27 @@ def report_page(connection: str, key: str) -> str:
 def report_link(report_url: str, item: Item) -> str:
     """The URL of an item's page in the published report (``[report] report_url`` + its page path)."""
     return f"{report_url.rstrip('/')}/{report_page(item.connection, item.key)}"
+
+
+MARKER_PREFIX = "rankbridge:"
+
+
+def comment_marker(identity: str) -> str:
+    """The marker a comment op carries (``payload["marker"]``): we put it in the text we post and look for
+    it when asking the tracker whether the comment is there, so a comment is never posted twice."""
+    return MARKER_PREFIX + identity[:16]
+
+
+def marked_text(body: str, marker: str | None, hidden: bool = False) -> str:
+    """``body`` with its marker on a last line (``hidden``: as an HTML comment, for Markdown trackers)."""
+    if not marker:
+        return body
+    return f"{body}\n\n<!-- {marker} -->" if hidden else f"{body}\n\n[{marker}]"
+
+
+def shows_comment(texts: list[str], body: str, marker: str | None) -> bool:
+    """Whether one of a tracker's comment ``texts`` is ours: by its marker (or, for an op staged before
+    markers, by its text)."""
+    if marker:
+        return any(marker in text for text in texts)
+    return any(text.strip() == body.strip() for text in texts)

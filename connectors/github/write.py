@@ -17,7 +17,7 @@ from connectors.errors import FatalError
 from connectors.github.client import GithubClient
 from connectors.github.config import GithubConfig
 from connectors.github.project import Entry, ProjectSnapshot
-from sync.model import Op, OpKind, OpResult, StatusCategory
+from sync.model import Op, OpKind, OpResult, StatusCategory, marked_text, shows_comment
 
 MUTATIONS = "mutations"
 CLOSE_REASONS = {StatusCategory.DONE: "completed", StatusCategory.CANCELED: "not_planned"}
@@ -239,7 +239,9 @@ class Writer:
     def comment(self, payload: Mapping[str, Any]) -> OpResult:
         repo, number = split_native(str(payload["item"]))
         created = self.client.request(
-            "POST", f"/repos/{repo}/issues/{number}/comments", body={"body": str(payload["body"])}
+            "POST",
+            f"/repos/{repo}/issues/{number}/comments",
+            body={"body": marked_text(str(payload["body"]), payload.get("marker"), hidden=True)},
         ).data
         return OpResult(True, "commented", after={"comment_id": created.get("id")})
 
@@ -289,8 +291,7 @@ class Writer:
             return self._shows_status(p, snap)
         if op.kind == OpKind.COMMENT:
             repo, number = split_native(str(p["item"]))
-            comments = self.client.request("GET", f"/repos/{repo}/issues/{number}/comments").data or []
-            return any(c.get("body") == p["body"] for c in comments)
+            return shows_comment(self._comment_texts(repo, number), str(p["body"]), p.get("marker"))
         if op.kind == OpKind.TAGS:
             return all(self._has_labels(str(i), set(p["tags"])) for i in p["items"])
         if op.kind == OpKind.UNTAG:
@@ -298,6 +299,18 @@ class Writer:
         if op.kind == OpKind.UNPLACE and snap is not None:
             return not any(str(i) in snap.by_native for i in p["items"])
         return False
+
+    def _comment_texts(self, repo: str, number: int) -> list[str]:
+        """Every comment's text on an issue, page by page (100 a page; a short page is the last)."""
+        texts: list[str] = []
+        for page in range(1, 1000):
+            params = {"per_page": 100, "page": page}
+            comments = self.client.request("GET", f"/repos/{repo}/issues/{number}/comments", params).data
+            rows = [c for c in comments or [] if isinstance(c, dict)]
+            texts.extend(str(c.get("body") or "") for c in rows)
+            if len(rows) < 100:
+                break
+        return texts
 
     def _shows_status(self, p: Mapping[str, Any], snap: ProjectSnapshot | None) -> bool:
         category = StatusCategory(p["category"])

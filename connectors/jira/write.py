@@ -16,6 +16,7 @@ A 4xx of one op (unknown issue, invalid transition, field not on the screen) fai
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,7 +24,7 @@ from connectors.errors import AuthError, FatalError
 from connectors.jira.client import JiraClient, JsonObject
 from connectors.jira.config import JiraConfig
 from connectors.jira.normalize import simple_value, status_category
-from sync.model import Op, OpKind, OpResult, StatusCategory, batched
+from sync.model import Op, OpKind, OpResult, StatusCategory, batched, marked_text, shows_comment
 
 RANK_PATH = "/rest/agile/1.0/issue/rank"
 RANK_FIELD_TYPE = "com.pyxis.greenhopper.jira:gh-lexo-rank"
@@ -188,7 +189,8 @@ class JiraWriter:
 
     # --- comments and tags --------------------------------------------------------------------------------
     def comment(self, payload: Mapping[str, Any]) -> OpResult:
-        item, text = str(payload["item"]), str(payload["body"])
+        item = str(payload["item"])
+        text = marked_text(str(payload["body"]), payload.get("marker"))
         body: Any = text if self.config.api_version == "2" else _adf(text)
         self.client.call("POST", f"{self.client.api}/issue/{item}/comment", body={"body": body}, write=True)
         return OpResult(True, "comment added")
@@ -226,6 +228,8 @@ class JiraWriter:
         wanted = ["status", "resolution", "labels", self.config.score_field, *self.config.fields.values()]
         if any(op.kind == OpKind.RANK for op in ops):
             wanted.append(f"customfield_{self.rank_field_id()}")
+        if any(op.kind == OpKind.COMMENT for op in ops):
+            wanted.append("comment")
         return list(dict.fromkeys(f for f in wanted if f))
 
     @staticmethod
@@ -254,7 +258,13 @@ class JiraWriter:
             if op.kind == OpKind.UNTAG:
                 return all(i is not None and not tags & set(i["fields"].get("labels") or []) for i in found)
             return all(i is not None and tags <= set(i["fields"].get("labels") or []) for i in found)
-        return False  # comments cannot be told apart from a person's; the outbox journal guards them
+        if op.kind == OpKind.COMMENT and issue is not None:
+            comments = (issue["fields"].get("comment") or {}).get("comments") or []
+            bodies = [c.get("body") for c in comments if isinstance(c, dict)]
+            # ADF (v3) is searched as its JSON text; a v2 body is the text itself.
+            texts = [b if isinstance(b, str) else json.dumps(b, ensure_ascii=False) for b in bodies]
+            return shows_comment(texts, str(p["body"]), p.get("marker"))
+        return False
 
     def _rank_shows(self, p: Mapping[str, Any], issues: Mapping[str, JsonObject]) -> bool:
         rank_field = f"customfield_{self.rank_field_id()}"

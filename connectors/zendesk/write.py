@@ -15,7 +15,7 @@ from connectors.errors import ConnectorError, FatalError, RetriableError
 from connectors.zendesk.client import ZendeskClient
 from connectors.zendesk.config import ZendeskConfig
 from connectors.zendesk.normalize import STATUS_CATEGORIES
-from sync.model import Op, OpKind, OpResult, StatusCategory, batched
+from sync.model import Op, OpKind, OpResult, StatusCategory, batched, marked_text, shows_comment
 
 WRITABLE_STATUSES = ("open", "pending", "hold", "solved")
 BATCH = 100  # ids per update_many / show_many request
@@ -56,7 +56,8 @@ class ZendeskWriter:
             if op.payload.get("reason"):
                 ticket["comment"] = {"body": str(op.payload["reason"]), "public": False}
         elif op.kind == OpKind.COMMENT:
-            ticket = {"comment": {"body": str(op.payload["body"]), "public": bool(op.payload.get("public"))}}
+            body = marked_text(str(op.payload["body"]), op.payload.get("marker"))
+            ticket = {"comment": {"body": body, "public": bool(op.payload.get("public"))}}
         else:
             return OpResult(False, f"unknown op kind {op.kind!r}")
         # A refusal (a closed ticket is read-only in Zendesk) fails this op alone (Connector.apply).
@@ -186,7 +187,9 @@ class ZendeskWriter:
                 return all(not wanted & tags for tags in shown)
             return all(wanted <= tags for tags in shown)
         if op.kind == OpKind.COMMENT:
-            return self._has_comment(str(op.payload["item"]), str(op.payload["body"]))
+            return self._has_comment(
+                str(op.payload["item"]), str(op.payload["body"]), op.payload.get("marker")
+            )
         if op.kind == OpKind.FIELDS:
             return all(
                 self._shows_fields(tickets.get(str(ticket_id)), values)
@@ -210,11 +213,23 @@ class ZendeskWriter:
         values = {f.get("id"): f.get("value") for f in ticket.get("custom_fields") or []}
         return all(same_value(values.get(self.field_id(n)), v) for n, v in wanted.items())
 
-    def _has_comment(self, ticket_id: str, body: str) -> bool:
-        data = self.client.get(f"/api/v2/tickets/{ticket_id}/comments.json")
-        return any(
-            str(c.get("body", "")).strip() == body.strip()
-            or str(c.get("plain_body", "")).strip() == body.strip()
-            for c in data.get("comments") or []
-            if isinstance(c, Mapping)
-        )
+    def _has_comment(self, ticket_id: str, body: str, marker: str | None) -> bool:
+        """Whether the ticket holds our comment, found by its marker (List Comments, following
+        ``next_page`` on Zendesk's own origin)."""
+        texts: list[str] = []
+        url: str | None = f"/api/v2/tickets/{ticket_id}/comments.json"
+        origin = self.config.url.rstrip("/")
+        for _ in range(1000):
+            if url is None:
+                break
+            data = self.client.get(url)
+            for comment in data.get("comments") or []:
+                if isinstance(comment, Mapping):
+                    texts.extend(str(comment.get(key) or "") for key in ("body", "plain_body", "html_body"))
+            following = data.get("next_page")
+            url = (
+                following[len(origin) :]
+                if isinstance(following, str) and following.startswith(origin)
+                else None
+            )
+        return shows_comment(texts, body, marker)

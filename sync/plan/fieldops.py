@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync.model import Item, Op, OpKind, StatusCategory, batched
+from sync.model import Item, Op, OpKind, StatusCategory, batched, comment_marker
 from sync.store.base import digest
 
 STORY_FIELDS = ("linked_key", "linked_status", "rank", "score")
@@ -31,6 +31,8 @@ STORY_FIELDS = ("linked_key", "linked_status", "rank", "score")
 def make_op(
     connection: str, kind: str, scope: str, payload: dict[str, Any], before: dict[str, Any], reason: str
 ) -> Op:
+    if kind == OpKind.COMMENT and "marker" not in payload:
+        payload = {**payload, "marker": comment_marker(digest([connection, scope, payload]))}
     return Op(connection, kind, scope, payload, before, reason, digest([connection, kind, scope, payload]))
 
 

@@ -141,7 +141,9 @@ class Pusher:
         shown = connector.verify(uncertain)
         found = []
         for op in uncertain:
-            if shown.get(op.key):
+            if op.key not in shown:
+                self._unverifiable(connector, op)
+            elif shown[op.key]:
                 self._journal_already(connector, op)
                 found.append(op)
             else:
@@ -159,7 +161,9 @@ class Pusher:
         shown = connector.verify(uncertain)
         remaining = []
         for op, row in entries:
-            if shown.get(op.key):
+            if op.key in {o.key for o in uncertain} and op.key not in shown:
+                self._unverifiable(connector, op)
+            elif shown.get(op.key):
                 self._journal_already(connector, op)
             else:
                 remaining.append((op, row))
@@ -171,10 +175,21 @@ class Pusher:
         before the earlier moves would otherwise skip a move the order needs."""
         if op.kind != OpKind.RANK:
             return False
-        if not connector.verify([op]).get(op.key):
+        shown = connector.verify([op])
+        if op.key not in shown:
+            self._unverifiable(connector, op)
+            return True
+        if not shown[op.key]:
             return False
         self._journal_already(connector, op)
         return True
+
+    def _unverifiable(self, connector: Connector, op: Op) -> None:
+        """An op that may have reached the tracker, which the tracker cannot tell us about: never sent
+        again automatically (it stays in the outbox, reported, for a person to decide)."""
+        message = f"{connector.name}: {op.reason}: may have been applied and cannot be checked; not re-sent"
+        self.store.mark_op(op.key, "unverifiable", message)
+        self.report.errors.append(message)
 
     def _journal_already(self, connector: Connector, op: Op) -> None:
         self.store.journal(

@@ -1,0 +1,202 @@
+"""At most once, always asking first: random SIGKILLs during ``push``, ``sync`` and the daemon, with every op
+kind every tracker writes (moves, score fields, statuses, comments, tags) in flight. After each kill a
+rerun and a settling sync; then every intended write is on the tracker exactly once: the emulators' request
+logs hold no mutating request twice (duplicates = 0), and a final sync finds nothing left to write (lost = 0).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+
+from connectors.registry import service_types
+from sandbox.launcher import TOKEN_ENV, Sandbox
+from tests.faults.conftest import FAST_POLICY, RULES, FaultWorld, write_target
+
+LATENCY = 0.05
+# With the fault rules (close: status; note: comment on feedback), every op kind: a note and a tag on
+# issues a person labels (Linear takes neither comments nor tags, so its issues get none).
+KIND_RULES: list[dict[str, Any]] = [
+    {
+        "name": "crash note",
+        "when": "'rb-note' in labels and source != 'linear'",
+        "comment": "Looked at {key}",
+    },
+    {"name": "crash tag", "when": "'rb-tag' in labels and source != 'linear'", "tag": "rb-tagged"},
+]
+COMMANDS = ("push", "sync", "daemon")
+
+
+@dataclass
+class Tally:
+    trials: int = 0
+    kills: int = 0
+    kinds: set[tuple[str, str]] = field(default_factory=set)
+    ops: int = 0
+
+    def line(self, duplicates: int, lost: int) -> str:
+        return (
+            f"trials={self.trials} kills={self.kills} ops={self.ops} duplicates={duplicates} lost={lost} "
+            f"op kinds={sorted(self.kinds)}"
+        )
+
+
+def crash_world(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    items: int,
+    seed: int,
+    services: list[str] | None = None,
+) -> FaultWorld:
+    box = Sandbox.start(services or list(service_types()), items=items, seed=seed)
+    monkeypatch.setenv(TOKEN_ENV, box.token)
+    data = box.config(tmp_path / "store.db") | RULES | {"daemon": {"port": 0, "jitter": 0.1}}
+    data["status"] = {"rules": [*RULES["status"]["rules"], *KIND_RULES]}
+    for table in data["connections"].values():
+        table.update({"interval": 1, "policy": {**table.get("policy", {}), **FAST_POLICY}})
+    if "zendesk" in box.served:  # one-second daemon cycles need more than 10 exports a minute
+        box.faults("zendesk", {"export_per_minute": 10_000})
+    path = tmp_path / "rankbridge.toml"
+    path.write_text(tomli_w.dumps(data))
+    return FaultWorld(box, path, tmp_path / "store.db")
+
+
+def person_edits(world: FaultWorld, rng: random.Random) -> None:
+    """A person labels a few open items: notes, tags and closes follow, and titles change the ranking."""
+    for service in world.services:
+        items = [
+            i
+            for i in world.box.state(service)["items"]
+            if i["status_category"] not in ("done", "canceled") and not i.get("deleted")
+        ]
+        for item in rng.sample(items, min(2, len(items))):
+            label = rng.choice(["rb-note", "rb-tag", "rb-close", "rb-tag"])
+            labels = sorted({*item.get("labels", []), label})
+            change = {"labels": labels, "title": f"{item['title']} +"}
+            world.box.edit(service, {"key": item["key"], "set": change})
+
+
+def kill_during(world: FaultWorld, command: str, delay: float) -> bool:
+    """Run ``command`` (the daemon for ``daemon``), SIGKILL it after ``delay`` s; True if it was running."""
+    args = {"push": ("push", "--yes"), "sync": ("sync",), "daemon": ("daemon",)}[command]
+    process = world.spawn(*args)
+    deadline = time.monotonic() + delay
+    while time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    alive = process.poll() is None
+    if alive:
+        process.send_signal(signal.SIGKILL)
+    process.wait()
+    return alive
+
+
+def settle(world: FaultWorld) -> dict[str, Any]:
+    """A rerun after a kill, then syncs until one plans nothing (at most three); the last sync's report."""
+    report: dict[str, Any] = {}
+    for _ in range(3):
+        done = world.cli("sync", "--json")
+        assert done.returncode in (0, 1), done.stderr
+        report = json.loads(done.stdout)
+        if not report["plan"]["ops"]:
+            break
+    return report
+
+
+def duplicates(world: FaultWorld) -> dict[str, dict[str, int]]:
+    out = {}
+    for service in world.services:
+        # the query names the target too (Zendesk's update_many takes its ticket ids there)
+        writes = Counter(
+            write_target(r) + json.dumps(r.get("query"), sort_keys=True)
+            for r in world.requests(service)
+            if r["mutating"]
+        )
+        twice = {target: n for target, n in writes.items() if n > 1}
+        if twice:
+            out[service] = twice
+    return out
+
+
+def run_trials(world: FaultWorld, trials: int, seed: int) -> Tally:
+    rng = random.Random(seed)
+    tally = Tally()
+    assert world.cli("sync").returncode in (0, 1)  # a first sync: the order and fields are written once
+    for trial in range(trials):
+        person_edits(world, rng)
+        command = COMMANDS[trial % len(COMMANDS)]
+        world.faults({"latency": LATENCY})
+        if command == "push":
+            for stage in ("pull", "rank", "plan"):
+                assert world.cli(stage).returncode in (0, 1)
+        tally.kills += kill_during(world, command, 0.5 + rng.uniform(0.1, 1.5))
+        world.faults({})
+        report = settle(world)
+        tally.trials += 1
+        assert report["plan"]["ops"] == [], [op["reason"] for op in report["plan"]["ops"]]
+    connection = sqlite3.connect(world.store_path)
+    try:
+        rows = connection.execute("select connection, kind, result from journal").fetchall()
+    finally:
+        connection.close()
+    tally.ops = sum(1 for _, _, result in rows if result in ("ok", "already"))
+    tally.kinds = {(c, k) for c, k, result in rows if result in ("ok", "already")}
+    return tally
+
+
+def check(world: FaultWorld, tally: Tally) -> None:
+    twice = duplicates(world)
+    print(tally.line(sum(sum(n - 1 for n in t.values()) for t in twice.values()), 0))
+    assert twice == {}
+    assert tally.kills >= tally.trials // 2, tally
+    for kind in ("rank", "status", "comment", "tags"):
+        assert any(k == kind for _, k in tally.kinds), (kind, tally.kinds)
+
+
+def test_kills_during_push_sync_and_daemon_never_write_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = crash_world(tmp_path, monkeypatch, items=10, seed=21)
+    try:
+        check(world, run_trials(world, trials=3, seed=21))
+    finally:
+        world.box.stop()
+
+
+@pytest.mark.soak
+def test_many_kills_never_write_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = crash_world(tmp_path, monkeypatch, items=30, seed=5)
+    try:
+        check(world, run_trials(world, trials=30, seed=5))
+    finally:
+        world.box.stop()
+
+
+@pytest.mark.parametrize("service", ["jira", "github", "zendesk"])
+def test_a_comment_is_confirmed_by_its_marker_and_posted_once(
+    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A posted comment is found again by the marker it carries: it is confirmed (not failed), and the
+    syncs after it post nothing (Jira's used to be re-posted by every push)."""
+    world = crash_world(tmp_path, monkeypatch, items=6, seed=3, services=[service])
+    try:
+        target = next(
+            i for i in world.box.state(service)["items"] if i["status_category"] not in ("done", "canceled")
+        )
+        world.box.edit(service, {"key": target["key"], "set": {"labels": [*target["labels"], "rb-note"]}})
+        for _ in range(3):
+            assert world.cli("sync").returncode == 0
+        posts = [r for r in world.requests(service) if r["mutating"] and "Looked at" in (r.get("body") or "")]
+        assert len(posts) == 1, posts
+        assert "rankbridge:" in posts[0]["body"]
+    finally:
+        world.box.stop()
