@@ -23,17 +23,17 @@ from sync.daemon.lock import StoreLock
 from sync.engine import Engine
 from sync.errors import CommandFailed
 from sync.model import Item
+from sync.presentation.commands.common import ALL
 from sync.refs import resolve
-
-ALL = None  # ``contacts=ALL``: the command talks to every configured connection
 
 
 class Context:
-    def __init__(self, config: str | None, err: Console) -> None:
+    def __init__(self, config: str | None, out: Console, err: Console, json: bool = False) -> None:
         self.path = config_path(config)
-        self.err = err
+        self.out = out  # command output (rich text, or JSON lines)
+        self.err = err  # messages and errors
         self.wait = 0.0  # --wait SECONDS of the writing commands
-        self.json = False  # --log-format json: commands print their JSON result (one line), never tables
+        self.json = json  # --log-format json: commands print their JSON result (one line), never tables
 
     def fail(self, message: str, code: int) -> CommandFailed:
         """The error for a failure the command states itself; the CLI prints it and exits with ``code``."""
@@ -85,23 +85,6 @@ class Context:
         """The item a KEY argument names; :class:`UnknownRef` (exit 1) when none does, :class:`AmbiguousRef`
         (exit 2) when several do."""
         return resolve(engine.store, text, engine.config.connections)
-
-
-def _set_wait(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    context = ctx.find_object(Context)
-    if context is not None:
-        context.wait = value
-    return value
-
-
-wait_option = click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    expose_value=False,
-    callback=_set_wait,
-    help="If the daemon (or another command) holds the store, wait up to SECONDS for it (default: fail).",
-)
 
 
 def store_problem(path: str | Path, exc: BaseException) -> str:

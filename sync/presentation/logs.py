@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 from sync.events import LOGGER
 from sync.redaction import RedactingFilter
 
-LIBRARIES = ("urllib3", "httpx", "httpcore", "github", "jira", "requests")
+OURS = frozenset(("cli", "connectors", "rules", "sandbox", "sync", "rankbridge"))
 
 
 class LibraryFilter(logging.Filter):
-    """Keeps the HTTP libraries' own log lines off a handler."""
+    """Keeps the libraries' own log lines off a handler: only our packages' lines pass."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.name.split(".", 1)[0] not in LIBRARIES
+        return record.name.split(".", 1)[0] in OURS
 
 
 class EventFilter(logging.Filter):
@@ -71,5 +71,3 @@ def setup_logging(verbosity: int = 0, fmt: str = "text", progress: logging.Handl
     # as our one-line messages.
     if verbosity < 2:
         handler.addFilter(LibraryFilter())
-    for noisy in LIBRARIES:
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)

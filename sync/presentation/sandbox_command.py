@@ -8,9 +8,6 @@ from pathlib import Path
 
 import click
 
-from sync.errors import UsageError
-from sync.presentation.output import consoles
-
 
 def _zone_name(value: str) -> str:
     """An IANA time zone name, or a usage error naming it."""
@@ -65,13 +62,14 @@ def sandbox_serve(
 ) -> None:
     """Start the emulators on free ports and write a config pointing at them; runs until interrupted."""
     from sandbox.launcher import TOKEN_ENV, Sandbox
+    from sync.errors import UsageError
 
     if config_out.exists() and not force:
         raise UsageError(
             f"refusing: {config_out.absolute()} exists (the sandbox would write its config there); "
             "pass --force to overwrite it, or --config-out PATH to write elsewhere"
         )
-    console, _ = consoles(click.get_current_context().find_root().params.get("log_format", "text"))
+    console = click.get_current_context().obj.out
     given = os.environ.get(TOKEN_ENV)
     settings = {"jira": {"timezone": jira_timezone}}
     box = Sandbox.start(list(services) or None, items=items, seed=seed, token=given, settings=settings)

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from sync.presentation import views
-from sync.presentation.context import ALL, Context, wait_option
-from sync.presentation.output import consoles
+from sync.presentation.commands.common import ALL, pass_context, wait_option
 
-pass_context = click.make_pass_decorator(Context)
-
-
-def _console() -> Console:
-    """This invocation's stdout console (text or JSON lines, as ``--log-format`` chose)."""
-    root = click.get_current_context().find_root()
-    return consoles(str(root.params.get("log_format") or "text"))[0]
+if TYPE_CHECKING:
+    from sync.presentation.context import Context
 
 
 @click.command()
@@ -30,7 +23,9 @@ def _console() -> Console:
 def undo(ctx: Context, run: int, yes: bool, dry_run: bool, follow_up: str | None) -> None:
     """Put back every value push RUN wrote (keeping and listing what people changed since), then pause
     pushes to those connections until `rankbridge resume` or a rules change."""
-    out = _console()
+    from sync.presentation import views
+
+    out = ctx.out
     with ctx.engine(contacts=() if dry_run else ALL) as engine:
         planned, _ = engine.undo(run, follow_up)
         out.print(views.plan_table(planned, engine.store))
@@ -57,4 +52,4 @@ def resume(ctx: Context, connections: tuple[str, ...]) -> None:
     """Let pushes reach the connections an undo paused (all of them, or the ones named)."""
     with ctx.engine(contacts=()) as engine:
         lifted = engine.store.resume(list(connections) or None)
-    _console().print(f"resumed {', '.join(lifted)}" if lifted else "nothing was paused")
+    ctx.out.print(f"resumed {', '.join(lifted)}" if lifted else "nothing was paused")

@@ -1,0 +1,1 @@
+"""The commands of ``rankbridge``, grouped by what they do; ``cli.py`` registers them."""
