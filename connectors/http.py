@@ -30,6 +30,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -54,6 +55,8 @@ from connectors.errors import (
 )
 from connectors.policy import Policy, parse_retry_after
 
+log = logging.getLogger(__name__)
+
 MAX_BODY_BYTES = 256 * 1024 * 1024  # one answer; far above any documented page size
 MAX_DEPTH = 200  # nesting kept when a document must be cut (the fast parser takes up to 1024)
 TOO_DEEP = "\u2026 rankbridge: nested too deep"
@@ -71,6 +74,12 @@ class Answer:
     data: Any
     text: str = ""
     links: Mapping[str, str] = field(default_factory=dict)
+
+
+def log_exchange(what: str, status: int | str, started: float) -> None:
+    """One debug line per request (``-vv``): method, path, status and time. ``what`` is built from the
+    method and the path alone (:func:`path_of`): no host, no query, no header, so never a secret."""
+    log.debug("%s -> %s in %.0f ms", what, status, (time.monotonic() - started) * 1000)
 
 
 def path_of(url: str) -> str:
@@ -251,16 +260,19 @@ class HttpClient:
     ) -> Answer:
         self.before_send(url)
         self.requests += 1
-        deadline = time.monotonic() + self.policy.settings.deadline
+        started = time.monotonic()
+        deadline = started + self.policy.settings.deadline
         try:
             with self.http.stream(
                 method, url, params=dict(params) if params else None, json=body, headers=headers
             ) as response:
                 raw = read_body(response.iter_bytes(), what, deadline)  # each read as it arrives
         except httpx.TransportError as exc:
+            log_exchange(what, f"no answer ({type(exc).__name__})", started)
             raise transport_failure(what, exc) from None
         finally:
             self.after_send(url)
+        log_exchange(what, response.status_code, started)
         data, text = decode(response.status_code, raw, what)
         links = {str(rel): str(link["url"]) for rel, link in response.links.items() if "url" in link}
         answer = Answer(response.status_code, response.headers, data, text, links)

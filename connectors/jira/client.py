@@ -25,7 +25,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from connectors.errors import ConnectorError, RetriableError, truncate
-from connectors.http import CHUNK, Answer, Classifier, decode, read_body, transport_failure
+from connectors.http import CHUNK, Answer, Classifier, decode, log_exchange, read_body, transport_failure
 from connectors.jira.config import JiraConfig
 from connectors.paging import PageRequest, Paginator, paginate, records_at
 from connectors.policy import Policy, header_float, http_date
@@ -139,7 +139,8 @@ class JiraClient:
         """One attempt through the session's plain ``requests`` layer (its auth, headers and response hook;
         not the library's retrying layer), the body read within the request's deadline."""
         self.requests += 1
-        deadline = time.monotonic() + self.policy.settings.deadline
+        started = time.monotonic()
+        deadline = started + self.policy.settings.deadline
         try:
             response = requests.Session.request(
                 self.session,
@@ -156,7 +157,9 @@ class JiraClient:
                 chunks = iter(lambda: response.raw.read1(CHUNK, decode_content=True), b"")
                 raw = read_body(chunks, what, deadline)
         except requests.RequestException as exc:
+            log_exchange(what, f"no answer ({type(exc).__name__})", started)
             raise transport_failure(what, exc) from None
+        log_exchange(what, response.status_code, started)
         body, text = decode(response.status_code, raw, what)
         links = {str(rel): str(link["url"]) for rel, link in response.links.items() if "url" in link}
         answer = Answer(response.status_code, response.headers, body, text, links)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,16 @@ def test_a_terminal_gets_a_progress_bar(box: Sandbox, tmp_path: Path) -> None:
     os.close(main)
     assert process.returncode == 0
     assert f"{connection} ".encode() in seen and b"page(s)" in seen  # the live progress line
+
+
+def test_very_verbose_shows_each_request_without_secrets(box: Sandbox, tmp_path: Path) -> None:
+    config = box.write_config(tmp_path / "rankbridge.toml", "store.db")
+    done = rankbridge(config, "-vv", "pull", "--json", token=box.token)
+    assert done.returncode == 0, done.stderr
+    sent = sum(stream["requests"] for stream in json.loads(done.stdout))
+    exchanges = [line for line in done.stderr.splitlines() if "connectors.http:" in line and " -> " in line]
+    assert len(exchanges) == sent  # one line per request: method, path, status, time
+    assert all(re.search(r"(GET|POST|PUT) /\S* -> \d{3} in \d+ ms$", line) for line in exchanges), exchanges[
+        :3
+    ]
+    assert box.token not in done.stderr and "Authorization" not in done.stderr
