@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import commit_batching, full_pull, linking, report_site, scoring, sync_figures
+from benchmarks import commit_batching, full_pull, linking, report_site, scoring, startup, sync_figures
 from benchmarks.github_costs import full_pull_cost, rerank_cost
 from benchmarks.harness import PULL_ITEMS, SYNC_ITEMS
 
@@ -30,6 +30,7 @@ def main() -> int:
     logging.basicConfig(level=logging.ERROR)
     figures: dict[str, Any] = {"pull_items": PULL_ITEMS, "sync_items": SYNC_ITEMS}
     with tempfile.TemporaryDirectory(prefix="rankbridge-bench-") as tmp:
+        figures["startup"] = startup.run(Path(tmp) / "startup", say)
         figures["pull"] = full_pull.run(PULL_ITEMS, Path(tmp) / "pull", say)
         figures["pull_targets"] = full_pull.targets(figures["pull"])
         say(f"[pull] targets (≤ 2× the floor, < 300 MB): {figures['pull_targets']}")
