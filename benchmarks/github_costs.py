@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.github import GithubConfig, GithubConnector
-from sandbox.framework import serve
 from sandbox.github.emulator import GithubEmulator
+from sandbox.serving import serve
 from sync.model import Op, OpKind
 from sync.plan.moves import minimal_moves
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import tomli_w
 
-from sandbox.framework import Emulator, Served, serve
+from sandbox.framework import Emulator
 from sandbox.registry import available, emulator_class, seeding_order
+from sandbox.serving import Served, serve
 
 TOKEN_ENV = "RANKBRIDGE_SANDBOX_TOKEN"
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from connectors.github import GithubConfig, GithubConnector
-from sandbox.framework import Served, serve
 from sandbox.github import GithubEmulator
+from sandbox.serving import Served, serve
 
 TOKEN = "ghp_sandbox_test_token_value"
 FAST_POLICY = {"base_wait": 0.01, "max_wait": 5.0, "timeout": 5.0, "attempts": 6, "min_write_interval": 0.0}

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from connectors.github import GithubConnector
-from sandbox.framework import Served
 from sandbox.github import GithubEmulator
 from sandbox.github.graphql import schema_sdl
+from sandbox.serving import Served
 from sync.model import Op, OpKind
 from tests.github.conftest import TOKEN
 from tests.specs import (

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from sandbox.framework import Served
 from sandbox.github import GithubEmulator
+from sandbox.serving import Served
 from tests.github.conftest import TOKEN
 
 LIST = "/repos/acme/app/issues"

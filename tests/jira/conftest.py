@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from connectors.jira import JiraConfig, JiraConnector
-from sandbox.framework import Served, serve
 from sandbox.jira import JiraEmulator
+from sandbox.serving import Served, serve
 
 TOKEN = "jira-test-token-5c1d9e"
 ITEMS = 40

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from connectors.jira import JiraConnector
-from sandbox.framework import Served
+from sandbox.serving import Served
 from sync.model import Op
 from tests.jira.conftest import api_client, connector_for, control, emulator_of
 from tests.specs import assert_documented_calls, assert_request_matches, assert_response_matches

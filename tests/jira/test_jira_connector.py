@@ -12,8 +12,8 @@ import pytest
 from connectors.base import Page
 from connectors.errors import AuthError, SkippableError
 from connectors.jira import JiraConnector
-from sandbox.framework import Served
 from sandbox.jira.data import Issue
+from sandbox.serving import Served
 from sync.model import Op
 from tests.jira.conftest import ITEMS, TOKEN, control, emulator_of
 

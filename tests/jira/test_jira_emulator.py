@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from sandbox.framework import Served, serve
 from sandbox.jira import JiraEmulator
 from sandbox.jira.data import between, initial_ranks, spread
+from sandbox.serving import Served, serve
 from tests.jira.conftest import ITEMS, TOKEN, api_client, control, emulator_of, start
 
 FIELDS = ["summary", "status", "updated", "customfield_10019"]

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from connectors.linear import LinearConfig, LinearConnector
-from sandbox.framework import Served, serve
 from sandbox.linear import LinearEmulator
+from sandbox.serving import Served, serve
 
 TOKEN = "lin_api_sandbox_test_key"
 FAST_POLICY = {"base_wait": 0.01, "max_wait": 5.0, "timeout": 5.0, "attempts": 6}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connectors.zendesk import ZendeskConfig, ZendeskConnector
-from sandbox.framework import Served, serve
+from sandbox.serving import Served, serve
 from sandbox.zendesk import ZendeskEmulator
 
 TOKEN = "zd-test-token-9f8e7d"

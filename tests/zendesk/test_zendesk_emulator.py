@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.framework import Served, serve
 from sandbox.launcher import Sandbox
+from sandbox.serving import Served, serve
 from sandbox.zendesk import ZendeskEmulator
 from tests.specs import assert_documented_calls, assert_response_matches
 from tests.zendesk.conftest import TOKEN, fake_references, stop_soon
