@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -40,7 +41,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
-import requests
 
 from connectors.errors import (
     AuthError,
@@ -189,17 +189,20 @@ class Classifier:
         return truncate(answer.text)
 
 
-CONNECT_FAILURES: tuple[type[Exception], ...] = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    requests.exceptions.ConnectTimeout,
-)
+def never_connected(exc: Exception) -> bool:
+    """Whether a library's transport exception means the connection was never made. ``requests`` is looked
+    up among the loaded modules, never imported: its exception can only come from code that loaded it (the
+    Jira client), and a pull of other trackers should not pay for importing it."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return True
+    requests = sys.modules.get("requests")
+    return requests is not None and isinstance(exc, requests.exceptions.ConnectTimeout)
 
 
 def transport_failure(what: str, exc: Exception) -> RetriableError:
     """A library's transport exception as one of ours: a connection never made sent nothing (retriable);
     anything after the connection was made may have reached the provider (:class:`Unanswered`)."""
-    kind = RetriableError if isinstance(exc, CONNECT_FAILURES) else Unanswered
+    kind = RetriableError if never_connected(exc) else Unanswered
     return kind(f"{what}: {type(exc).__name__}")
 
 
