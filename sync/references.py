@@ -153,7 +153,8 @@ def resolve_links(store: Store) -> Resolution:
     resolver = Resolver(Target._make(row) for row in store.link_targets())
     result = Resolution()
     updates: list[tuple[str | None, str]] = []
-    for link_id, src_uid, dst_ref, dst_uid in store.referencing_links():
+    parents: list[tuple[str, str]] = []  # an epic named by key (Jira's Epic Link): the child's parent
+    for link_id, src_uid, dst_ref, dst_uid, link_type in store.referencing_links():
         found = resolver.resolve(src_uid, dst_ref)
         uid = found[0].uid if len(found) == 1 else None
         if len(found) > 1:
@@ -171,8 +172,10 @@ def resolve_links(store: Store) -> Resolution:
             result.linked += 1
         if uid != dst_uid:
             updates.append((uid, link_id))
+        if uid is not None and link_type == "parent":
+            parents.append((uid, src_uid))
     result.changed = len(updates)
-    store.set_link_targets(updates)
+    store.set_link_targets(updates, parents)
     _report(store, result)
     return result
 

@@ -31,6 +31,7 @@ from connectors.paging import PageRequest, Paginator, paginate, records_at
 from connectors.policy import Policy, header_float, http_date
 
 T = TypeVar("T")
+EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
 JsonObject = dict[str, Any]
 
 
@@ -68,6 +69,8 @@ class JiraClient:
         self.requests = 0
         self.classifier = JiraClassifier()
         self.server_time: datetime | None = None  # the ``Date`` of the last response (Jira's clock)
+        self.epic_link: str | None = None  # the Epic Link field id a pull learned (normalize reads it)
+        self._catalogue: list[dict[str, Any]] | None = None
         secret = config.token.get_secret_value()
         auth: dict[str, Any] = (
             {"basic_auth": (config.email or "", secret)}
@@ -124,6 +127,22 @@ class JiraClient:
                 raise transport_failure(what, exc) from None
 
         return self.policy.call(attempt, what=what)
+
+    def field_catalogue(self) -> list[dict[str, Any]]:
+        """``GET /field``, read once per connector (names, the Rank and the Epic Link field all use it)."""
+        if self._catalogue is None:
+            body = self.call("GET", f"{self.api}/field").body
+            self._catalogue = [f for f in body if isinstance(f, dict)] if isinstance(body, list) else []
+        return self._catalogue
+
+    def epic_link_field(self) -> str | None:
+        """The Epic Link custom field's id (schema custom type ``com.pyxis.greenhopper.jira:gh-epic-link``),
+        from ``GET /rest/api/3/field`` (``FieldDetails``, platform-swagger-v3.v3.full.json), or None."""
+        for field in self.field_catalogue():
+            schema = field.get("schema")
+            if isinstance(schema, dict) and schema.get("custom") == EPIC_LINK_TYPE and field.get("id"):
+                return str(field["id"])
+        return None
 
     def user_zone(self) -> str | None:
         """The API user's profile time zone, in which Jira reads JQL dates: ``User.timeZone`` of

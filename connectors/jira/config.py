@@ -43,6 +43,11 @@ class JiraConfig(ConnectionConfig):
     )
     rank_field: str | None = Field(None, description="the Rank field (gh-lexo-rank), e.g. customfield_10019")
     estimate_field: str | None = Field(None, description="story points field, e.g. customfield_10016")
+    epic_link_field: str | None = Field(
+        None,
+        description="the Epic Link field of company-managed and Data Center projects; leave it out: the "
+        "first pull finds it through GET field by its type (com.pyxis.greenhopper.jira:gh-epic-link)",
+    )
     canceled_resolutions: list[str] = Field(default_factory=lambda: list(DEFAULT_CANCELED_RESOLUTIONS))
     canceled_status: str = Field("Won't Do", description="status a 'canceled' status write transitions to")
     priority_levels: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PRIORITY_LEVELS))
@@ -65,7 +70,7 @@ class JiraConfig(ConnectionConfig):
             raise ValueError("jql must not contain ORDER BY: the connector adds its own ordering")
         return value
 
-    @field_validator("rank_field")
+    @field_validator("rank_field", "epic_link_field")
     @classmethod
     def _custom_field_id(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"customfield_\d+", value):

@@ -39,7 +39,7 @@ class JiraConnector(Connector):
         """The config with every field by its id (names resolved through ``GET /field`` once, see
         :mod:`connectors.jira.fields`); the reader and the writer both use it from then on."""
         if self.catalogue is None and needs_catalogue(self.config):
-            self.catalogue = list(self.client.call("GET", f"{self.client.api}/field").body or [])
+            self.catalogue = self.client.field_catalogue()
             self.config = resolved(self.config, self.catalogue)
             self.writer.config = self.config
             self.writer._rank_field = self.config.rank_field_number
@@ -54,7 +54,8 @@ class JiraConnector(Connector):
         return pull_issues(self.client, self.config, cursor, run_started, self.config.page_cap("issues"))
 
     def _normalize_issue(self, payload: Mapping[str, Any]) -> Records:
-        return normalize_issue(payload, connection=self.name, config=self.config)
+        epic_link = self.client.epic_link
+        return normalize_issue(payload, connection=self.name, config=self.config, epic_link=epic_link)
 
     # --- ordering -------------------------------------------------------------------------------------
     def scopes(self) -> list[RankScope]:
@@ -92,7 +93,7 @@ class JiraConnector(Connector):
         config = self.ready()
         if not config.score_field:
             return []
-        catalogue = self.catalogue or list(self.client.call("GET", f"{self.client.api}/field").body or [])
+        catalogue = self.catalogue or self.client.field_catalogue()
         sample = next(iter(self.client.search(config.jql, ["id"], 1, max_pages=1)), [])
         if not sample:
             return []  # no issue to ask for its edit screen

@@ -30,9 +30,10 @@ SYSTEM_FIELDS = [
 ]  # fmt: skip
 
 
-def search_fields(config: JiraConfig) -> list[str]:
+def search_fields(config: JiraConfig, epic_link: str | None = None) -> list[str]:
     """The explicit ``fields`` list a pull asks for: what :func:`normalize_issue` reads, nothing more."""
     custom = [config.rank_field, config.estimate_field, config.score_field, *config.fields.values()]
+    custom.append(config.epic_link_field or epic_link)
     return list(dict.fromkeys([*SYSTEM_FIELDS, *(f for f in custom if f)]))
 
 
@@ -45,11 +46,14 @@ class Issue:
     fields: Mapping[str, Any]
 
 
-def normalize_issue(payload: Mapping[str, Any], *, connection: str, config: JiraConfig) -> Records:
-    """One issue → one Item plus its parent, issue and text links; SkippableError when malformed."""
+def normalize_issue(
+    payload: Mapping[str, Any], *, connection: str, config: JiraConfig, epic_link: str | None = None
+) -> Records:
+    """One issue → one Item plus its parent, issue and text links; SkippableError when malformed.
+    ``epic_link`` is the Epic Link field's id when the pull found one (``config.epic_link_field`` wins)."""
     issue = _required(payload)
     try:
-        return _records(issue, connection, config)
+        return _records(issue, connection, config, config.epic_link_field or epic_link)
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
         raise SkippableError(f"jira issue {issue.key}: {type(exc).__name__}: {exc}") from None
 
@@ -67,7 +71,7 @@ def _required(payload: Mapping[str, Any]) -> Issue:
     return Issue(str(native_id), key, fields)
 
 
-def _records(issue: Issue, connection: str, config: JiraConfig) -> Records:
+def _records(issue: Issue, connection: str, config: JiraConfig, epic_link: str | None) -> Records:
     f = issue.fields
     uid = f"{connection}:{issue.native_id}"
     status = _object(f, "status")
@@ -102,6 +106,10 @@ def _records(issue: Issue, connection: str, config: JiraConfig) -> Records:
         native_rank=_rank(f, config),
         fields=_custom_fields(f, config),
     )
+    if not parent and epic_link and isinstance(f.get(epic_link), str) and f[epic_link]:
+        # Company-managed and Data Center projects: the epic is the Epic Link field's key, not ``parent``;
+        # the link resolves it and link resolution sets parent_uid (sync/references.py).
+        parent = {"key": f[epic_link]}
     links = _parent_links(uid, parent, connection) + _issue_links(uid, f.get("issuelinks"), connection)
     links += [
         Link(uid, LinkType.RELATES, "text", dst_ref=ref) for ref in references(f"{title}\n{body}", issue.key)
@@ -197,15 +205,20 @@ def _parent_links(uid: str, parent: Mapping[str, Any], connection: str) -> list[
 
 
 def _issue_links(uid: str, value: Any, connection: str) -> list[Link]:
-    """Jira issue links seen from this issue: an outward "Duplicate" duplicates, anything else relates."""
+    """Jira issue links seen from this issue, each written from its source: Jira lists a link on both of its
+    issues (``outwardIssue`` on the source, ``inwardIssue`` on the target), and both sides give the same
+    row, so the store keeps each link once. A "Duplicate" duplicates, anything else relates."""
     links: list[Link] = []
     for entry in value or []:
-        outward = entry.get("outwardIssue")
-        other = outward or entry.get("inwardIssue") or {}
+        outward, inward = entry.get("outwardIssue"), entry.get("inwardIssue")
         name = str((entry.get("type") or {}).get("name") or "").lower()
-        kind = LinkType.DUPLICATES if outward and name.startswith("duplicate") else LinkType.RELATES
-        if other.get("id"):
-            links.append(Link(uid, kind, "api", dst_uid=f"{connection}:{other['id']}"))
-        elif other.get("key"):
-            links.append(Link(uid, kind, "api", dst_ref=f"key:{other['key']}"))
+        kind = LinkType.DUPLICATES if name.startswith("duplicate") else LinkType.RELATES
+        if isinstance(outward, Mapping) and outward.get("id"):
+            links.append(Link(uid, kind, "api", dst_uid=f"{connection}:{outward['id']}"))
+        elif isinstance(outward, Mapping) and outward.get("key"):
+            links.append(Link(uid, kind, "api", dst_ref=f"key:{outward['key']}"))
+        elif isinstance(inward, Mapping) and inward.get("id"):
+            links.append(Link(f"{connection}:{inward['id']}", kind, "api", dst_uid=uid))
+        elif isinstance(inward, Mapping) and inward.get("key"):  # no id to write it from its source
+            links.append(Link(uid, LinkType.RELATES, "api", dst_ref=f"key:{inward['key']}"))
     return links

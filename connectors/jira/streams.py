@@ -59,16 +59,39 @@ def incremental_jql(config: JiraConfig, since: datetime | None, zone: str) -> st
     return f"{where} ORDER BY updated ASC"
 
 
-def read_cursor(cursor: str | None) -> tuple[datetime | None, str | None]:
-    """A stored cursor as (moment, the user's zone); the zone is None in a cursor written without one."""
+def read_cursor(cursor: str | None) -> tuple[datetime | None, dict[str, str]]:
+    """A stored cursor as (moment, what the pull learned of the site): RFC 9557 suffix tags, the API user's
+    zone (``[America/Los_Angeles]``, as ``zone``) and ``[epic-link=<field id or none>]``; a cursor
+    written before a tag existed lacks it, and the pull learns it again."""
     if not cursor:
-        return None, None
-    stamp, _, zone = cursor.partition("[")
-    return parse_utc(stamp), (zone.rstrip("]") or None)
+        return None, {}
+    stamp, _, rest = cursor.partition("[")
+    tags: dict[str, str] = {}
+    for tag in rest.rstrip("]").split("]["):
+        name, equals, value = tag.partition("=")
+        if equals:
+            tags[name] = value
+        elif tag:
+            tags["zone"] = tag
+    return parse_utc(stamp), tags
 
 
-def write_cursor(moment: datetime, zone: str) -> str:
-    return f"{utc_iso(moment)}[{zone}]"
+def write_cursor(moment: datetime, tags: dict[str, str]) -> str:
+    extra = "".join(f"[{name}={value}]" for name, value in tags.items() if name != "zone")
+    return f"{utc_iso(moment)}[{tags['zone']}]{extra}"
+
+
+def learn_site(client: JiraClient, config: JiraConfig, known: dict[str, str]) -> dict[str, str]:
+    """The API user's zone and the Epic Link field, from the cursor, else asked of Jira (first pull)."""
+    tags = dict(known)
+    if "zone" not in tags or (config.timezone is not None and tags["zone"] != config.timezone):
+        tags["zone"] = user_zone(client, config)
+    if config.epic_link_field is not None:
+        tags["epic-link"] = config.epic_link_field
+    elif "epic-link" not in tags:
+        tags["epic-link"] = client.epic_link_field() or "none"
+    client.epic_link = None if tags["epic-link"] == "none" else tags["epic-link"]
+    return tags
 
 
 def user_zone(client: JiraClient, config: JiraConfig) -> str:
@@ -97,9 +120,9 @@ def pull_issues(
     client: JiraClient, config: JiraConfig, cursor: str | None, run_started: datetime, max_pages: int
 ) -> Iterator[Page]:
     """Pages of raw issues with the cursor to commit with each (None: nothing newer than the stored one)."""
-    stored, zone = read_cursor(cursor)
-    if zone is None or (config.timezone is not None and zone != config.timezone):
-        zone = user_zone(client, config)
+    stored, known = read_cursor(cursor)
+    tags = learn_site(client, config, known)
+    zone = tags["zone"]
     state = IncrementalCursor(stored, run_started, config.index_lag, floor=floor_minute)
     client.server_time = None
     since = stored
@@ -107,13 +130,14 @@ def pull_issues(
     for attempt in range(RESEARCHES + 1):
         try:
             jql = incremental_jql(config, since, zone)
-            for issues in client.search(jql, search_fields(config), max_pages=max_pages):
+            fields = search_fields(config, client.epic_link)
+            for issues in client.search(jql, fields, max_pages=max_pages):
                 state.queried_at(client.server_time)
                 for issue in issues:
                     state.observe(_updated(issue))
                 value = state.page_value()
                 marked = marked or value is not None
-                yield Page(issues, write_cursor(value, zone) if value is not None else None)
+                yield Page(issues, write_cursor(value, tags) if value is not None else None)
             break
         except ResultsShifted as exc:
             # Data Center's offsets moved under us before anything past them was handed on: search again
@@ -124,9 +148,9 @@ def pull_issues(
             since = min(state.newest, state.run_started) if state.newest is not None else stored
     settled = state.settled()
     if settled is not None:
-        yield Page([], write_cursor(settled, zone))
-    elif stored is not None and not marked and zone != read_cursor(cursor)[1]:
-        yield Page([], write_cursor(stored, zone))  # a cursor from before zones: keep the zone learned
+        yield Page([], write_cursor(settled, tags))
+    elif stored is not None and not marked and tags != known:
+        yield Page([], write_cursor(stored, tags))  # a cursor from before a tag: keep what was learned
 
 
 def _updated(issue: Any) -> datetime | None:

@@ -62,6 +62,11 @@ STORY_POINTS, RANK, SCORE, TEAM, LEGACY_SCORE, REPORT = (
     "customfield_10071",
 )
 NUMBER = "com.atlassian.jira.plugin.system.customfieldtypes:float"
+# The Epic Link field of company-managed (classic) projects and of Data Center: its value is the epic's
+# key; clients find its id through GET /rest/api/3/field by this schema custom type.
+EPIC_LINK = "customfield_10014"
+EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
+TEAM_MANAGED = {"ENG"}  # on Cloud; OPS is company-managed, and every Data Center project is
 CUSTOM_FIELDS: dict[str, tuple[str, str, str]] = {  # id -> (name, schema type, custom type)
     STORY_POINTS: ("Story Points", "number", NUMBER),
     RANK: ("Rank", "any", "com.pyxis.greenhopper.jira:gh-lexo-rank"),
@@ -71,6 +76,7 @@ CUSTOM_FIELDS: dict[str, tuple[str, str, str]] = {  # id -> (name, schema type, 
     LEGACY_SCORE: ("Legacy score", "number", NUMBER),
     # The built-in URL type (createCustomField's `url`: "Stores a URL"), where the report link goes.
     REPORT: ("Ranking report", "string", "com.atlassian.jira.plugin.system.customfieldtypes:url"),
+    EPIC_LINK: ("Epic Link", "any", EPIC_LINK_TYPE),
 }
 SYSTEM_FIELDS: dict[str, tuple[str, str]] = {  # id -> (name, schema type)
     "summary": ("Summary", "string"),
@@ -250,11 +256,25 @@ class IssueStore:
         self.by_id: dict[int, Issue] = {}
         self.by_key: dict[str, Issue] = {}
         self.version = 0
+        self._inward: dict[str, list[tuple[str, Issue]]] = {}
+        self._inward_version = -1
 
     def add(self, issue: Issue) -> None:
         self.by_id[issue.id] = issue
         self.by_key[issue.key] = issue
         self.version += 1
+
+    def inward(self, issue: Issue) -> list[tuple[str, Issue]]:
+        """The links other issues have to ``issue``: (link type name, source issue). Jira lists a link on
+        both of its issues (``IssueLink`` in platform-swagger-v3.v3.full.json: ``inwardIssue`` on one,
+        ``outwardIssue`` on the other). Indexed once per store version, so a page of renders stays linear."""
+        if self._inward_version != self.version:
+            self._inward = {}
+            for source in self.by_id.values():
+                for type_name, other in source.links:
+                    self._inward.setdefault(other.upper(), []).append((type_name, source))
+            self._inward_version = self.version
+        return self._inward.get(issue.key, [])
 
     def remove(self, issue: Issue) -> None:
         del self.by_id[issue.id]

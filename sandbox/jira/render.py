@@ -9,12 +9,14 @@ from typing import Any
 
 from sandbox.jira.data import (
     CUSTOM_FIELDS,
+    EPIC_LINK,
     ISSUE_TYPES,
     PRIORITIES,
     PROJECTS,
     RESOLUTION_IDS,
     SYSTEM_FIELDS,
     TEAM,
+    TEAM_MANAGED,
     TEAMS,
     Issue,
     IssueStore,
@@ -69,7 +71,7 @@ class Renderer:
             "status": lambda: status_json(issue.status, self.base),
             "resolution": lambda: self._resolution(issue.resolution),
             "issuetype": lambda: self._issuetype(issue.issuetype),
-            "parent": lambda: self._parent(issue.parent, version),
+            "parent": lambda: None if self.company_managed(issue) else self._parent(issue.parent, version),
             "priority": lambda: {
                 "self": f"{self.base}/rest/api/2/priority/{PRIORITIES[issue.priority]}",
                 "id": PRIORITIES[issue.priority],
@@ -156,9 +158,16 @@ class Renderer:
             }
         return {"fields": fields}
 
+    def company_managed(self, issue: Issue) -> bool:
+        """Epics of company-managed projects (and all of Data Center's) hang on the Epic Link field, not
+        on ``parent``."""
+        return not self.cloud or issue.project not in TEAM_MANAGED
+
     def _custom(self, issue: Issue, name: str) -> Any:
         if name == "customfield_10019":
             return issue.rank
+        if name == EPIC_LINK:
+            return issue.parent if issue.parent and self.company_managed(issue) else None
         value = issue.custom.get(name)
         if name == TEAM and value is not None:
             return {
@@ -201,7 +210,7 @@ class Renderer:
             "key": key,
             "name": name,
             "projectTypeKey": "software",
-            "simplified": False,
+            "simplified": self.cloud and key in TEAM_MANAGED,  # team-managed ("next-gen") projects
         }
 
     def _brief(self, issue: Issue, version: str) -> dict[str, Any]:
@@ -221,17 +230,26 @@ class Renderer:
         return self._brief(parent, version) if parent is not None else None
 
     def _links(self, issue: Issue, version: str) -> list[dict[str, Any]]:
+        """``IssueLink``s of the issue: its own links (``outwardIssue``) and those of other issues to it
+        (``inwardIssue``), each with the same id on both issues."""
         out = []
         for number, (type_name, other_key) in enumerate(issue.links, start=1):
             other = self.store.find(other_key)
-            if other is None:
-                continue
-            outward = "duplicates" if type_name == "Duplicate" else "relates to"
-            out.append(
-                {
-                    "id": f"{issue.id}{number:02d}",
-                    "outwardIssue": self._brief(other, version),
-                    "type": {"id": "10000", "name": type_name, "inward": outward, "outward": outward},
-                }
-            )
+            if other is not None:
+                link_id = f"{issue.id}{number:02d}"
+                out.append(
+                    {"id": link_id, "outwardIssue": self._brief(other, version), **_link_type(type_name)}
+                )
+        for type_name, source in self.store.inward(issue):
+            number = next(n for n, (_, key) in enumerate(source.links, start=1) if key.upper() == issue.key)
+            link_id = f"{source.id}{number:02d}"
+            out.append({"id": link_id, "inwardIssue": self._brief(source, version), **_link_type(type_name)})
         return out
+
+
+def _link_type(name: str) -> dict[str, Any]:
+    inward, outward = (
+        ("is duplicated by", "duplicates") if name == "Duplicate" else ("relates to", "relates to")
+    )
+    number = "10002" if name == "Duplicate" else "10000"
+    return {"type": {"id": number, "name": name, "inward": inward, "outward": outward}}

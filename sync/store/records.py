@@ -265,17 +265,22 @@ class Store(WriteLog):
         sql = "select uid, connection, source, native_id, key, url, deleted from items"
         yield from self.db.conn.execute(sql)
 
-    def referencing_links(self) -> list[tuple[str, str, str, str | None]]:
-        """``(id, src_uid, dst_ref, dst_uid)`` of every link that names its target by a reference."""
-        sql = "select id, src_uid, dst_ref, dst_uid from links where dst_ref is not null"
+    def referencing_links(self) -> list[tuple[str, str, str, str | None, str]]:
+        """``(id, src_uid, dst_ref, dst_uid, type)`` of every link that names its target by a reference."""
+        sql = "select id, src_uid, dst_ref, dst_uid, type from links where dst_ref is not null"
         return list(self.db.conn.execute(sql))
 
-    def set_link_targets(self, updates: list[tuple[str | None, str]]) -> None:
-        """Set ``dst_uid`` of links by id (``(uid or None, link id)`` pairs) in one transaction."""
-        if not updates:
+    def set_link_targets(
+        self, updates: list[tuple[str | None, str]], parents: list[tuple[str, str]] | None = None
+    ) -> None:
+        """Set ``dst_uid`` of links by id (``(uid or None, link id)`` pairs), and the parent of items whose
+        payload named it only by key (``(parent uid, item uid)``, where none is set), in one transaction."""
+        if not updates and not parents:
             return
         with self._writing():
             self.db.conn.executemany("update links set dst_uid = ? where id = ?", updates)
+            sql = "update items set parent_uid = ? where uid = ? and parent_uid is null"
+            self.db.conn.executemany(sql, parents or [])
 
     def quarantine(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from quarantine order by at"))

@@ -18,7 +18,8 @@ from sync.model import Op
 from tests.jira.conftest import ITEMS, TOKEN, control, emulator_of
 
 ZONE = "America/Los_Angeles"  # the emulated API user's zone by default
-EARLY = f"2000-01-01T00:00:00.000Z[{ZONE}]"  # a cursor before every issue: searches only, no myself
+LEARNED = f"[{ZONE}][epic-link=customfield_10014]"  # what the first pull learns of the site
+EARLY = f"2000-01-01T00:00:00.000Z{LEARNED}"  # a cursor before every issue: searches only
 Make = Callable[..., JiraConnector]
 
 
@@ -44,19 +45,20 @@ def test_first_pull_reads_everything_in_few_requests(served: Served, make_connec
     keys = [p["key"] for page in pages for p in page.payloads]
     assert len(keys) == len(set(keys)) == ITEMS
     read = [page for page in pages if page.payloads]
-    assert connector.request_count() == len(read) + 1 == ITEMS // 10 + 1  # the searches and myself
+    assert connector.request_count() == len(read) + 2 == ITEMS // 10 + 2  # the searches, myself, field
     cursors = [page.cursor for page in read]
     assert cursors == sorted(cursors)  # type: ignore[type-var]
     newest = max(
         connector.normalize("issues", p).items[0].updated_at for page in pages for p in page.payloads
     )
-    assert cursors[-1] == f"{newest}[{ZONE}]"  # the API user's zone, learned once, travels in the cursor
+    assert cursors[-1] == f"{newest}{LEARNED}"  # the user's zone and the Epic Link field, learned once
     # the generated issues were last updated long ago: the cursor then leaves their minute
     assert pages[-1].payloads == [] and pages[-1].cursor is not None and pages[-1].cursor > newest
     version = "3" if emulator_of(served).cloud else "2"
     search = "/rest/api/3/search/jql" if emulator_of(served).cloud else "/rest/api/2/search"
     paths = [entry["path"] for entry in api_log(served)]
-    assert paths[0] == f"/rest/api/{version}/myself" and set(paths[1:]) == {search}
+    assert paths[:2] == [f"/rest/api/{version}/myself", f"/rest/api/{version}/field"]
+    assert set(paths[2:]) == {search}
 
 
 def test_noop_re_pull_costs_one_request_construction_included(served: Served, make_connector: Make) -> None:
@@ -100,7 +102,7 @@ def test_cursor_never_passes_the_run_start(cloud: Served, make_connector: Make) 
     started = datetime.fromtimestamp(items[len(items) // 2].updated, UTC)
     pages = pull(make_connector(cloud), None, started)
     stamp = started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    assert pages[-1].cursor == f"{stamp}[{ZONE}]"
+    assert pages[-1].cursor == f"{stamp}{LEARNED}"
 
 
 def test_rank_write_then_verify_and_current_order(served: Served, make_connector: Make) -> None:

@@ -118,6 +118,10 @@ def test_issue_links_from_the_api() -> None:
     records = normalize(issue(issuelinks=links))
     assert Link("jira:10042", "duplicates", "api", dst_uid="jira:10003") in records.links
     assert Link("jira:10042", "relates", "api", dst_ref="key:OPS-9") in records.links
+    # An inward link is written from its source, as the source's own outward listing writes it: one row.
+    inward = [{"type": {"name": "Duplicate"}, "inwardIssue": {"id": "10077", "key": "ENG-77"}}]
+    seen_here = normalize(issue(issuelinks=inward)).links
+    assert Link("jira:10077", "duplicates", "api", dst_uid="jira:10042") in seen_here
 
 
 @pytest.mark.parametrize(
@@ -150,7 +154,11 @@ def test_official_search_examples_normalise(path: str) -> None:
         assert (item.key, item.native_id, item.container) == ("ED-1", "10002", "EX")
         assert item.body == "Main order flow broken"
         assert item.updated_at == "1970-01-01T00:00:00.001Z"  # the example's "updated": 1 (epoch ms)
-        assert {link.dst_uid for link in records.links} == {"jira:10004L", "jira:10004"}  # its issuelinks
+        # its issuelinks: outward to 10004L, and inward from 10004, written from that source
+        assert {(link.src_uid, link.dst_uid) for link in records.links} == {
+            ("jira:10002", "jira:10004L"),
+            ("jira:10004", "jira:10002"),
+        }
 
 
 def test_official_issue_example_normalises() -> None:
@@ -167,8 +175,9 @@ def test_search_asks_for_exactly_the_mapped_fields() -> None:
 
 def test_incremental_jql_floors_the_cursor_to_the_minute_in_the_user_zone() -> None:
     assert incremental_jql(config(), None, "UTC") == "(project = ENG) ORDER BY updated ASC"
-    since, zone = read_cursor("2026-01-02T08:30:59.999Z[Pacific/Auckland]")
-    assert since == datetime(2026, 1, 2, 8, 30, 59, 999000, tzinfo=UTC) and zone == "Pacific/Auckland"
+    since, tags = read_cursor("2026-01-02T08:30:59.999Z[Pacific/Auckland][epic-link=customfield_10014]")
+    assert since == datetime(2026, 1, 2, 8, 30, 59, 999000, tzinfo=UTC)
+    assert tags == {"zone": "Pacific/Auckland", "epic-link": "customfield_10014"}
     assert incremental_jql(config(), since, "UTC") == (
         '(project = ENG) AND updated >= "2026-01-02 08:30" ORDER BY updated ASC'
     )
@@ -176,7 +185,7 @@ def test_incremental_jql_floors_the_cursor_to_the_minute_in_the_user_zone() -> N
     assert '"2026-01-02 00:30"' in incremental_jql(config(), since, "America/Los_Angeles")  # -08:00
     july = datetime(2026, 7, 2, 8, 30, tzinfo=UTC)
     assert '"2026-07-02 01:30"' in incremental_jql(config(), july, "America/Los_Angeles")  # DST: -07:00
-    assert read_cursor("2026-01-02T08:30:59.999Z") == (since, None)  # written before zones: asks again
+    assert read_cursor("2026-01-02T08:30:59.999Z") == (since, {})  # written before zones: asks again
 
 
 def test_config_rejects_bad_tables() -> None:
