@@ -11,18 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
-from sync.events import emit, since
 from sync.model import Customer, Item, Link, Records, batched
 from sync.store import jsontext
 from sync.store.base import digest, link_rows, now_iso
 from sync.store.echo import is_echo
-from sync.store.writelog import WriteLog
+from sync.store.runlog import RunLog
 
 ITEM_FIELDS = [f.name for f in fields(Item)]
 JSON_ITEM_FIELDS = ("labels", "fields")
@@ -94,13 +91,9 @@ def content_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(jsontext.dumps_bytes(values)).hexdigest()[:24]
 
 
-class Store(WriteLog):
-    """Pulled records, links, customers, runs and scores; the write log comes from :class:`WriteLog`."""
-
-    def __init__(self, path: str | Path) -> None:
-        super().__init__(path)
-        # run id -> (monotonic start, kind, connection) of the runs this process started, for run_end events
-        self._run_clock: dict[int, tuple[float, str, str | None]] = {}
+class Store(RunLog):
+    """Pulled records, links and customers; runs and scores come from :class:`RunLog`, the write log from
+    :class:`WriteLog`."""
 
     # --- pulling -------------------------------------------------------------------------------------
     def cursor(self, connection: str, stream: str) -> str | None:
@@ -377,93 +370,6 @@ class Store(WriteLog):
 
     def cursors(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from cursors order by connection, stream"))
-
-    # --- runs ------------------------------------------------------------------------------------------
-    def start_run(self, kind: str, connection: str | None = None) -> int:
-        row = {"kind": kind, "connection": connection, "started_at": now_iso(), "status": "running"}
-        run_id = int(self._t("runs").insert(row).last_pk)  # type: ignore[arg-type]
-        self._run_clock[run_id] = (time.monotonic(), kind, connection)
-        emit("run_start", f"{kind} run {run_id} started", run=run_id, kind=kind, connection=connection)
-        return run_id
-
-    def finish_run(
-        self, run_id: int, status: str, stats: dict[str, Any] | None = None, error: str | None = None
-    ) -> None:
-        self._t("runs").update(
-            run_id,
-            {"finished_at": now_iso(), "status": status, "stats": json.dumps(stats or {}), "error": error},
-        )
-        started, kind, connection = self._run_clock.pop(run_id, (None, None, None))
-        emit(
-            "run_end",
-            f"{kind or 'a'} run {run_id} {status}" + (f": {error}" if error else ""),
-            run=run_id,
-            kind=kind,
-            connection=connection,
-            status=status,
-            stats=stats or {},
-            error=error,
-            duration_ms=since(started) if started is not None else None,
-        )
-
-    def runs(self, kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-        sql = "select * from runs where (? is null or kind = ?) order by id desc limit ?"
-        return list(self.db.query(sql, [kind, kind, limit]))
-
-    def last_success(self, kind: str, connection: str | None = None) -> dict[str, Any] | None:
-        sql = (
-            "select * from runs where kind = ? and status = 'ok' and (? is null or connection = ?) "
-            "order by id desc limit 1"
-        )
-        rows = list(self.db.query(sql, [kind, connection, connection]))
-        return rows[0] if rows else None
-
-    # --- scores ----------------------------------------------------------------------------------------
-    def save_scores(self, run_id: int, rows: list[dict[str, Any]]) -> None:
-        with self._writing():
-            self.db.execute("delete from scores")
-            if rows:
-                self._t("scores").insert_all([r | {"run_id": run_id} for r in rows], pk="uid")
-                history = [
-                    {
-                        "run_id": run_id,
-                        "uid": r["uid"],
-                        "score": r["score"],
-                        "rank": r["rank"],
-                        "components": r["components"],
-                    }
-                    for r in rows
-                ]
-                self._t("score_history").insert_all(history, pk=("run_id", "uid"), replace=True)
-
-    def scores(self) -> list[dict[str, Any]]:
-        return list(self.db.query("select * from scores order by rank is null, rank, uid"))
-
-    def score(self, uid: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("select * from scores where uid = ?", [uid]))
-        return rows[0] if rows else None
-
-    def previous_scores(self, before_run: int) -> dict[str, dict[str, Any]]:
-        """Scores of the latest ranking run before ``before_run``, by uid."""
-        rows = list(
-            self.db.query("select max(run_id) as r from score_history where run_id < ?", [before_run])
-        )
-        previous = rows[0]["r"] if rows else None
-        if previous is None:
-            return {}
-        return {
-            r["uid"]: r for r in self.db.query("select * from score_history where run_id = ?", [previous])
-        }
-
-    def score_history(self, last_runs: int) -> list[dict[str, Any]]:
-        """Scores and ranks of the last ``last_runs`` ranking runs, oldest first, each row with its run's
-        start time (``at``)."""
-        sql = (
-            "select h.run_id, h.uid, h.score, h.rank, r.started_at as at from score_history h "
-            "join runs r on r.id = h.run_id where h.run_id in "
-            "(select distinct run_id from score_history order by run_id desc limit ?) order by h.run_id"
-        )
-        return list(self.db.query(sql, [last_runs]))
 
     def recent_journal(self, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` latest journal entries (what pushes wrote), newest first."""
