@@ -40,7 +40,15 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.errors import AuthError, ConnectorError, SkippableError, Unanswered, UnknownStream, truncate
+from connectors.errors import (
+    AuthError,
+    ConnectorError,
+    Gone,
+    SkippableError,
+    Unanswered,
+    UnknownStream,
+    truncate,
+)
 from connectors.policy import Policy, PolicySettings
 from sync.model import Item, Op, OpResult, Records, StatusCategory
 
@@ -229,7 +237,10 @@ class Connector(ABC):
         except ConnectorError as exc:
             detail = f"{type(exc).__name__}: {exc}"
             items = [str(i) for i in op.payload.get("items") or [op.payload.get("item")] if i is not None]
-            return OpResult(False, detail, failed=dict.fromkeys(items, detail))
+            gone: list[str] = []
+            if isinstance(exc, Gone):  # the item named by the error, else the op's one item
+                gone = [exc.native_id] if exc.native_id else items if "item" in op.payload else []
+            return OpResult(False, detail, failed=dict.fromkeys(items, detail), gone=gone)
 
     def verify(self, ops: list[Op]) -> dict[str, bool]:
         return self.writer.verify(ops)

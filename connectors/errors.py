@@ -3,6 +3,7 @@
     ConnectorError
     ├── FatalError        stop this connection's run: bad config, 401/403, a resource that does not exist.
     │   ├── AuthError     credentials missing, wrong or without permission.
+    │   ├── Gone          404/410 on an item: it was deleted (``native_id`` names it when known).
     │   └── UnknownStream a stream name the connector does not read (the same error for every connector).
     ├── StreamError       this stream cannot be read as it stands; its cursor stays, the other streams go on.
     │   ├── PaginationLoop  the server sent an earlier cursor, token or URL again.
@@ -27,6 +28,15 @@ class ConnectorError(Exception):
 
 class FatalError(ConnectorError):
     """The run of this connection cannot go on; retrying will not help."""
+
+
+class Gone(FatalError):
+    """The tracker answers 404 or 410 for an item: it was deleted (or moved where we cannot see it). A write
+    to it fails alone; the pusher marks the item deleted and drops its other ops."""
+
+    def __init__(self, message: str, native_id: str | None = None) -> None:
+        super().__init__(message)
+        self.native_id = native_id
 
 
 class AuthError(FatalError):

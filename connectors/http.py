@@ -47,6 +47,7 @@ from connectors.errors import (
     ConnectorError,
     DeadlineExceeded,
     FatalError,
+    Gone,
     RateLimited,
     RetriableError,
     Unanswered,
@@ -170,6 +171,8 @@ class Classifier:
             return AuthError(where)
         if status >= 500:
             return RetriableError(where, retry_after=parse_retry_after(answer.headers.get("retry-after")))
+        if status in (404, 410):
+            return Gone(where)
         return FatalError(where)
 
     def is_rate_limited(self, answer: Answer) -> bool:

@@ -214,6 +214,7 @@ class OpResult:
     detail: str = ""
     failed: dict[str, str] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
+    gone: list[str] = field(default_factory=list)  # native ids the tracker says no longer exist (404/410)
 
 
 def storable(value: Any) -> Any:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from connectors.errors import FatalError
+from connectors.errors import FatalError, Gone
 from connectors.github.client import GithubClient
 from connectors.github.config import GithubConfig
 from connectors.github.project import Entry, ProjectSnapshot
@@ -54,7 +54,10 @@ class Writer:
 
     def _add(self, native_id: str) -> Entry:
         repo, number = split_native(native_id)
-        issue = self.client.request("GET", f"/repos/{repo}/issues/{number}").data
+        try:
+            issue = self.client.request("GET", f"/repos/{repo}/issues/{number}").data
+        except Gone as exc:  # deleted (or transferred away): say which item, so the push drops only its ops
+            raise Gone(str(exc), native_id) from exc
         snap = self.snapshot()
         data = self.client.graphql(
             MUTATIONS, "AddItem", {"projectId": snap.project_id, "contentId": issue["node_id"]}, write=True
@@ -259,6 +262,7 @@ class Writer:
 
     def tags(self, payload: Mapping[str, Any]) -> OpResult:
         failed: dict[str, str] = {}
+        gone: list[str] = []  # issues deleted since we read them (404)
         for native_id in payload["items"]:
             repo, number = split_native(str(native_id))
             try:
@@ -267,7 +271,10 @@ class Writer:
                 )
             except FatalError as exc:
                 failed[str(native_id)] = str(exc)
-        return OpResult(not failed, f"labelled {len(payload['items']) - len(failed)}", failed=failed)
+                if isinstance(exc, Gone):
+                    gone.append(str(native_id))
+        labelled = f"labelled {len(payload['items']) - len(failed)}"
+        return OpResult(not failed, labelled, failed=failed, gone=gone)
 
     # --- verify --------------------------------------------------------------------------------------
     def verify(self, ops: list[Op]) -> dict[str, bool]:

@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from connectors.errors import AuthError, FatalError
+from connectors.errors import AuthError, FatalError, Gone
 from connectors.jira.client import JiraClient, JsonObject
 from connectors.jira.config import JiraConfig
 from connectors.jira.normalize import simple_value, status_category
@@ -202,6 +202,7 @@ class JiraWriter:
     def add_tags(self, payload: Mapping[str, Any], verb: str = "add") -> OpResult:
         update = {"labels": [{verb: str(tag)} for tag in payload.get("tags") or []]}
         failed: dict[str, str] = {}
+        gone: list[str] = []
         for item in [str(i) for i in payload.get("items") or []]:
             try:
                 self.client.call(
@@ -215,10 +216,13 @@ class JiraWriter:
                 raise
             except FatalError as exc:
                 failed[item] = str(exc)
+                if isinstance(exc, Gone):  # deleted since we read it
+                    gone.append(item)
         return OpResult(
             not failed,
             f"labels {verb}: {len(payload.get('items') or []) - len(failed)} issue(s)",
             failed=failed,
+            gone=gone,
         )
 
     # --- verification ---------------------------------------------------------------------------------------

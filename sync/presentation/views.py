@@ -142,7 +142,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 
 
 def push_table(report: PushReport) -> Table:
-    table = Table(title="Push")
+    gone = f"deleted in their tracker (ops dropped, out of the ranking): {', '.join(report.gone)}"
+    table = Table(title="Push", caption=Text(gone) if report.gone else None)
     for column in ("tracker", "applied", "already there", "failed"):
         table.add_column(column)
     for connection, stats in sorted(report.by_connection.items()):

@@ -43,6 +43,7 @@ class PushReport:
     by_connection: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     statuses_in: set[str] = field(default_factory=set)  # connections where a status op was applied
+    gone: list[str] = field(default_factory=list)  # items found deleted (404/410), out of the ranking now
 
     def count(self, connection: str, what: str) -> None:
         stats = self.by_connection.setdefault(connection, {"applied": 0, "already": 0, "failed": 0})
@@ -87,6 +88,7 @@ class Pusher:
         self.store = store
         self.connectors = connectors
         self.run_id = run_id
+        self.gone_uids: set[str] = set()
         self.only = only  # the connections whose staged ops are pushed (None: all)
         self.report = PushReport()
         self.stop = stop  # set on shutdown: the op in flight is settled, the rest stay pending
@@ -119,6 +121,8 @@ class Pusher:
                         "%s: stopping the push (shutdown); the other ops stay in the outbox", connector.name
                     )
                     break
+                if op.scope in self.gone_uids:
+                    continue  # its item was found deleted earlier in this push: dropped with it
                 if row["state"] in UNCERTAIN and self._already(connector, op):
                     continue
                 if self._send(connector, op):
@@ -208,8 +212,15 @@ class Pusher:
             raise
         except ConnectorError as exc:
             result = OpResult(ok=False, detail=f"{type(exc).__name__}: {exc}")
-        outcome = "ok" if result.ok and not result.failed else "failed"
         detail = result.detail or ("; ".join(f"{k}: {v}" for k, v in result.failed.items()))
+        if result.gone:
+            self._mark_gone(connector, result.gone, detail)
+            rest = {k: v for k, v in result.failed.items() if k not in result.gone}
+            if not rest and (op.scope in self.gone_uids or "items" not in op.payload):
+                self.store.journal(self.run_id, op, "gone", {}, f"dropped: its item was deleted ({detail})")
+                return False
+            result = OpResult(not rest, detail, failed=rest, after=result.after)
+        outcome = "ok" if result.ok and not result.failed else "failed"
         self.store.journal(
             self.run_id,
             op,
@@ -239,6 +250,17 @@ class Pusher:
         self.report.count(connector.name, "failed")
         self.report.errors.append(f"{connector.name}: {op.reason}: {detail}")
         return False
+
+    def _mark_gone(self, connector: Connector, native_ids: list[str], detail: str) -> None:
+        """The tracker says items no longer exist: they are marked deleted (kept, out of the ranking), their
+        other ops are dropped with a note, and the push goes on."""
+        uids = [connector.uid(i) for i in native_ids]
+        self.gone_uids.update(uids)
+        note = f"deleted in {connector.name} ({detail}); its ops are dropped and it leaves the ranking"
+        self.store.mark_gone(uids, note)
+        for uid in uids:
+            self.report.gone.append(uid)
+            log.warning("%s: %s", uid, note)
 
     def _apply_once(self, connector: Connector, op: Op) -> OpResult:
         """Apply ``op``; after a write that got no answer, re-read before sending it again."""

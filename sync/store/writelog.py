@@ -88,6 +88,20 @@ class WriteLog(StoreBase):
             row = {"connection": op.connection, "sent_at": stamp}
             self._t("connection_writes").upsert(row, pk="connection")
 
+    def mark_gone(self, uids: list[str], why: str) -> None:
+        """Items the tracker says no longer exist (404/410): kept for history, out of the ranking
+        (``deleted``), and their not-yet-sent ops dropped with the reason."""
+        if not uids:
+            return
+        marks = ",".join("?" * len(uids))
+        with self._writing():
+            self.db.execute(f"update items set deleted = 1 where uid in ({marks})", uids)
+            self.db.execute(
+                f"update outbox set state = 'gone', error = ?, updated_at = ? "
+                f"where state in ('pending', 'failed') and scope in ({marks})",
+                [why, now_iso(), *uids],
+            )
+
     # --- freshness: plan only from what was read after our last write ----------------------------------
     def last_sent(self, connection: str) -> str | None:
         rows = list(self.db.query("select sent_at from connection_writes where connection = ?", [connection]))
@@ -138,7 +152,7 @@ class WriteLog(StoreBase):
                     "at": now_iso(),
                 }
             )
-            state = "done" if result in ("ok", "already") else "failed"
+            state = "done" if result in ("ok", "already") else "gone" if result == "gone" else "failed"
             self.db.execute(
                 "update outbox set state = ?, error = ?, updated_at = ? where key = ?",
                 [state, None if state == "done" else detail, now_iso(), op.key],
