@@ -78,23 +78,48 @@ def _num(value: Any) -> float:
     return float(value or 0)
 
 
+MAX_DIGITS = 20  # round()'s digits either side of the point: more only costs time (round(1, -10**9) hangs)
+
+
+def _round(value: Any, digits: Any = None) -> Any:
+    if digits is None:
+        return round(value)
+    if not isinstance(digits, int) or isinstance(digits, bool) or abs(digits) > MAX_DIGITS:
+        raise ValueError(f"round() takes digits between -{MAX_DIGITS} and {MAX_DIGITS}, not {digits!r}")
+    return round(value, digits)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, str) and len(value) > MAX_DIGITS * 10:
+        raise ValueError(f"int() of text longer than {MAX_DIGITS * 10} characters")
+    return int(value)
+
+
+def _log(value: Any, base: Any = math.e) -> float:
+    if _num(value) <= 0:
+        return 0.0
+    if _num(base) <= 0 or _num(base) == 1:
+        raise ValueError(f"log() base must be positive and not 1, not {base!r}")
+    return math.log(_num(value), _num(base))
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": min,
     "max": max,
     "abs": abs,
-    "round": round,
+    "round": _round,
     "len": len,
     "sum": sum,
     "any": any,
     "all": all,
     "count": len,
-    "log": lambda x, base=math.e: math.log(_num(x), base) if _num(x) > 0 else 0.0,
+    "log": _log,
     "log10": lambda x: math.log10(_num(x)) if _num(x) > 0 else 0.0,
     "sqrt": lambda x: math.sqrt(max(_num(x), 0)),
     "clamp": lambda x, lo, hi: max(lo, min(hi, x)),
     "coalesce": lambda *xs: next((x for x in xs if x is not None), None),
     "float": float,
-    "int": int,
+    "int": _int,
     "str": str,
     "bool": bool,
 }

@@ -81,6 +81,12 @@ BOUNDED_ON_EVALUATION = [
     "fields['__init__']",
     "estimate // 0",
     "min()",
+    "round(1, -10 ** 9)",
+    "round(age_days, -10 ** 9)",
+    "round(estimate, 10 ** 9)",
+    "round(1.5, 2.5)",
+    "log(age_days, 1)",
+    "int('9' * 5000)",
 ]
 
 
