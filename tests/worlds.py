@@ -1,9 +1,11 @@
 """The one way the tests start a sandbox world: the emulators of some services (registry names), the
-sandbox token exported, and a config file pointing at them with a store beside it. The suites' ``World``
-classes add only what each suite asks of a world (an engine, the CLI in-process or as a subprocess)."""
+sandbox token exported, and a config file pointing at them with a store beside it (:class:`SandboxWorld`).
+The suites add only what each asks of a world (the contract suite: one service; the fault suite: the CLI
+as a subprocess; write-back: the CLI in-process)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,32 @@ import pytest
 import tomli_w
 
 from sandbox.launcher import TOKEN_ENV, Sandbox
+from sync.config import Config, load
+from sync.engine import Engine
+
+
+@dataclass
+class SandboxWorld:
+    box: Sandbox
+    config_path: Path
+    store_path: Path
+
+    @property
+    def services(self) -> list[str]:
+        return list(self.box.served)
+
+    def config(self) -> Config:
+        return load(self.config_path)
+
+    def engine(self) -> Engine:
+        return Engine(self.config())
+
+    def requests(self, service: str) -> list[dict[str, Any]]:
+        return self.box.requests(service)
+
+    def state_items(self, service: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.box.state(service)["items"]
+        return items
 
 
 def start_sandbox(monkeypatch: pytest.MonkeyPatch, services: list[str], items: int, seed: int) -> Sandbox:

@@ -10,10 +10,7 @@ from typing import Any
 import pytest
 
 from connectors.registry import service_types
-from sandbox.launcher import Sandbox
-from sync.config import Config, load
-from sync.engine import Engine
-from tests.worlds import start_sandbox, write_world_config
+from tests.worlds import SandboxWorld, start_sandbox, write_world_config
 
 SERVICES = service_types()
 ORDERED = service_types(ranks=True)  # the services with rank scopes
@@ -25,29 +22,21 @@ RULES: dict[str, Any] = {
 
 
 @dataclass
-class World:
+class World(SandboxWorld):
+    """A world of one service: its requests and items unless another service is named."""
+
     service: str
-    box: Sandbox
-    config_path: Path
-    store_path: Path
 
-    def config(self) -> Config:
-        return load(self.config_path)
+    def requests(self, service: str | None = None) -> list[dict[str, Any]]:
+        return super().requests(service or self.service)
 
-    def engine(self) -> Engine:
-        return Engine(self.config())
-
-    def requests(self) -> list[dict[str, Any]]:
-        return self.box.requests(self.service)
-
-    def state_items(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self.box.state(self.service)["items"]
-        return items
+    def state_items(self, service: str | None = None) -> list[dict[str, Any]]:
+        return super().state_items(service or self.service)
 
 
 def make_world(service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, items: int = 30) -> World:
     box = start_sandbox(monkeypatch, [service], items=items, seed=11)
-    return World(service, box, write_world_config(box, tmp_path, RULES), tmp_path / "store.db")
+    return World(box, write_world_config(box, tmp_path, RULES), tmp_path / "store.db", service)
 
 
 def world_fixture(services: list[str], items: int = 30) -> Any:

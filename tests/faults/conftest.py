@@ -17,11 +17,8 @@ from typing import Any
 import pytest
 
 from connectors.registry import service_types
-from sandbox.launcher import Sandbox
-from sync.config import Config, load
-from sync.engine import Engine
 from sync.store import Store
-from tests.worlds import start_sandbox, write_world_config
+from tests.worlds import SandboxWorld, start_sandbox, write_world_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = tuple(service_types())
@@ -43,20 +40,8 @@ FAST_POLICY: dict[str, Any] = {"attempts": 15, "base_wait": 0.02, "max_wait": 5.
 
 
 @dataclass
-class FaultWorld:
-    box: Sandbox
-    config_path: Path
-    store_path: Path
-
-    @property
-    def services(self) -> list[str]:
-        return list(self.box.served)
-
-    def config(self) -> Config:
-        return load(self.config_path)
-
-    def engine(self) -> Engine:
-        return Engine(self.config())
+class FaultWorld(SandboxWorld):
+    """A world of several services whose CLI runs as a subprocess (so it can be killed mid-run)."""
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -81,9 +66,6 @@ class FaultWorld:
     def faults(self, spec: dict[str, Any]) -> None:
         for service in self.services:
             self.box.faults(service, dict(spec))
-
-    def requests(self, service: str) -> list[dict[str, Any]]:
-        return self.box.requests(service)
 
 
 def cli_env() -> dict[str, str]:

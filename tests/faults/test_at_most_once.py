@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli_w
 
 from connectors.registry import service_types
-from sandbox.launcher import TOKEN_ENV, Sandbox
 from tests.faults.conftest import FAST_POLICY, RULES, FaultWorld, write_target
+from tests.worlds import start_sandbox, write_world_config
 
 LATENCY = 0.05
 # With the fault rules (close: status; note: comment on feedback), every op kind: a note and a tag on
@@ -58,16 +57,15 @@ def crash_world(
     seed: int,
     services: list[str] | None = None,
 ) -> FaultWorld:
-    box = Sandbox.start(services or list(service_types()), items=items, seed=seed)
-    monkeypatch.setenv(TOKEN_ENV, box.token)
-    data = box.config(tmp_path / "store.db") | RULES | {"daemon": {"port": 0, "jitter": 0.1}}
-    data["status"] = {"rules": [*RULES["status"]["rules"], *KIND_RULES]}
-    for table in data["connections"].values():
-        table.update({"interval": 1, "policy": {**table.get("policy", {}), **FAST_POLICY}})
+    box = start_sandbox(monkeypatch, services or service_types(), items=items, seed=seed)
+    tables = RULES | {
+        "daemon": {"port": 0, "jitter": 0.1},
+        "status": {"rules": [*RULES["status"]["rules"], *KIND_RULES]},
+    }
+    every_second = {name: {"interval": 1} for name in box.served}
+    path = write_world_config(box, tmp_path, tables, connections=every_second, policy=FAST_POLICY)
     if "zendesk" in box.served:  # one-second daemon cycles need more than 10 exports a minute
         box.faults("zendesk", {"export_per_minute": 10_000})
-    path = tmp_path / "rankbridge.toml"
-    path.write_text(tomli_w.dumps(data))
     return FaultWorld(box, path, tmp_path / "store.db")
 
 
