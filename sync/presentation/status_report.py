@@ -9,6 +9,7 @@ from typing import Any
 
 from sync.daemon.lock import current_holder
 from sync.engine import Engine
+from sync.presentation.people import human_age, pending_reason
 from sync.references import last_resolution
 from sync.store import Store
 
@@ -39,23 +40,32 @@ def connection_status(engine: Engine) -> dict[str, Any]:
     quarantined = store.quarantine()
     overrides = manual_overrides(store)
     pauses = store.pauses()
+    holder = current_holder(engine.config.store.path)
+    cut = interrupted(store, holder is not None)
     rows = []
     for name in engine.config.connections:
         runs = [r for r in store.runs("pull", limit=200) if r["connection"] == name]
         last = runs[0] if runs else None
         success = store.last_success("pull", name)
+        lag = _age_seconds(success["finished_at"]) if success else None
+        mine = [(op, row) for op, row in pending if op.connection == name]
         rows.append(
             {
                 "name": name,
                 "type": engine.config.connections[name].type,
                 "last_pull": last["finished_at"] if last else None,
-                "last_status": last["status"] if last else None,
-                "lag_seconds": _age_seconds(success["finished_at"]) if success else None,
+                "last_status": (last["status"] if last["id"] not in cut else "interrupted") if last else None,
+                "lag_seconds": lag,
+                "lag": human_age(lag),
                 "error": last["error"] if last else None,
                 "cursors": [
                     {"stream": c["stream"], "value": c["value"]} for c in cursors if c["connection"] == name
                 ],
-                "pending_ops": sum(1 for op, _ in pending if op.connection == name),
+                "pending_ops": len(mine),
+                "pending": [
+                    {"op": op.reason, "state": row["state"], "why": pending_reason(row, pauses.get(name))}
+                    for op, row in mine[:10]
+                ],
                 "failed_ops": [row["error"] for op, row in pending if op.connection == name and row["error"]][
                     :10
                 ],
@@ -68,11 +78,24 @@ def connection_status(engine: Engine) -> dict[str, Any]:
                 ),
             }
         )
-    holder = current_holder(engine.config.store.path)
     return {
         "store": str(engine.config.store.path),
         "connections": rows,
         "counts": store.counts(),
         "links": last_resolution(store),
         "daemon": holder.describe() if holder else None,
+        "interrupted": list(cut.values()),
     }
+
+
+def interrupted(store: Store, held: bool) -> dict[int, dict[str, Any]]:
+    """Runs left "running" by a process that was stopped (Ctrl-C) or killed, by id. While a process holds
+    the store, its latest run of each kind may really be running and is not counted."""
+    running = [r for r in store.runs(limit=500) if r["status"] == "running" and not r["finished_at"]]
+    if held:
+        latest: dict[tuple[str, str | None], int] = {}
+        for run in store.runs(limit=500):
+            latest.setdefault((run["kind"], run["connection"]), run["id"])
+        running = [r for r in running if latest.get((r["kind"], r["connection"])) != r["id"]]
+    keys = ("id", "kind", "connection", "started_at")
+    return {r["id"]: {k: r[k] for k in keys} for r in running}

@@ -242,14 +242,21 @@ def sync_json(report: SyncReport, dry_run: bool) -> dict[str, Any]:
 
 
 def show_log(console: Console, entries: list[dict[str, Any]]) -> None:
+    """Pushes as people read them (the ops described by ``sync.presentation.people.log_entries``)."""
+    if not entries:
+        console.print("no pushes yet", markup=False)
     for run in entries:
+        failed = sum(1 for op in run["ops"] if op["result"] not in ("ok", "already"))
+        tally = f"{len(run['ops'])} op(s)" + (f", {failed} failed" if failed else "")
         console.print(
-            f"[bold]push {run['run']}[/] {run['started_at']} {run['status']}: {len(run['ops'])} op(s)"
+            f"[bold]push {run['run']}[/] {run['started_at']} {run['status']}: {tally}", highlight=False
         )
         for op in run["ops"]:
-            line = (
-                f"  {op['connection']} {op['kind']} {op['result']}: {op['payload']} (before {op['before']})"
-            )
+            described = op["described"]
+            mark = {"ok": "✓", "already": "="}.get(op["result"], "✗")
+            line = f"  {mark} {op['connection']} {op['kind']}: {described['change']}"
+            if described["reason"]:
+                line += f" — failed: {described['reason']}"
             console.print(line, markup=False, highlight=False)
 
 
@@ -258,10 +265,15 @@ def show_status(console: Console, data: dict[str, Any]) -> None:
     for row in data["connections"]:
         console.print(
             f"[bold]{row['name']}[/] last pull {row['last_pull'] or 'never'} ({row['last_status'] or '-'}),"
-            f" lag {row['lag_seconds']}s, pending ops {row['pending_ops']}, quarantined {row['quarantined']}"
+            f" last good pull {row['lag'] + ' ago' if row['lag_seconds'] is not None else 'never'},"
+            f" pending ops {row['pending_ops']},"
+            f" quarantined {row['quarantined']}",
+            highlight=False,
         )
         if row["error"]:
             console.print(f"  error: {row['error']}", markup=False)
+        for pending in row["pending"]:
+            console.print(f"  pending: {pending['op']}: {pending['why']}", markup=False, highlight=False)
         if row.get("paused"):
             pause = row["paused"]
             console.print(
@@ -284,6 +296,14 @@ def show_status(console: Console, data: dict[str, Any]) -> None:
     if links.get("ambiguous", 0) > 10:
         console.print(
             f"… and {links['ambiguous'] - 10} more ambiguous mentions (status --json)", markup=False
+        )
+    for run in data.get("interrupted", []):
+        where = f" of {run['connection']}" if run["connection"] else ""
+        console.print(
+            f"interrupted: {run['kind']} run {run['id']}{where} started {run['started_at']} and never "
+            "finished (stopped by Ctrl-C or killed); the next run starts over from the saved cursors",
+            markup=False,
+            highlight=False,
         )
     if data.get("daemon"):
         console.print(f"store in use by {data['daemon']}", markup=False)

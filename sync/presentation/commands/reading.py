@@ -24,15 +24,25 @@ if TYPE_CHECKING:
 def explain(ctx: Context, key: str, as_json: bool) -> None:
     """Explain one item's score and rank. KEY is a key (ENG-42, acme/app#12, #102), a qualified
     reference CONNECTION:KEY (linear:ENG-42, zendesk:102) or a uid; a key two connections share must be
-    qualified (exit 2 lists the candidates)."""
+    qualified (exit 2 lists the candidates). For a feedback ticket: what it asks for, the issues it is
+    linked to and the rank it carries."""
     from sync.errors import RankbridgeError
     from sync.presentation import views
+    from sync.presentation.people import feedback_lines, feedback_view
 
     with ctx.engine(lock=False) as engine:
         item = ctx.resolve(engine, key)
         score = engine.store.score(item.uid)
+        feedback = feedback_view(engine.store, item) if score is None and item.kind == "feedback" else None
+    if feedback is not None:  # a ticket is not ranked itself: it carries the rank of what it asks for
+        if as_json or ctx.json:
+            views.print_json(ctx.out, feedback)
+        else:
+            for line in feedback_lines(feedback):
+                ctx.out.print(line, markup=False, highlight=False)
+        return
     if score is None:
-        raise RankbridgeError(f"{item.ref}: not ranked (closed, feedback, or `rankbridge rank` not run yet)")
+        raise RankbridgeError(f"{item.ref}: not ranked (closed, or `rankbridge rank` not run yet)")
     if as_json or ctx.json:
         views.print_json(
             ctx.out,
@@ -54,12 +64,15 @@ def explain(ctx: Context, key: str, as_json: bool) -> None:
 @click.option("--limit", type=int, default=10, show_default=True, help="Pushes to show, newest first.")
 @pass_context
 def log(ctx: Context, as_json: bool, limit: int) -> None:
-    """List pushes: when, what was written, before and after, and the result."""
+    """List pushes: each op with the items it touched (CONNECTION:KEY and title), the change before ->
+    after in the tracker's terms, the result and why an op failed."""
     from sync.presentation import views
+    from sync.presentation.people import log_entries
     from sync.push.undo import push_log
 
     with ctx.engine(lock=False) as engine:
-        entries = push_log(engine.store, limit)
+        types = {name: c.type for name, c in engine.config.connections.items()}
+        entries = log_entries(engine.store, types, push_log(engine.store, limit))
     if as_json or ctx.json:
         views.print_json(ctx.out, entries)
     else:
