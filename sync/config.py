@@ -3,6 +3,9 @@
 Errors name the file, the section and the key, e.g.
 ``rankbridge.toml [connections.jira] token <- Field required``.
 
+``${VAR}`` is expanded in the connection tables and in ``[store]``, ``[daemon]`` and ``[report]`` (settings
+and secrets) only: rule expressions, notes and templates keep the text as written.
+
 A relative path in the file (the store's) is relative to the file's folder, not to the current directory,
 so ``--config other/rankbridge.toml`` finds the same store from anywhere. A ``${VAR}`` a connection needs
 but the environment lacks is an error only for a command that contacts that connection
@@ -38,6 +41,7 @@ from sync.errors import UsageError
 from sync.linking import LinksConfig
 
 DEFAULT_PATH = "rankbridge.toml"
+SETTING_SECTIONS = frozenset({"store", "daemon", "report"})  # besides [connections.*]
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -165,7 +169,9 @@ def _relative_to(config: Config, folder: Path) -> Config:
 def parse(raw: dict[str, Any], source: str = DEFAULT_PATH) -> Config:
     rest = dict(raw)
     connections_raw = rest.pop("connections", {})
-    expanded = _expand(rest, source, [])
+    # ${VAR} is expanded only where settings and secrets live; rules, notes and templates keep it as
+    # written, so a note can never post a secret of another service into a tracker.
+    expanded = {k: _expand(v, source, [k]) if k in SETTING_SECTIONS else v for k, v in rest.items()}
     if not isinstance(connections_raw, dict):
         raise ConfigError(f"{source} [connections] must be a table of tables")
     errors: list[str] = []

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sync.errors import StoreBusy
-from sync.store.base import now_iso
+from sync.store.base import now_iso, private_file
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ class LockHeld(StoreBusy):
 
 
 def lock_path(store_path: str | Path) -> Path:
-    return Path(f"{store_path}.lock")
+    """The lock file of a store, by the store's real path (a symlinked store shares its target's lock)."""
+    return Path(f"{os.path.realpath(store_path)}.lock")
 
 
 def parse_info(text: str) -> LockInfo | None:
@@ -65,30 +66,44 @@ class StoreLock:
 
     def __init__(self, store_path: str | Path, command: str, wait: float = 0.0, poll: float = 0.1) -> None:
         self.path = lock_path(store_path)
+        self.store = Path(os.path.realpath(store_path))
         self.command = command
         self.wait = wait
         self.poll = poll
         self.stale: LockInfo | None = None  # a holder left behind by a crashed process, found on acquire
         self._file: IO[str] | None = None
+        self._guard: int | None = None  # a second flock, on the store file itself
 
     @property
     def held(self) -> bool:
         return self._file is not None
 
     def acquire(self) -> StoreLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """The lock file's flock, then one on the store file itself: a removed lock file lets a second
+        process lock a new one, never the store (flock is per open file, so SQLite's own locks are not
+        touched by it)."""
+        private_file(self.path)
+        private_file(self.store)
         handle = open(self.path, "a+")  # noqa: SIM115 - kept open for as long as the lock is held
+        guard = os.open(self.store, os.O_RDONLY)
         deadline = time.monotonic() + self.wait
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                try:
+                    fcntl.flock(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                    raise
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     holder = self.holder()
                     handle.close()
+                    os.close(guard)
                     raise LockHeld(self.path, holder, self.wait) from None
                 time.sleep(self.poll)
+        self._guard = guard
         handle.seek(0)
         previous = parse_info(handle.read())
         if previous is not None and previous.pid != os.getpid():
@@ -115,6 +130,10 @@ class StoreLock:
         handle.flush()
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         handle.close()
+        guard, self._guard = self._guard, None
+        if guard is not None:
+            fcntl.flock(guard, fcntl.LOCK_UN)
+            os.close(guard)
 
     def holder(self) -> LockInfo | None:
         """Who the lock file names (None when empty or unreadable)."""
