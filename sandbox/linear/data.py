@@ -7,6 +7,7 @@ Scalars are stored under their GraphQL names; references to other entities as ``
 from __future__ import annotations
 
 import bisect
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,14 @@ TYPE_OF_CATEGORY = {
 }
 OPEN_TYPES = {"triage", "backlog", "unstarted", "started"}
 PRIORITY_LABELS = {0: "No priority", 1: "Urgent", 2: "High", 3: "Medium", 4: "Low"}
+
+
+def issue_url(workspace_url: str, identifier: str, title: str) -> str:
+    """``Issue.url`` (schema.graphql: "Issue URL."): ``…/issue/ENG-4/speed-up-search``, the title's slug
+    after the identifier, as Linear writes it; a new title gives a new slug (the old URL still names the
+    issue by its identifier)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60].rstrip("-")
+    return f"{workspace_url}/issue/{identifier}" + (f"/{slug}" if slug else "")
 
 
 class GraphQLFailure(Exception):
@@ -127,6 +136,8 @@ class LinearData:
                 issue["sortOrder"] = float(value)
             elif name in ("title", "description", "estimate", "dueDate"):
                 issue[name] = value
+                if name == "title":  # the URL's slug follows the title, as Linear's does
+                    issue["url"] = issue_url(issue["url"].split("/issue/")[0], issue["identifier"], value)
             else:
                 raise GraphQLFailure(f"Field {name} cannot be updated here")
         self.touch(issue)

@@ -30,6 +30,19 @@ CODES = {
 }
 
 
+def whole_numbers(value: Any) -> Any:
+    """Floats that are whole as JSON integers (``"number": 4``, ``"priority": 2``), as Linear's server
+    (JavaScript, where 4.0 is 4) sends every ``Float`` of schema.graphql (``Issue.number``,
+    ``Issue.priority``, ``WorkflowState.position``)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
+
+
 def graphql_error(message: str, code: str) -> dict[str, Any]:
     return {
         "message": message,
@@ -142,8 +155,8 @@ class LinearEmulator(Emulator):
                 graphql_error(e.message, str((e.extensions or {}).get("code", "INTERNAL_ERROR")))
                 for e in result.errors
             ]
-            return Response(status, {"data": result.data, "errors": errors}, headers)
-        return Response(200, {"data": result.data}, headers, mutated=mutation)
+            return Response(status, {"data": whole_numbers(result.data), "errors": errors}, headers)
+        return Response(200, {"data": whole_numbers(result.data)}, headers, mutated=mutation)
 
     def _complexity_headers(self, cost: float) -> dict[str, str]:
         reset = self.complexity_window_start + self.budget.window

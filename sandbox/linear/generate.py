@@ -8,7 +8,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.linear.data import LinearData, iso, new_id
+from sandbox.linear.data import LinearData, iso, issue_url, new_id
 
 EPOCH = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 TEAMS = (("ENG", "Engineering"), ("DES", "Design"))
@@ -261,13 +261,14 @@ def _issues(
             datetime.fromisoformat(created.replace("Z", "+00:00")) + timedelta(hours=rng.uniform(0, 900))
         )
         team_cycles = [c for c in cycles if data.cycles[c]["_team"] == team["id"]]
+        title = f"{rng.choice(VERBS)} {rng.choice(THINGS)}"
         issue: dict[str, Any] = {
             "id": issue_id,
             "identifier": identifier,
             "number": float(team["_issues"]),
-            "title": f"{rng.choice(VERBS)} {rng.choice(THINGS)}",
+            "title": title,
             "description": f"Details of {identifier}.",
-            "url": f"https://linear.app/{data.workspace}/issue/{identifier}",
+            "url": issue_url(f"https://linear.app/{data.workspace}", identifier, title),
             "priority": float(rng.choice((0, 1, 2, 2, 3, 3, 3, 4))),
             "estimate": rng.choice((None, 1, 2, 3, 5, 8)),
             "dueDate": rng.choice(

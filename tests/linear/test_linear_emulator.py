@@ -106,6 +106,21 @@ def test_issue_update_moves_updated_at_and_logs_a_mutation(emulator: LinearEmula
     assert wrong.status_code == 400 and "Entity not found" in wrong.json()["errors"][0]["message"]
 
 
+def test_urls_carry_a_slug_that_follows_the_title_and_whole_numbers_are_integers(
+    emulator: LinearEmulator,
+) -> None:
+    query = "query One($id: String!) { issue(id: $id) { url number priority title } }"
+    issue = next(iter(emulator.data.issues.values()))
+    before = post(emulator, query, {"id": issue["id"]})
+    shown = before.json()["data"]["issue"]
+    assert isinstance(shown["number"], int) and isinstance(shown["priority"], int)  # 4, not 4.0
+    slug = shown["title"].lower().replace(" ", "-")
+    assert shown["url"].endswith(f"/issue/{issue['identifier']}/{slug}")
+    post(emulator, document("issue_update"), {"id": issue["id"], "input": {"title": "Speed up search!"}})
+    after = post(emulator, query, {"id": issue["id"]}).json()["data"]["issue"]
+    assert after["url"].endswith(f"/issue/{issue['identifier']}/speed-up-search")
+
+
 def test_state_is_an_order_per_team(emulator: LinearEmulator) -> None:
     state = control(emulator, "GET", "/_sandbox/state")
     for team, order in state["orders"].items():
