@@ -40,6 +40,12 @@ class Rankbridge(click.Group):
             label = f"[red]{escape(exc.label)}[/]" if exc.label else ""
             err.print(label + escape(str(exc)), highlight=False)
             raise SystemExit(exc.exit_code) from None
+        except click.UsageError as exc:
+            if ctx.obj is None or not ctx.obj.json:
+                raise
+            # --log-format json: a usage error of a command is one JSON line too (exit 2, as click's)
+            ctx.obj.err.print(f"{exc.ctx.command_path if exc.ctx else 'rankbridge'}: {exc.format_message()}")
+            raise SystemExit(exc.exit_code) from None
 
 
 @click.group(cls=Rankbridge)

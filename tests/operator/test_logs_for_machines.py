@@ -56,7 +56,15 @@ def test_json_sync_prints_only_json_lines_with_the_events(box: Sandbox, tmp_path
 
 def test_json_lines_also_for_failures_and_for_commands_without_json(box: Sandbox, tmp_path: Path) -> None:
     config = box.write_config(tmp_path / "rankbridge.toml", "store.db")
-    for args in (["rules", "check"], ["explain", "NOPE-1"], ["init"], ["pull", "nowhere"], ["log"]):
+    cases = (
+        ["rules", "check"],
+        ["explain", "NOPE-1"],
+        ["init"],
+        ["pull", "nowhere"],
+        ["log"],
+        ["pull", "--bogus"],
+    )
+    for args in cases:
         done = rankbridge(config, "--log-format", "json", *args, token=box.token)
         lines = json_lines(done.stdout) + json_lines(done.stderr)
         assert lines, args
