@@ -11,7 +11,12 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from connectors.base import ConnectionConfig
 
 DEFAULT_CANCELED_RESOLUTIONS = ("Won't Do", "Duplicate", "Cannot Reproduce", "Won't Fix")
-DEFAULT_PRIORITY_LEVELS = {"Highest": 1, "High": 2, "Medium": 3, "Low": 4, "Lowest": 4}
+# Both of Jira's default schemes: today's names and the classic ones many company-managed and Data Center
+# sites still use (Blocker … Trivial), each to our 1 urgent … 4 low; priority_levels replaces the map.
+DEFAULT_PRIORITY_LEVELS = {
+    "Highest": 1, "High": 2, "Medium": 3, "Low": 4, "Lowest": 4,
+    "Blocker": 1, "Critical": 2, "Major": 3, "Minor": 4, "Trivial": 4,
+}  # fmt: skip
 
 
 class JiraConfig(ConnectionConfig):

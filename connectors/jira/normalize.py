@@ -6,6 +6,7 @@ official spec examples can be replayed through it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from connectors.jira.text import adf_to_text, references
 from sync.model import Item, Kind, Link, LinkType, Records, StatusCategory, parse_utc, utc_iso
 
 SOURCE = "jira"
+log = logging.getLogger(__name__)
 
 # Jira's statusCategory.key -> canonical category (config.status_map by status name overrides it).
 CATEGORY_BY_KEY: dict[str, StatusCategory] = {
@@ -101,7 +103,7 @@ def _records(issue: Issue, connection: str, config: JiraConfig, epic_link: str |
         requester=_object(f, "reporter").get("displayName"),
         parent_uid=f"{connection}:{parent['id']}" if parent.get("id") else None,
         container=_object(f, "project").get("key"),
-        estimate=_number(f.get(config.estimate_field)) if config.estimate_field else None,
+        estimate=_estimate(f.get(config.estimate_field), issue.key) if config.estimate_field else None,
         due_date=f.get("duedate") or None,
         native_rank=_rank(f, config),
         fields=_custom_fields(f, config),
@@ -176,6 +178,16 @@ def _object(fields: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 def _is_epic(issuetype: Mapping[str, Any]) -> bool:
     return issuetype.get("name") == "Epic" or issuetype.get("hierarchyLevel") == 1
+
+
+def _estimate(value: Any, key: str) -> float | None:
+    """The estimate field as a number; a value that is none (text someone typed into a misconfigured
+    field, an option) leaves the estimate empty and is reported, and the issue is kept."""
+    try:
+        return _number(value)
+    except (TypeError, ValueError):
+        log.warning("jira issue %s: estimate %r is not a number; the estimate is left empty", key, value)
+        return None
 
 
 def _number(value: Any) -> float | None:

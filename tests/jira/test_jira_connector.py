@@ -256,6 +256,36 @@ def test_malformed_payload_is_skippable_and_the_pull_goes_on(cloud: Served, make
     assert len(good) == ITEMS - 1
 
 
+def test_classic_priorities_and_a_word_for_an_estimate(
+    cloud: Served, make_connector: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Real values: the classic priority names map to levels by default; a non-number in the estimate
+    field leaves the estimate empty, is reported, and the issue is kept."""
+    items = control(cloud, "GET", "/_sandbox/state")["items"]
+    classic = {
+        items[0]["key"]: ("Blocker", 1),
+        items[1]["key"]: ("Major", 3),
+        items[2]["key"]: ("Trivial", 4),
+    }
+    for key, (name, _) in classic.items():
+        control(
+            cloud, "POST", "/_sandbox/edit", {"key": key, "raw": {"fields": {"priority": {"name": name}}}}
+        )
+    worded = items[3]["key"]
+    control(
+        cloud, "POST", "/_sandbox/edit", {"key": worded, "raw": {"fields": {"customfield_10016": "three"}}}
+    )
+    connector = make_connector(cloud)
+    normalised = {
+        p["key"]: connector.normalize("issues", p).items[0] for page in pull(connector) for p in page.payloads
+    }
+    assert len(normalised) == ITEMS  # nothing quarantined
+    for key, (name, level) in classic.items():
+        assert (normalised[key].priority, normalised[key].priority_level) == (name, level)
+    assert normalised[worded].estimate is None
+    assert f"jira issue {worded}: estimate 'three' is not a number" in caplog.text
+
+
 def test_check_reports_user_deployment_and_budget(served: Served, make_connector: Make) -> None:
     report = make_connector(served).check()
     assert report["auth"] is True and report["user"] == "RankBridge Bot"
