@@ -26,6 +26,7 @@ from connectors.linear.streams import STREAMS as LINEAR_STREAMS
 from connectors.linear.streams import build_filter
 from connectors.zendesk.config import ZendeskConfig
 from connectors.zendesk.streams import JIRA_LINKS, ORGANIZATION_EXPORT, TICKET_EXPORT
+from sandbox.jira.data import EPIC_LINK
 
 LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 Fetched = Iterator[tuple[int, int]]  # (payloads, bytes) of each page
@@ -39,8 +40,8 @@ def _json(response: httpx.Response) -> Any:
 def jira(config: JiraConfig) -> Fetched:
     auth = (config.email or "", config.token.get_secret_value())
     body: dict[str, Any] = {
-        "jql": incremental_jql(config, None),
-        "fields": search_fields(config),
+        "jql": incremental_jql(config, None, "UTC"),  # a first pull: no date, so no zone in the JQL
+        "fields": search_fields(config, EPIC_LINK),  # with the Epic Link field the pull finds
         "maxResults": config.max_results,
     }
     with httpx.Client(base_url=config.url, auth=auth, timeout=60) as http:
