@@ -30,6 +30,7 @@ class Reported:
     store: Path
     lifted: str  # the qualified reference of the issue the second sync moved up
     hostile: str  # the qualified reference of the ranked issue titled with markup
+    closed: str = ""  # the qualified reference of the issue closed before the second sync
 
     def cli(self, *args: str, code: int = 0) -> click.testing.Result:
         result = CliRunner().invoke(main, ["--config", str(self.config), *args], catch_exceptions=False)
@@ -71,13 +72,14 @@ def reported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reported]:
         world.cli("sync")
         ranking = world.ranking()
         jira = [r for r in ranking if r["connection"] == "jira"]
-        hostile, lifted = jira[0], jira[-1]
+        hostile, lifted, closed = jira[0], jira[-1], jira[1]
         box.edit("jira", {"key": hostile["key"], "set": {"title": HOSTILE}})
+        box.edit("jira", {"key": closed["key"], "set": {"status_category": "done"}})
         box.edit("jira", {"key": lifted["key"], "set": {"labels": ["security"]}})
         ticket = next(i for i in box.state("zendesk")["items"] if i["status_category"] != "done")
         box.edit("zendesk", {"key": ticket["key"], "set": {"title": HOSTILE}})
         world.cli("sync")
-        world.lifted, world.hostile = lifted["ref"], hostile["ref"]
+        world.lifted, world.hostile, world.closed = lifted["ref"], hostile["ref"], closed["ref"]
         world.cli("report", "--out", str(world.site))
         yield world
     box.stop()

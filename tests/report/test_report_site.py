@@ -108,6 +108,9 @@ def test_changes_show_the_move_and_its_reason(reported: Reported) -> None:
     before, after = (int(n) for n in moved[0].cells()[1].split(" → "))
     assert before > after
     assert int(page.one("div", id="count-moved-up").children[-1].text) >= 1
+    gone = [r for r in page.rows(css="gone") if reported.closed in r.cells()[0]]
+    assert gone and "(done)" in gone[0].cells()[2], "the closed issue left the ranking, shown as done"
+    assert not (reported.site / report_page("jira", reported.closed.split(":", 1)[1])).exists()
     sent = reported.sql(
         "select count(*) as n from journal where run_id > (select max(id) from runs where kind = 'rank')"
     )[0]["n"]
