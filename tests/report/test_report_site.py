@@ -159,3 +159,14 @@ def test_item_page_paths_are_safe_and_distinct() -> None:
     assert report_page("github", "a-b/c#1") != report_page("github", "a/b-c#1")
     assert ".." not in report_page("../x", "../../etc/passwd")
     assert json.dumps(report_page("zendesk", "#1234")).count("#") == 0
+
+
+def test_a_store_never_ranked_gives_a_report_that_says_so(tmp_path: Path) -> None:
+    config = tmp_path / "rankbridge.toml"
+    config.write_text('[store]\npath = "empty.db"\n\n[report]\ndir = "site"\n')
+    result = CliRunner().invoke(main, ["--config", str(config), "report"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "site"  # [report] dir, relative to the config file
+    assert Page(site / "index.html").rows("ranking") == []
+    assert Page(site / "changes.html").one("p", id="no-previous")
+    assert "No ranking run" in Page(site / "roadmap.html").one("main").text
