@@ -59,6 +59,15 @@ def _loads(text: str) -> Any:
     return json.loads(text)
 
 
+CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if chr(c) not in "\n\t"}
+
+
+def safe(value: Any) -> Text:
+    """Text from a tracker (a title, a status, a key, an error) for the terminal: control characters (an
+    escape sequence, a carriage return) shown as ``\\xNN``, and never read as rich markup."""
+    return Text(str(value if value is not None else "").translate(CONTROL))
+
+
 def plain(thing: Any) -> str:
     """The text of a message without rich markup."""
     if thing is None:

@@ -13,6 +13,7 @@ from rich.text import Text
 from sync.engine import SyncReport
 from sync.model import Item
 from sync.plan.planner import Plan
+from sync.presentation.output import safe
 from sync.pull.streams import PullReport
 from sync.push.pusher import PushReport
 from sync.refs import label
@@ -41,7 +42,7 @@ def pull_table(report: PullReport) -> Table:
             str(s.changed),
             str(s.unchanged),
             str(s.quarantined),
-            s.error or "",
+            safe(s.error or ""),
         )
     return table
 
@@ -99,10 +100,10 @@ def ranking_table(rows: list[dict[str, Any]], title: str = "Unified ranking") ->
         table.add_row(
             str(r["rank"]),
             f"{r['score']:.2f}",
-            r["label"],
-            r["title"],
+            safe(r["label"]),
+            safe(r["title"]),
             r["source"],
-            r["status"],
+            safe(r["status"]),
             feedback,
             arr,
         )
@@ -117,7 +118,7 @@ def plan_table(plan: Plan, store: Store) -> Table:
         table.add_column(column)
     for connection, ops in sorted(plan.by_connection().items()):
         for op in ops:
-            table.add_row(connection, op.kind, op.scope, op.reason)
+            table.add_row(connection, op.kind, safe(op.scope), safe(op.reason))
     return table
 
 
@@ -166,7 +167,8 @@ def writes_table(store: Store, run_id: int) -> Table:
     for connection, entries in sorted(grouped.items()):
         for entry in entries:
             payload = json.loads(entry["payload"])
-            table.add_row(connection, entry["kind"], entry["result"], _describe(payload, store, connection))
+            what = safe(_describe(payload, store, connection))
+            table.add_row(connection, entry["kind"], entry["result"], what)
     return table
 
 
@@ -213,7 +215,7 @@ def show_sync(
     if report.plan is not None:
         console.print(plan_table(report.plan, store))
         for note in report.plan.notes():
-            console.print(f"  {note}")
+            console.print(Text("  ").append_text(safe(note)))
     if report.push is not None:
         console.print(push_table(report.push))
         for error in report.push.errors:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.text import Text
 
 from sync.presentation.commands.common import ALL, pass_context, wait_option
+from sync.presentation.output import safe
 
 if TYPE_CHECKING:
     from sync.presentation.context import Context
@@ -125,7 +127,7 @@ def plan(ctx: Context, as_json: bool) -> None:
             return
         ctx.out.print(views.plan_table(planned, engine.store))
         for note in planned.notes():
-            ctx.out.print(f"  {note}")
+            ctx.out.print(Text("  ").append_text(safe(note)))
 
 
 @click.command()
