@@ -34,7 +34,7 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -81,6 +81,11 @@ def log_exchange(what: str, status: int | str, started: float) -> None:
     """One debug line per request (``-vv``): method, path, status and time. ``what`` is built from the
     method and the path alone (:func:`path_of`): no host, no query, no header, so never a secret."""
     log.debug("%s -> %s in %.0f ms", what, status, (time.monotonic() - started) * 1000)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def path_of(url: str) -> str:
@@ -202,6 +207,30 @@ def never_connected(exc: Exception) -> bool:
     return requests is not None and isinstance(exc, requests.exceptions.ConnectTimeout)
 
 
+def answered(
+    classifier: Classifier,
+    what: str,
+    status: int,
+    headers: Mapping[str, str],
+    raw: bytes,
+    links: Mapping[Any, Mapping[str, Any]],
+    observe: Callable[[Answer], None] | None = None,
+) -> Answer:
+    """A response read whole as an :class:`Answer` (``links`` as the HTTP library parsed them), seen by
+    ``observe`` and raised as its error when the classifier says it is one: the tail every transport
+    shares."""
+    data, text = decode(status, raw, what)
+    answer = Answer(
+        status, headers, data, text, {str(r): str(k["url"]) for r, k in links.items() if "url" in k}
+    )
+    if observe is not None:
+        observe(answer)
+    error = classifier.error_for(what, answer)
+    if error is not None:
+        raise error
+    return answer
+
+
 def transport_failure(what: str, exc: Exception) -> RetriableError:
     """A library's transport exception as one of ours: a connection never made sent nothing (retriable);
     anything after the connection was made may have reached the provider (:class:`Unanswered`)."""
@@ -227,6 +256,7 @@ class HttpClient:
     ) -> None:
         self.policy = policy
         self.requests = 0
+        self.origin = origin_of(base_url) if base_url else None  # where credentials may go
         self.http = httpx.Client(
             base_url=base_url,
             auth=auth,
@@ -242,14 +272,17 @@ class HttpClient:
         self,
         method: str,
         url: str,
-        *,
         params: Mapping[str, Any] | None = None,
+        *,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         write: bool | None = None,
     ) -> Answer:
-        """One request under the policy (retried as it says); ``url`` is a path or an absolute URL."""
+        """One request under the policy (retried as it says); ``url`` is a path or an absolute URL on the
+        client's own origin (a link to another host is refused: the credentials never travel there)."""
         what = f"{method} {path_of(url)}"
+        if self.origin and url.startswith(("http://", "https://")) and origin_of(url) != self.origin:
+            raise WrongShape(f"{what}: refusing to send credentials to {origin_of(url)}")
         is_write = method != "GET" if write is None else write
         return self.policy.call(
             lambda: self._attempt(method, url, params, body, headers, what), write=is_write, what=what
@@ -279,14 +312,9 @@ class HttpClient:
         finally:
             self.after_send(url)
         log_exchange(what, response.status_code, started)
-        data, text = decode(response.status_code, raw, what)
-        links = {str(rel): str(link["url"]) for rel, link in response.links.items() if "url" in link}
-        answer = Answer(response.status_code, response.headers, data, text, links)
-        self.observe(answer)
-        error = self.classifier.error_for(what, answer)
-        if error is not None:
-            raise error
-        return answer
+        return answered(
+            self.classifier, what, response.status_code, response.headers, raw, response.links, self.observe
+        )
 
     def observe(self, answer: Answer) -> None:
         """Read the answer's rate-limit headers (every answer, errors included)."""

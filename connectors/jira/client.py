@@ -25,7 +25,16 @@ import requests
 from jira import JIRA, JIRAError
 
 from connectors.errors import ConnectorError, RetriableError, truncate
-from connectors.http import CHUNK, Answer, Classifier, decode, log_exchange, read_body, transport_failure
+from connectors.http import (
+    CHUNK,
+    Answer,
+    Classifier,
+    answered,
+    decode,
+    log_exchange,
+    read_body,
+    transport_failure,
+)
 from connectors.jira.config import JiraConfig
 from connectors.paging import PageRequest, Paginator, paginate, records_at
 from connectors.policy import Policy, header_float, http_date
@@ -179,13 +188,7 @@ class JiraClient:
             log_exchange(what, f"no answer ({type(exc).__name__})", started)
             raise transport_failure(what, exc) from None
         log_exchange(what, response.status_code, started)
-        body, text = decode(response.status_code, raw, what)
-        links = {str(rel): str(link["url"]) for rel, link in response.links.items() if "url" in link}
-        answer = Answer(response.status_code, response.headers, body, text, links)
-        error = self.classifier.error_for(what, answer)
-        if error is not None:
-            raise error
-        return answer
+        return answered(self.classifier, what, response.status_code, response.headers, raw, response.links)
 
     def search(
         self, jql: str, fields: list[str], max_results: int | None = None, max_pages: int | None = None
