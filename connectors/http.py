@@ -23,8 +23,8 @@
 * :func:`parse_json`: nesting depth is bounded while parsing; a document nested past what the fast parser
   takes is parsed again with the over-deep parts replaced by :data:`TOO_DEEP`, so that only the records
   holding them are quarantined (see :func:`too_deep`) and the page's other records are kept.
-* :class:`HttpClient`: the httpx client of GitHub, Linear and Zendesk (Jira sends through the ``jira``
-  library's session, with the same reading, deadline and classifier).
+* :class:`HttpClient`: the httpx client of Linear and Zendesk (Jira sends through the ``jira`` library's
+  session, GitHub through PyGithub's requester, each with the same reading, deadline and classifier).
 """
 
 from __future__ import annotations
