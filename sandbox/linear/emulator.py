@@ -13,7 +13,7 @@ from typing import Any
 
 from graphql import GraphQLError, execute_sync, parse, validate
 
-from sandbox.framework import Emulator, HttpError, Request, Response, graphql_operation, route
+from sandbox.framework import Budget, Emulator, HttpError, Request, Response, graphql_operation, route
 from sandbox.linear import sandbox_api
 from sandbox.linear.data import LinearData
 from sandbox.linear.generate import generate
@@ -63,6 +63,9 @@ class LinearEmulator(Emulator):
         super().__init__(token)
         self.data = LinearData()
         self.schema = executable_schema(self.data)
+        # Linear's documented budget for an API key: 2,500 requests and 3,000,000 complexity points an hour
+        # (developers.linear.app "Rate limiting"; the older figures were 1,500 and 250,000).
+        self.budget = Budget(2_500, 3600.0)
         self.complexity_limit = 3_000_000
         self.complexity_used = 0.0
         self.complexity_window_start = time.time()

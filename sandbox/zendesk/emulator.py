@@ -56,6 +56,9 @@ class ZendeskEmulator(TicketWrites, Emulator):
     ) -> None:
         super().__init__(token)
         self.email = email
+        # The Enterprise plan's 700 requests a minute (developer.zendesk.com/api-reference/introduction/
+        # rate-limits: Team 200, Growth and Professional 400, Enterprise 700), besides the exports' 10.
+        self.budget = Budget(700, 60.0)
         self.data = ZendeskData()
         self.export_per_minute, self.export_window = export_per_minute, export_window
         self.export_exclusion = export_exclusion

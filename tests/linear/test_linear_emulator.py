@@ -112,6 +112,7 @@ def test_urls_carry_a_slug_that_follows_the_title_and_whole_numbers_are_integers
     query = "query One($id: String!) { issue(id: $id) { url number priority title } }"
     issue = next(iter(emulator.data.issues.values()))
     before = post(emulator, query, {"id": issue["id"]})
+    assert before.headers["X-RateLimit-Requests-Limit"] == "2500"  # an API key's budget an hour
     shown = before.json()["data"]["issue"]
     assert isinstance(shown["number"], int) and isinstance(shown["priority"], int)  # 4, not 4.0
     slug = shown["title"].lower().replace(" ", "-")

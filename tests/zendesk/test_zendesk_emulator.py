@@ -304,6 +304,7 @@ def test_tickets_are_as_messy_as_a_real_help_desk(served: Served) -> None:
     for name in ("X-Rate-Limit", "X-Rate-Limit-Remaining", "ratelimit-limit", "ratelimit-reset"):
         assert name in live.headers, name  # both families, as Zendesk sends them
     assert live.headers["x-rate-limit-remaining"] == live.headers["ratelimit-remaining"]
+    assert live.headers["X-Rate-Limit"] == "700"  # the Enterprise plan's budget a minute, by default
     fields = client(served).get("/api/v2/ticket_fields.json")
     again = client(served).get(
         "/api/v2/ticket_fields.json", headers={"If-None-Match": fields.headers["ETag"]}
