@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.errors import (
     AuthError,
@@ -47,6 +47,7 @@ from connectors.errors import (
     SkippableError,
     Unanswered,
     UnknownStream,
+    register_secret,
     truncate,
 )
 from connectors.policy import Policy, PolicySettings
@@ -146,6 +147,12 @@ class Connector(ABC):
         self.name = name
         self.config = config
         self.policy = Policy(config.policy.settings())
+        users = tuple(
+            str(getattr(config, f)) for f in ("email", "user", "username") if getattr(config, f, None)
+        )
+        for value in dict(config).values():  # every secret of the section, for provider text that quotes it
+            if isinstance(value, SecretStr):
+                register_secret(value.get_secret_value(), users)
 
     def uid(self, native_id: str) -> str:
         return f"{self.name}:{native_id}"

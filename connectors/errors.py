@@ -21,6 +21,8 @@ error text, which we truncate.
 
 from __future__ import annotations
 
+import base64
+
 
 class ConnectorError(Exception):
     """Base of every error a connector raises on purpose."""
@@ -90,7 +92,36 @@ class SkippableError(ConnectorError):
     """One payload could not be normalised; the caller quarantines it and continues."""
 
 
+_SECRETS: set[str] = set()  # this process's credentials, in every form a server may echo back
+
+
+def register_secret(secret: str, users: tuple[str, ...] = ()) -> None:
+    """Remember a credential so that provider text quoting it is redacted: the value itself, its Base64,
+    and the Base64 of ``user:secret`` (and Zendesk's ``user/token:secret``) of a Basic header."""
+    if len(secret) < 4:
+        return
+    forms = {secret, _b64(secret)}
+    for user in users:
+        forms |= {_b64(f"{user}:{secret}"), _b64(f"{user}/token:{secret}")}
+    _SECRETS.update(forms)
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def scrub(text: str) -> str:
+    """``text`` with every registered credential form (and so any ``Basic``/``Bearer`` header quoting one)
+    replaced by ``***``; longest first, so a Basic value is not half-replaced by the secret inside it."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
 def truncate(text: str, limit: int = 300) -> str:
-    """Keep provider error text short enough for a log line."""
-    text = " ".join(text.split())
+    """Keep provider error text short enough for a log line, without any credential it may quote (every
+    piece of a provider's text passes here before it reaches an error, so output, logs, the store and
+    ``/healthz`` never see one)."""
+    text = " ".join(scrub(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
