@@ -181,9 +181,14 @@ class JiraClient:
                 allow_redirects=False,
                 stream=True,
             )
-            with response:  # read1: whatever has arrived, so the deadline is checked after every read
-                chunks = iter(lambda: response.raw.read1(CHUNK, decode_content=True), b"")
+            # read1: whatever has arrived, so the deadline is checked after every read
+            chunks = iter(lambda: response.raw.read1(CHUNK, decode_content=True), b"")
+            try:
                 raw = read_body(chunks, what, deadline)
+            except BaseException:
+                response.close()  # a half-read answer: drop the connection
+                raise
+            response.raw.release_conn()  # read to its end: the connection goes back to the pool
         except requests.RequestException as exc:
             log_exchange(what, f"no answer ({type(exc).__name__})", started)
             raise transport_failure(what, exc) from None

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.errors import FatalError
+from connectors.errors import AuthError, FatalError
 from connectors.linear.client import LinearClient
 from connectors.linear.config import LinearConfig
 from connectors.linear.normalize import CATEGORY_STATE_TYPE, STATE_TYPES
@@ -124,6 +124,8 @@ class LinearWriter:
         for item, value in values.items():
             try:
                 self._update(item, {"sortOrder": value})
+            except AuthError:
+                raise  # a rejected key stops the connection (Connector.apply), not one item of the op
             except FatalError as exc:
                 failed[item] = str(exc)
                 continue
