@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from connectors.base import ConnectionConfig
 
-MAX_PAGE_SIZE = 200  # the issues selection costs ~46 points per issue: 200 stay under 10,000 per query
+MAX_PAGE_SIZE = 200  # the issues selection costs ~48 points per issue: 200 stay under 10,000 per query
 
 
 class LinearConfig(ConnectionConfig):
@@ -30,6 +30,11 @@ class LinearConfig(ConnectionConfig):
         description="write Linear's priority from each issue's rank among this connection's ranked issues: "
         "the shares that get 1 urgent, 2 high and 3 medium, each a fraction (< 1) of the issues or a count "
         "(>= 1); the rest get 4 low. Empty (the default): priority is a person's field, never written",
+    )
+    report_attachment: str | None = Field(
+        None,
+        description="title of the attachment that links each issue to its page in the HTML report (with "
+        "[report] report_url); unset (the default): no link is written",
     )
     rank_snapshot_ttl: float = Field(60.0, ge=0, description="seconds a read of a team's order is reused")
 

@@ -72,8 +72,12 @@ class LinearConnector(Connector):
     # writing
     def writable_fields(self) -> set[str]:
         """``priority`` (1 urgent … 4 low, from the issue's rank) only when ``priority_by_rank`` says so:
-        priority is otherwise a person's field."""
-        return {"priority"} if self.config.priority_by_rank else set()
+        priority is otherwise a person's field. ``report`` (an attachment linking to the issue's page in
+        the HTML report) when ``report_attachment`` names its title."""
+        names = {"priority"} if self.config.priority_by_rank else set()
+        if self.config.report_attachment:
+            names.add("report")
+        return names
 
     def priority_shares(self) -> list[float]:
         return list(self.config.priority_by_rank)

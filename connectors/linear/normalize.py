@@ -3,7 +3,8 @@
 * issues → an ``issue`` Item: workflow state type → status category, priority 0–4 → priority_level, team key →
   container, parent issue → parent_uid, project → a ``parent`` Link to the project's epic Item and
   ``fields["project"]``, cycle → ``fields["cycle"]``, sortOrder → ``native_rank`` (repr of the float),
-  archived or trashed → deleted; attachments and description URLs of other trackers → ``relates`` Links.
+  archived or trashed → deleted; attachments and description URLs of other trackers → ``relates`` Links;
+  our attachment linking to its report page (subtitle :data:`REPORT_SUBTITLE`) → ``fields["report"]``.
 * projects → ``epic`` Items (roadmap anchors); customers → Customer records;
 * customer_needs → a ``feedback`` Item per need (organization = customer uid) with a ``requests`` Link to
   its issue, so the rules engine counts it like a Zendesk ticket;
@@ -44,6 +45,11 @@ PROJECT_STATUS_TYPES: dict[str, StatusCategory] = {
     "completed": StatusCategory.DONE,
     "canceled": StatusCategory.CANCELED,
 }
+
+# The subtitle that marks the attachment rankbridge writes: the link to the issue's page in the HTML report.
+# issues.graphql selects it by this value (as ``reportLink``), so the two must agree.
+REPORT_SUBTITLE = "rankbridge ranking report"
+REPORT_LINKS = {"subtitle": {"eq": REPORT_SUBTITLE}}  # an AttachmentFilter
 
 # URLs of other trackers' work items and tickets (any host, so that sandbox URLs match too).
 TRACKER_URL = re.compile(
@@ -127,6 +133,9 @@ def issue(ctx: Context, p: Mapping[str, Any]) -> Records:
             "starts_at": optional_timestamp(cycle.get("startsAt")),
             "ends_at": optional_timestamp(cycle.get("endsAt")),
         }
+    report = nodes(p.get("reportLink"))
+    if report:  # absent while we have written none: the planner then writes one
+        fields["report"] = str(report[0]["url"])
     priority = int(p["priority"])
     if not 0 <= priority <= 4:
         raise ValueError(f"priority {priority} outside 0–4")

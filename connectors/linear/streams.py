@@ -5,6 +5,12 @@ Incremental streams use the shared cursor (:mod:`connectors.cursor`: semantics a
 for ``gt: cursor - index_lag``: an item updated in the same millisecond as the cursor is read again instead
 of lost, and the store de-duplicates the overlap by uid. Pages come oldest first (``orderBy: updatedAt``),
 so the cursor committed with each page covers everything before it. ``teams`` is small and read in full.
+
+Our report link is an attachment, and Linear does not say that creating one moves its issue's ``updatedAt``
+(schema.graphql: ``Issue.updatedAt`` is "the last time at which the entity was meaningfully updated";
+``Attachment.updatedAt`` is the attachment's own). So the issues stream also asks for the issues whose report
+attachment changed since the cursor (``or`` with ``attachments: {some: …}``): the pull after our write reads
+it back whether or not the issue's ``updatedAt`` moved, and the planner sees the link as written.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from connectors.base import Page
 from connectors.cursor import IncrementalCursor
 from connectors.linear.client import LinearClient
 from connectors.linear.config import LinearConfig
+from connectors.linear.normalize import REPORT_LINKS
 from sync.model import parse_utc, utc_iso
 
 
@@ -31,6 +38,7 @@ class Stream:
     incremental: bool = True
     team_filter: str | None = None  # how the filter names the team, when it can be narrowed to teams
     large: bool = False  # uses the (larger) issue page size
+    report_links: bool = False  # also read items whose report-link attachment changed since the cursor
 
 
 STREAMS: dict[str, Stream] = {
@@ -40,7 +48,7 @@ STREAMS: dict[str, Stream] = {
         Stream("projects", "projects", "projects"),
         Stream("cycles", "cycles", "cycles", team_filter="team"),
         Stream("customers", "customers", "customers"),
-        Stream("issues", "issues", "issues", team_filter="team", large=True),
+        Stream("issues", "issues", "issues", team_filter="team", large=True, report_links=True),
         Stream("customer_needs", "customer_needs", "customerNeeds"),
     )
 }
@@ -50,7 +58,11 @@ def build_filter(stream: Stream, config: LinearConfig, since: str | None) -> dic
     query: dict[str, Any] = {}
     if since is not None:
         start = parse_utc(since) - timedelta(seconds=config.index_lag)
-        query["updatedAt"] = {"gt": utc_iso(start)}
+        since_start = {"gt": utc_iso(start)}
+        query["updatedAt"] = since_start
+        if stream.report_links:
+            linked = {"attachments": {"some": {**REPORT_LINKS, "updatedAt": since_start}}}
+            query = {"or": [query, linked]}
     if stream.team_filter and config.teams:
         query[stream.team_filter] = {"key": {"in": list(config.teams)}}
     return query

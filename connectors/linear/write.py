@@ -6,6 +6,9 @@ between the anchor and the issue that follows it now (maintainer advice: place *
 ``neighbour - 1``). The neighbours come from a snapshot of the team's order, read once with one query and
 kept up to date with our own writes (reused for ``rank_snapshot_ttl`` seconds); ``op.payload["ranks"]``
 fills in an anchor the snapshot does not hold (e.g. an issue that has just been closed).
+
+The ``report`` field is the issue's link to its page in the HTML report, an attachment
+(:mod:`connectors.linear.report`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from connectors.errors import AuthError, FatalError
 from connectors.linear.client import LinearClient
 from connectors.linear.config import LinearConfig
 from connectors.linear.normalize import CATEGORY_STATE_TYPE, STATE_TYPES
+from connectors.linear.report import ReportLinks, link_holds
 from sync.model import Op, OpKind, OpResult, batched
 
 OPEN_FILTER = {"type": {"nin": ["completed", "canceled", "duplicate"]}}
@@ -71,6 +75,7 @@ class LinearWriter:
         self.config = config
         self.orders: dict[str, TeamOrder] = {}
         self.team_states: dict[str, list[dict[str, Any]]] = {}  # team key -> states (from the teams stream)
+        self.report = ReportLinks(client, config.report_attachment or "Ranking report")
 
     # --- reading the order -------------------------------------------------------------------------------
     def read_order(self, team: str) -> TeamOrder:
@@ -136,8 +141,10 @@ class LinearWriter:
 
     def field(self, op: Op) -> OpResult:
         name, value = op.payload["field"], op.payload["value"]
+        if name == "report":
+            return self.report.write(str(op.payload["item"]), value)
         if name != "priority":
-            return OpResult(False, f"linear: field {name!r} cannot be written (only priority)")
+            return OpResult(False, f"linear: field {name!r} cannot be written (only priority and report)")
         priority = int(value)
         if not 0 <= priority <= 4:
             return OpResult(False, f"linear: priority {priority} outside 0–4")
@@ -175,13 +182,22 @@ class LinearWriter:
 
     # --- verify ------------------------------------------------------------------------------------------
     def verify(self, ops: list[Op]) -> dict[str, bool]:
-        ids = {str(op.payload["item"]) for op in ops if op.kind in (OpKind.FIELD.value, OpKind.STATUS.value)}
+        links = [op for op in ops if op.kind == OpKind.FIELD.value and op.payload["field"] == "report"]
+        linked = self.report.links(str(op.payload["item"]) for op in links) if links else {}
+        link_keys = {op.key for op in links}
+        ids = {
+            str(op.payload["item"])
+            for op in ops
+            if op.kind in (OpKind.FIELD.value, OpKind.STATUS.value) and op.key not in link_keys
+        }
         issues = self._issues(ids) if ids else {}
         fresh = self._fresh_orders([op for op in ops if op.kind == OpKind.RANK.value])
         result: dict[str, bool] = {}
         for op in ops:
             if op.kind == OpKind.RANK.value:
                 result[op.key] = rank_holds(fresh[op.scope], op.payload)
+            elif op.key in link_keys:
+                result[op.key] = link_holds(linked.get(str(op.payload["item"])), op.payload["value"])
             elif op.kind == OpKind.FIELD.value:
                 issue = issues.get(str(op.payload["item"]))
                 result[op.key] = (

@@ -2,6 +2,12 @@
 
 Scalars are stored under their GraphQL names; references to other entities as ``_team``, ``_state``, …
 (resolved by :mod:`sandbox.linear.resolvers`). Every write moves ``updatedAt`` strictly forward.
+
+Attachments (``attachmentCreate``/``attachmentDelete``) follow schema.graphql: the ``url`` identifies an
+attachment within its issue, and creating one with a url the issue already has updates that one. Whether
+that also moves the issue's ``updatedAt`` Linear does not document (``Issue.updatedAt``: "the last time at
+which the entity was meaningfully updated"), so by default it does not (the case a client that waits for
+the issue to change would miss); ``attachments_touch_issue`` switches to the other reading.
 """
 
 from __future__ import annotations
@@ -87,6 +93,8 @@ class LinearData:
     viewer_id: str = ""
     sync_id: int = 1000
     last_tick: datetime = field(default_factory=lambda: datetime(2000, 1, 1, tzinfo=UTC))
+    attachments_touch_issue: bool = False  # whether an attachment write moves its issue's updatedAt
+    attachment_stamps: list[tuple[str, str]] = field(default_factory=list)  # sorted (updatedAt, issue id)
 
     # --- time -------------------------------------------------------------------------------------------
     def tick(self) -> str:
@@ -142,6 +150,45 @@ class LinearData:
                 raise GraphQLFailure(f"Field {name} cannot be updated here")
         self.touch(issue)
         return issue
+
+    # --- attachments ------------------------------------------------------------------------------------
+    def create_attachment(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``attachmentCreate``: a new attachment, or the issue's attachment with that url updated."""
+        issue = self.issue(str(values["issueId"]))
+        url, title = str(values["url"]), str(values["title"])
+        if not re.match(r"^[a-z][a-z0-9+.-]*://\S+$", url, re.IGNORECASE):
+            raise GraphQLFailure(f"Invalid url {url!r}")
+        now = self.tick()
+        attachment = next((a for a in issue["_attachments"] if a["url"] == url), None)
+        if attachment is None:
+            attachment = {"id": str(uuid.uuid4()), "url": url, "createdAt": now, "sourceType": "api"}
+            issue["_attachments"].append(attachment)
+        attachment.update(title=title, subtitle=values.get("subtitle"), updatedAt=now, _issue=issue["id"])
+        bisect.insort(self.attachment_stamps, (now, issue["id"]))
+        self._attachment_changed(issue)
+        return attachment
+
+    def delete_attachment(self, attachment_id: str) -> None:
+        for issue in self.issues.values():
+            kept = [a for a in issue["_attachments"] if a["id"] != attachment_id]
+            if len(kept) < len(issue["_attachments"]):
+                issue["_attachments"] = kept
+                self._attachment_changed(issue)
+                return
+        raise GraphQLFailure(
+            f"Entity not found: Attachment - Could not find referenced Attachment {attachment_id}."
+        )
+
+    def _attachment_changed(self, issue: dict[str, Any]) -> None:
+        if self.attachments_touch_issue:
+            self.touch(issue)
+        else:
+            self.sync_id += 1
+
+    def attachment_changed_since(self, since: str) -> set[str]:
+        """Issues whose attachments were written at or after ``since`` (a superset: the filter decides)."""
+        at = bisect.bisect_left(self.attachment_stamps, (since[:10], ""))
+        return {issue_id for _, issue_id in self.attachment_stamps[at:]}
 
     def last_tick_iso(self) -> str:
         return iso(self.last_tick)

@@ -59,9 +59,11 @@ class LinearEmulator(Emulator):
     name = "linear"
     record_keys = ("nodes",)  # record lists of its answers (a fault nulls them)
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, attachments_touch_issue: bool = False) -> None:
+        """``attachments_touch_issue``: whether an attachment write moves its issue's ``updatedAt``
+        (undocumented by Linear; see :mod:`sandbox.linear.data`)."""
         super().__init__(token)
-        self.data = LinearData()
+        self.data = LinearData(attachments_touch_issue=attachments_touch_issue)
         self.schema = executable_schema(self.data)
         # Linear's documented budget for an API key: 2,500 requests and 3,000,000 complexity points an hour
         # (developers.linear.app "Rate limiting"; the older figures were 1,500 and 250,000).

@@ -85,6 +85,10 @@ class Filters:
             "team": lambda e: data.teams.get(e.get("_team", "")),
             "state": lambda e: data.states.get(e.get("_state", "")),
         }
+        # Collections filtered by ``some`` / ``every`` (AttachmentCollectionFilter)
+        self.collections: dict[str, Callable[[Entity], list[Entity]]] = {
+            "attachments": lambda e: list(e.get("_attachments") or ()),
+        }
 
     def match(self, entity: Entity, flt: dict[str, Any] | None) -> bool:
         for name, condition in (flt or {}).items():
@@ -94,6 +98,12 @@ class Filters:
                 ok = all(self.match(entity, f) for f in condition)
             elif name == "or":
                 ok = any(self.match(entity, f) for f in condition)
+            elif name in self.collections:
+                members = self.collections[name](entity)
+                some, every = condition.get("some"), condition.get("every")
+                ok = (some is None or any(self.match(m, some) for m in members)) and (
+                    every is None or all(self.match(m, every) for m in members)
+                )
             elif name in self.relations:
                 related = self.relations[name](entity)
                 ok = related is not None and self.match(related, condition)
@@ -177,12 +187,23 @@ class Resolvers:
     def issues_keyed(self, args: dict[str, Any]) -> Iterator[tuple[tuple[str, str], Entity]]:
         index = self.data.by_updated if args.get("orderBy") == "updatedAt" else self.data.by_created
         start = 0
-        since = (args.get("filter") or {}).get("updatedAt") or {}
+        flt = args.get("filter") or {}
+        since = flt.get("updatedAt") or _or_updated(flt) or {}
         if index is self.data.by_updated and (since.get("gt") or since.get("gte")):
             start = bisect.bisect_left(index, (str(since.get("gt") or since.get("gte"))[:10], ""))
         if args.get("after"):
             start = max(start, bisect.bisect_right(index, decode_cursor(args["after"])))
-        for key in index[start:]:
+        keys: Iterable[tuple[str, str]] = index[start:]
+        linked_since = _attachment_branch(args.get("filter") or {})
+        if linked_since is not None and index is self.data.by_updated:
+            # ``or`` with issues whose attachments changed since: those may have older updatedAt values
+            extra = {
+                (self.data.issues[i]["updatedAt"], i)
+                for i in self.data.attachment_changed_since(linked_since)
+            }
+            after = decode_cursor(args["after"]) if args.get("after") else None
+            keys = sorted(set(index[start:]) | {k for k in extra if after is None or k > after})
+        for key in keys:
             yield key, self.data.issues[key[1]]
 
     def root_connection(self, table: str) -> Callable[..., Entity]:
@@ -215,6 +236,14 @@ class Resolvers:
         issue = self.data.update_issue(self.data.issue(id), input)
         return {"success": True, "lastSyncId": float(self.data.sync_id), "issue": issue}
 
+    def attachment_create(self, _root: Any, _info: Any, input: dict[str, Any]) -> Entity:
+        attachment = self.data.create_attachment(input)
+        return {"success": True, "lastSyncId": float(self.data.sync_id), "attachment": attachment}
+
+    def attachment_delete(self, _root: Any, _info: Any, id: str) -> Entity:
+        self.data.delete_attachment(id)
+        return {"success": True, "lastSyncId": float(self.data.sync_id), "entityId": id}
+
     def bind(self, schema: GraphQLSchema) -> GraphQLSchema:
         d = self.data
         ref = _ref
@@ -232,6 +261,9 @@ class Resolvers:
         ):
             _set(query, name, self.root_connection(table))
         _set(mutation, "issueUpdate", self.issue_update)
+        _set(mutation, "attachmentCreate", self.attachment_create)
+        _set(mutation, "attachmentDelete", self.attachment_delete)
+        matches = self.filters.match
         _bind_type(
             schema,
             "Issue",
@@ -245,7 +277,9 @@ class Resolvers:
                 "creator": ref(d, "users", "_creator"),
                 "priorityLabel": lambda e, _i: PRIORITY_LABELS[int(e["priority"])],
                 "labels": lambda e, _i, **a: nested([d.labels[x] for x in e["_labels"]], a),
-                "attachments": lambda e, _i, **a: nested(e["_attachments"], a),
+                "attachments": lambda e, _i, **a: nested(
+                    [x for x in e["_attachments"] if matches(x, a.get("filter"))], a
+                ),
                 "needs": lambda e, _i, **a: nested([d.needs[x] for x in e["_needs"]], a),
             },
         )
@@ -272,6 +306,7 @@ class Resolvers:
             },
         )
         _bind_type(schema, "Customer", {"tier": ref(d, "tiers", "_tier")})
+        _bind_type(schema, "Attachment", {"issue": ref(d, "issues", "_issue")})
         _bind_type(
             schema,
             "CustomerNeed",
@@ -282,6 +317,23 @@ class Resolvers:
             },
         )
         return schema
+
+
+def _or_updated(flt: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``updatedAt`` bound shared by every branch of an ``or`` of the issue itself (an index start)."""
+    bounds = [b.get("updatedAt") for b in flt.get("or") or () if "attachments" not in b]
+    if not bounds or any(b is None for b in bounds) or len({str(b) for b in bounds}) != 1:
+        return None
+    return dict(bounds[0])
+
+
+def _attachment_branch(flt: dict[str, Any]) -> str | None:
+    """The ``gt``/``gte`` of an ``or`` branch asking for issues whose attachments changed since then."""
+    for branch in flt.get("or") or ():
+        some = ((branch.get("attachments") or {}).get("some") or {}).get("updatedAt") or {}
+        if some.get("gt") or some.get("gte"):
+            return str(some.get("gt") or some.get("gte"))
+    return None
 
 
 def _ref(data: LinearData, table: str, key: str) -> Callable[..., Entity | None]:

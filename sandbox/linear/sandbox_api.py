@@ -55,6 +55,10 @@ def _item(data: LinearData, issue: dict[str, Any], order: int | None) -> dict[st
             "project": issue.get("_project"),
             "archived": issue.get("archivedAt") is not None,
         },
+        "attachments": [
+            {"url": a["url"], "title": a["title"], "subtitle": a.get("subtitle")}
+            for a in issue["_attachments"]
+        ],
         "updated": issue["updatedAt"],
         "deleted": issue.get("archivedAt") is not None,
     }

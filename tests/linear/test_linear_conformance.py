@@ -24,6 +24,9 @@ EXPECTED_DOCUMENTS = {
     "team_order",
     "issue_states",
     "issue_update",
+    "attachment_create",
+    "attachment_delete",
+    "report_links",
     "viewer",
 }
 

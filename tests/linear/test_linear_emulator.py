@@ -191,3 +191,34 @@ def test_generator_is_deterministic_and_rich() -> None:
     assert any(a["url"] == refs[0]["url"] for i in issues for a in i["_attachments"])
     assert len({i["sortOrder"] for i in issues}) == len(issues)
     assert {r["key"] for r in a.references()} <= {i["identifier"] for i in issues}
+
+
+def test_attachment_url_is_its_identity_on_the_issue(emulator: LinearEmulator) -> None:
+    """schema.graphql, attachmentCreate: "Creates a new attachment, or updates existing if the same `url`
+    and `issueId` is used"; attachmentDelete removes it; the issue's updatedAt stays by default."""
+    issue = next(i for i in emulator.data.issues.values() if not i["_attachments"])
+    updated = issue["updatedAt"]
+    create = document("attachment_create")
+    first = {"issueId": issue["identifier"], "url": "https://r.example.com/a.html", "title": "Report"}
+    made = post(emulator, create, {"input": first}).json()["data"]["attachmentCreate"]["attachment"]
+    again = post(emulator, create, {"input": {**first, "title": "Ranking", "subtitle": "s"}}).json()
+    assert again["data"]["attachmentCreate"]["attachment"]["id"] == made["id"]
+    assert [(a["title"], a["subtitle"]) for a in issue["_attachments"]] == [("Ranking", "s")]
+    assert issue["updatedAt"] == updated
+    query = (
+        "query Linked($f: IssueFilter!) { issues(filter: $f) { nodes { identifier "
+        'attachments(filter: {subtitle: {eq: "s"}}) { nodes { url issue { identifier } } } } } }'
+    )
+    since = {"gt": "2099-01-01T00:00:00.000Z"}
+    linked = {"or": [{"updatedAt": since}, {"attachments": {"some": {"updatedAt": {"gt": updated}}}}]}
+    found = post(emulator, query, {"f": linked}).json()["data"]["issues"]["nodes"]
+    assert [n["identifier"] for n in found] == [issue["identifier"]]
+    assert found[0]["attachments"]["nodes"] == [
+        {"url": first["url"], "issue": {"identifier": issue["identifier"]}}
+    ]
+    bad = post(emulator, create, {"input": {**first, "url": "not a url"}})
+    assert bad.status_code == 400 and "Invalid url" in bad.json()["errors"][0]["message"]
+    gone = post(emulator, document("attachment_delete"), {"id": made["id"]}).json()
+    assert gone["data"]["attachmentDelete"]["success"] and issue["_attachments"] == []
+    missing = post(emulator, document("attachment_delete"), {"id": made["id"]})
+    assert missing.status_code == 400 and "Entity not found" in missing.json()["errors"][0]["message"]

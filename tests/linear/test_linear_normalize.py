@@ -262,3 +262,31 @@ def test_scope_is_the_team_for_open_issues_only() -> None:
     payload["team"]["key"] = "OPS"
     assert c.scope_of(one_item(payload)) is None
     assert [s.name for s in c.scopes()] == ["ENG"] and c.scopes()[0].max_batch == RUN_BATCH
+
+
+def test_our_report_attachment_is_the_report_field_and_no_tracker_link() -> None:
+    page = "https://reports.example.com/items/lin/ENG-42.html"
+    linked = {**ISSUE, "reportLink": {"nodes": [{"url": page}]}}
+    records = connector(report_attachment="Ranking report").normalize("issues", linked)
+    assert records.items[0].fields["report"] == page
+    assert not any(page in str(link.dst_ref) for link in records.links)
+    assert "report" not in one_item({**ISSUE, "reportLink": {"nodes": []}}).fields  # none written yet
+    assert "report" in connector(report_attachment="Ranking report").writable_fields()
+    assert "report" not in connector().writable_fields()  # a link only where the connection names one
+
+
+def test_the_pull_asks_again_for_issues_whose_report_link_changed() -> None:
+    from connectors.linear.client import document
+    from connectors.linear.normalize import REPORT_SUBTITLE
+    from connectors.linear.streams import STREAMS, build_filter
+
+    config = LinearConfig(api_key="k", teams=["ENG"], index_lag=1.0)
+    issues = build_filter(STREAMS["issues"], config, "2025-06-03T10:30:01.000Z")
+    since = {"gt": "2025-06-03T10:30:00.000Z"}
+    assert issues["or"] == [
+        {"updatedAt": since},
+        {"attachments": {"some": {"subtitle": {"eq": REPORT_SUBTITLE}, "updatedAt": since}}},
+    ]
+    assert issues["team"] == {"key": {"in": ["ENG"]}}
+    assert f'subtitle: {{eq: "{REPORT_SUBTITLE}"}}' in document("issues")  # the pull selects ours
+    assert "or" not in build_filter(STREAMS["cycles"], config, "2025-06-03T10:30:01.000Z")
