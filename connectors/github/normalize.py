@@ -16,6 +16,7 @@ from typing import Any
 
 from connectors.errors import SkippableError
 from connectors.github.config import GithubConfig
+from connectors.urls import is_tracker_url
 from sync.model import Item, Kind, Link, LinkType, Records, StatusCategory, parse_utc, utc_iso
 
 RANK_DIGITS = 6
@@ -291,12 +292,13 @@ def status_category(config: GithubConfig, facts: IssueFacts) -> str:
 
 
 def text_links(uid: str, facts: IssueFacts) -> list[Link]:
-    """References to other items in the title and body: URLs, tracker keys, ``owner/repo#n`` and ``#n``."""
+    """References to other items in the title and body: trackers' URLs (:mod:`connectors.urls`), tracker
+    keys, ``owner/repo#n`` and ``#n``."""
     text = f"{facts.title}\n{facts.body}"
     refs: dict[str, None] = {}
     for url in URL.findall(text):
         url = url.rstrip(".,;:!?")
-        if url != facts.url:
+        if url != facts.url and is_tracker_url(url):  # a docs or dashboard URL names no work item
             refs[f"url:{url}"] = None
     without_urls = URL.sub(" ", text)
     for key in TRACKER_KEY.findall(without_urls):

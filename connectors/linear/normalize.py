@@ -13,12 +13,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
 from connectors.errors import SkippableError
+from connectors.urls import TRACKER_URL
 from sync.model import Customer, Item, Kind, Link, LinkType, Records, StatusCategory, parse_utc, utc_iso
 
 SOURCE = "linear"
@@ -50,14 +50,6 @@ PROJECT_STATUS_TYPES: dict[str, StatusCategory] = {
 # issues.graphql selects it by this value (as ``reportLink``), so the two must agree.
 REPORT_SUBTITLE = "rankbridge ranking report"
 REPORT_LINKS = {"subtitle": {"eq": REPORT_SUBTITLE}}  # an AttachmentFilter
-
-# URLs of other trackers' work items and tickets (any host, so that sandbox URLs match too).
-TRACKER_URL = re.compile(
-    r"https?://[^\s<>()\"']+?(?:/browse/[A-Z][A-Z0-9_]+-\d+"  # Jira issue
-    r"|/[\w.-]+/[\w.-]+/issues/\d+"  # GitHub issue
-    r"|/agent/tickets/\d+|/api/v2/tickets/\d+(?:\.json)?"  # Zendesk ticket
-    r"|/requests/\d+)"
-)
 
 
 class Context:

@@ -156,6 +156,23 @@ def test_text_mentions_become_link_refs() -> None:
     }
 
 
+def test_only_trackers_urls_become_links() -> None:
+    """A body full of URLs (docs, a dashboard, an image) links only the ones that name a tracker's item."""
+    body = (
+        "Docs https://docs.acme.dev/guide/setup, graph https://grafana.acme.dev/d/abc?from=now-1h, "
+        "![shot](https://user-images.githubusercontent.com/1/2.png).\n"
+        "Tracked in https://acme.atlassian.net/browse/ENG-7, https://linear.app/acme/issue/DES-4/fix-login, "
+        "https://linear.app/acme/issue/DES-5 and https://github.com/acme/api/pull/9."
+    )
+    refs = {link.dst_ref for link in normalize_issue("gh", CONFIG, rest_issue(body=body)).links}
+    assert refs == {
+        "url:https://acme.atlassian.net/browse/ENG-7",
+        "url:https://linear.app/acme/issue/DES-4/fix-login",
+        "url:https://linear.app/acme/issue/DES-5",
+        "url:https://github.com/acme/api/pull/9",
+    }
+
+
 @pytest.mark.parametrize(
     "change",
     [
