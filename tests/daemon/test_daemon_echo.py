@@ -56,14 +56,16 @@ def person_edits(box: Sandbox, rng: random.Random) -> None:
 
 
 def repeated_writes(box: Sandbox, fields_too: bool = True) -> dict[str, dict[str, int]]:
-    """Mutating requests sent more than once. Without ``fields_too``, field values are left out: a
-    person's edits at different times move the ranking several times, and a rank field may come back to
-    a value it had (moves, statuses, comments and tags are never legitimately sent twice)."""
+    """Mutating requests sent more than once. Without ``fields_too``, field values (rank and score fields,
+    Linear priority by rank) are left out: a person's edits at different times move the ranking several
+    times, and a field may come back to a value it had (moves, statuses and comments are never
+    legitimately sent twice)."""
     out = {}
     for service in box.served:
         targets = [write_target(r) for r in box.requests(service) if r["mutating"]]
         if not fields_too:
-            targets = [t for t in targets if "custom_fields" not in t and "SetFieldValue" not in t]
+            fields = ("custom_fields", "SetFieldValue", '"input": {"priority"', "update_many")
+            targets = [t for t in targets if not any(f in t for f in fields)]
         writes = Counter(targets)
         out[service] = {target: n for target, n in writes.items() if n > 1}
     return {service: twice for service, twice in out.items() if twice}

@@ -99,9 +99,10 @@ def kill_during(world: FaultWorld, command: str, delay: float) -> bool:
 
 
 def settle(world: FaultWorld) -> dict[str, Any]:
-    """A rerun after a kill, then syncs until one plans nothing (at most three); the last sync's report."""
+    """Syncs after a kill until one plans nothing (at most five: a status we set moves the ranking, and the
+    fields that show it follow one sync later); the last sync's report."""
     report: dict[str, Any] = {}
-    for _ in range(3):
+    for _ in range(5):
         done = world.cli("sync", "--json")
         assert done.returncode in (0, 1), done.stderr
         report = json.loads(done.stdout)
@@ -125,13 +126,13 @@ def duplicates(world: FaultWorld) -> dict[str, dict[str, int]]:
     return out
 
 
-def run_trials(world: FaultWorld, trials: int, seed: int) -> Tally:
+def run_trials(world: FaultWorld, trials: int, seed: int, commands: tuple[str, ...] = COMMANDS) -> Tally:
     rng = random.Random(seed)
     tally = Tally()
     assert world.cli("sync").returncode in (0, 1)  # a first sync: the order and fields are written once
     for trial in range(trials):
         person_edits(world, rng)
-        command = COMMANDS[trial % len(COMMANDS)]
+        command = commands[trial % len(commands)]
         world.faults({"latency": LATENCY})
         if command == "push":
             for stage in ("pull", "rank", "plan"):
@@ -155,7 +156,7 @@ def check(world: FaultWorld, tally: Tally) -> None:
     twice = duplicates(world)
     print(tally.line(sum(sum(n - 1 for n in t.values()) for t in twice.values()), 0))
     assert twice == {}
-    assert tally.kills >= tally.trials // 2, tally
+    assert tally.kills >= max(1, tally.trials // 2), tally
     for kind in ("rank", "status", "comment", "tags"):
         assert any(k == kind for _, k in tally.kinds), (kind, tally.kinds)
 
@@ -163,38 +164,46 @@ def check(world: FaultWorld, tally: Tally) -> None:
 def test_kills_during_push_sync_and_daemon_never_write_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world = crash_world(tmp_path, monkeypatch, items=10, seed=21)
+    world = crash_world(tmp_path, monkeypatch, items=8, seed=21)
     try:
-        check(world, run_trials(world, trials=3, seed=21))
+        # the quick variant: a kill in the daemon and one in a push (make soak adds sync and many more)
+        check(world, run_trials(world, trials=2, seed=21, commands=("daemon", "push")))
     finally:
         world.box.stop()
 
 
 @pytest.mark.soak
 def test_many_kills_never_write_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    world = crash_world(tmp_path, monkeypatch, items=30, seed=5)
+    world = crash_world(tmp_path, monkeypatch, items=20, seed=5)
     try:
-        check(world, run_trials(world, trials=30, seed=5))
+        check(world, run_trials(world, trials=15, seed=5))
     finally:
         world.box.stop()
 
 
-@pytest.mark.parametrize("service", ["jira", "github", "zendesk"])
 def test_a_comment_is_confirmed_by_its_marker_and_posted_once(
-    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A posted comment is found again by the marker it carries: it is confirmed (not failed), and the
     syncs after it post nothing (Jira's used to be re-posted by every push)."""
-    world = crash_world(tmp_path, monkeypatch, items=6, seed=3, services=[service])
+    services = ["jira", "github", "zendesk"]
+    world = crash_world(tmp_path, monkeypatch, items=6, seed=3, services=services)
     try:
-        target = next(
-            i for i in world.box.state(service)["items"] if i["status_category"] not in ("done", "canceled")
-        )
-        world.box.edit(service, {"key": target["key"], "set": {"labels": [*target["labels"], "rb-note"]}})
+        for service in services:
+            target = next(
+                i
+                for i in world.box.state(service)["items"]
+                if i["status_category"] not in ("done", "canceled")
+            )
+            labels = [*target["labels"], "rb-note"]
+            world.box.edit(service, {"key": target["key"], "set": {"labels": labels}})
         for _ in range(3):
             assert world.cli("sync").returncode == 0
-        posts = [r for r in world.requests(service) if r["mutating"] and "Looked at" in (r.get("body") or "")]
-        assert len(posts) == 1, posts
-        assert "rankbridge:" in posts[0]["body"]
+        for service in services:
+            posts = [
+                r for r in world.requests(service) if r["mutating"] and "Looked at" in (r.get("body") or "")
+            ]
+            assert len(posts) == 1, (service, posts)
+            assert "rankbridge:" in posts[0]["body"]
     finally:
         world.box.stop()

@@ -59,13 +59,13 @@ CONNECTIONS = {
 }
 
 
-@pytest.mark.parametrize("service", sorted(CONNECTIONS))
-def test_credentials_quoted_by_a_server_are_redacted(service: str, echo_server: str, tmp_path: Path) -> None:
-    table = {**CONNECTIONS[service], "url": echo_server, "policy": {"attempts": 1, "timeout": 5.0}}
+def test_credentials_quoted_by_a_server_are_redacted(echo_server: str, tmp_path: Path) -> None:
+    connections = {
+        name: {**table, "url": echo_server, "policy": {"attempts": 1, "timeout": 5.0}}
+        for name, table in CONNECTIONS.items()
+    }
     config = tmp_path / "rankbridge.toml"
-    config.write_text(
-        tomli_w.dumps({"store": {"path": str(tmp_path / "s.db")}, "connections": {service: table}})
-    )
+    config.write_text(tomli_w.dumps({"store": {"path": str(tmp_path / "s.db")}, "connections": connections}))
     env = dict(os.environ, RB_ECHO_CRED=SECRET, PYTHONPATH=str(ROOT))
     seen = ""
     for args in (("pull", "--json"), ("doctor",)):
@@ -79,7 +79,7 @@ def test_credentials_quoted_by_a_server_are_redacted(service: str, echo_server: 
             check=False,
         )
         seen += done.stdout + done.stderr
-    assert "bad request" in seen  # the server's text does reach the user, redacted
+    assert seen.count("bad request") >= len(CONNECTIONS)  # the servers' text reaches the user, redacted
     stored = (tmp_path / "s.db").read_bytes().decode("latin-1")
     forms = [SECRET, base64.b64encode(SECRET.encode()).decode()]
     forms += [base64.b64encode(f"bot@example.com{sep}{SECRET}".encode()).decode() for sep in (":", "/token:")]
