@@ -1,7 +1,8 @@
 """The engine: pull → link → rank → plan → push over every configured connection.
 
 Each stage records a run in the store. One connection failing never stops the others; its error is in
-the report and in ``rankbridge status``.
+the report and in ``rankbridge status``. Each stage's modules are imported when the stage runs, so that a
+command that only pulls (or only reads) does not load the rules, the planner or the pusher.
 """
 
 from __future__ import annotations
@@ -10,24 +11,24 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import Connector
 from connectors.errors import ConnectorError
 from connectors.registry import build
-from rules.status import StatusRules
 from sync.config import Config
 from sync.errors import StaleState
 from sync.linking import link_mirrors
 from sync.model import Op
-from sync.plan.planner import Plan, Planner
 from sync.pull.streams import PullReport, pull_connection
-from sync.push.pusher import UNCERTAIN, Pusher, PushReport
-from sync.push.undo import undo_plan
-from sync.rank import RankOutcome, person_snapshot, rank
 from sync.references import Resolution, resolve_links
 from sync.store import Store
 from sync.store.base import digest
+
+if TYPE_CHECKING:
+    from sync.plan.planner import Plan
+    from sync.push.pusher import PushReport
+    from sync.rank import RankOutcome
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +103,18 @@ class Engine:
         return report
 
     def rank(self, save: bool = True) -> RankOutcome:
+        from sync.rank import rank
+
         return rank(self.store, self.config, self.connectors, save)
 
     def plan(self, strict: bool = True) -> tuple[Plan, int]:
         """Plan the connections read after our last write to them (``fresh``); the others are listed in
         ``plan.skipped`` and keep their staged ops. ``strict``: refuse (:class:`StalePlan`) when none is
         fresh because of our own writes."""
+        from rules.status import StatusRules
+        from sync.plan.planner import Planner
+        from sync.rank import person_snapshot
+
         fresh, skipped = self._fresh_connections()
         if strict and not fresh and any(self.store.last_sent(name) for name in skipped):
             raise StalePlan(
@@ -159,6 +166,8 @@ class Engine:
     def _settle_uncertain(self, run_id: int, names: list[str]) -> tuple[list[str], dict[str, str]]:
         """Ask each tracker about the ops that may have reached it before anything is planned for it; a
         connection whose tracker cannot answer now is not planned this time."""
+        from sync.push.pusher import UNCERTAIN, Pusher
+
         pusher = Pusher(self.store, self.connectors, run_id)
         entries: dict[str, list[tuple[Op, dict[str, Any]]]] = {}
         for op, row in self.store.outbox(UNCERTAIN):
@@ -176,6 +185,8 @@ class Engine:
     def push(self, strict: bool = True) -> PushReport:
         """Push the staged ops of every connection not pulled since their plan. ``strict``: refuse
         (:class:`StalePlan`) when some are stale; else leave them for the next plan of their connection."""
+        from sync.push.pusher import Pusher
+
         stale = self._stale_connections()
         if stale and strict:
             raise StalePlan(
@@ -197,6 +208,8 @@ class Engine:
     def undo(self, push_run: int, follow_up: str | None = None) -> tuple[Plan, int]:
         """Stage the inverse of one push as a plan; ``push`` applies it like any other, then
         :meth:`pause_after_undo` keeps the next syncs from writing it all again."""
+        from sync.push.undo import undo_plan
+
         self._require_pulled_after({e["connection"] for e in self.store.journal_entries(push_run)})
         plan = undo_plan(self.store, self.connectors, push_run, follow_up)
         run_id = self.store.start_run("plan")

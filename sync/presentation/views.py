@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sync.engine import SyncReport
 from sync.model import Item
-from sync.plan.planner import Plan
 from sync.presentation.output import safe
-from sync.pull.streams import PullReport
-from sync.push.pusher import PushReport
 from sync.refs import label
-from sync.store import Store
+
+if TYPE_CHECKING:  # annotations only: a command that pulls need not load the planner or the pusher
+    from sync.engine import SyncReport
+    from sync.plan.planner import Plan
+    from sync.pull.streams import PullReport
+    from sync.push.pusher import PushReport
+    from sync.store import Store
 
 
 def pull_table(report: PullReport) -> Table:
