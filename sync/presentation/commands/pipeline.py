@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.text import Text
 
 from sync.presentation.commands.common import ALL, pass_context, wait_option
-from sync.presentation.output import safe
 
 if TYPE_CHECKING:
     from sync.presentation.context import Context
@@ -118,7 +116,10 @@ def _what_if(ctx: Context, rules_file: Path, as_json: bool, limit: int) -> None:
 @pass_context
 def plan(ctx: Context, as_json: bool) -> None:
     """Show (and stage) every write a push would make, per tracker, with the reason."""
+    from rich.text import Text
+
     from sync.presentation import views
+    from sync.presentation.output import safe
 
     with ctx.engine() as engine:
         planned, plan_id = engine.plan()
