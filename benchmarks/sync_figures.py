@@ -27,7 +27,7 @@ from sync.engine import Engine
 
 MAX_ROUNDS = 5
 JIRA_INDEX_LAG = 60.0  # the connection's default ``index_lag``
-SETTLE = {"linear": 1.2}  # seconds: the Linear connection's default ``overlap_ms``, and a margin
+SETTLE = {"linear": 1.2}  # seconds: the Linear connection's default ``index_lag``, and a margin
 Say = Callable[[str], None]
 
 
