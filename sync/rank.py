@@ -68,6 +68,7 @@ def rules_engine(config: Config) -> RulesEngine:
 
 # Native attributes a write-back also changes (Linear's priority, written from rank).
 WRITTEN_INPUTS = {"priority": "priority_level"}
+PERSON_PRIORITY = "priority_by_person"  # the tracker's record of the priority a person last set
 
 
 def without_our_output(items: list[Item], originals: dict[tuple[str, str], tuple[Any, Any]]) -> None:
@@ -87,8 +88,16 @@ def person_snapshot(store: Store) -> Snapshot:
 
     Where that value comes from: our journal remembers, per item and field, the value our first write
     replaced (``pushed.original``) and keeps it while the tracker still shows our value; a person's later
-    edit replaces both."""
+    edit replaces both. A store that never saw our writes (a fresh store, reading trackers another store
+    wrote to) gets it from the tracker's own history: the Linear connector reads each issue's priority
+    history where it writes priority, and the latest change by anyone but us is the person's value
+    (``fields["priority_by_person"]``, :func:`connectors.linear.normalize.priority_by_person`)."""
     snapshot = store.snapshot()
+    for item in snapshot.items:
+        by_person = item.fields.get(PERSON_PRIORITY)
+        if isinstance(by_person, int) and not isinstance(by_person, bool):
+            item.fields["priority"] = by_person
+            item.priority_level = by_person
     without_our_output(snapshot.items, store.originals())
     return snapshot
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -16,6 +17,7 @@ from connectors.linear.write import LinearWriter
 from sync.model import Item, Kind, StatusCategory
 
 RUN_BATCH = 250
+HISTORY_BATCH = 50  # issues per history query (50 entries each keeps it under the complexity limit)
 
 
 class LinearConnector(Connector):
@@ -43,7 +45,31 @@ class LinearConnector(Connector):
         for page in streams.pull(self.client, self.config, stream, cursor, run_started):
             if stream == "teams":
                 self._remember_states(page.payloads)
+            if stream == "issues" and self.config.priority_by_rank:
+                page = self._with_priority_history(page)
             yield page
+
+    def _with_priority_history(self, page: Page) -> Page:
+        """Where we write priority, each issue's priority history comes with it (one request per page), so
+        the normaliser can tell the value a person set from ours (``fields["priority_by_person"]``)."""
+        ids = [str(p["id"]) for p in page.payloads if isinstance(p, Mapping) and p.get("id")]
+        if not ids:
+            return page
+        if self.context.viewer_id is None:
+            self.context.viewer_id = str(self.client.execute("viewer")["viewer"]["id"])
+        histories: dict[str, Any] = {}
+        for start in range(0, len(ids), HISTORY_BATCH):
+            chunk = ids[start : start + HISTORY_BATCH]
+            data = self.client.execute(
+                "priority_history", {"filter": {"id": {"in": chunk}}, "first": len(chunk)}
+            )
+            for node in data["issues"]["nodes"]:
+                histories[str(node["id"])] = (node.get("history") or {}).get("nodes") or []
+        payloads = [
+            {**p, "priorityHistory": histories.get(str(p.get("id")), [])} if isinstance(p, Mapping) else p
+            for p in page.payloads
+        ]
+        return replace(page, payloads=payloads)
 
     def _remember_states(self, teams: list[dict[str, Any]]) -> None:
         for team in teams:

@@ -55,9 +55,10 @@ REPORT_LINKS = {"subtitle": {"eq": REPORT_SUBTITLE}}  # an AttachmentFilter
 class Context:
     """What a normaliser needs to know about the connection (names and the status map)."""
 
-    def __init__(self, connection: str, status_map: Mapping[str, str]) -> None:
+    def __init__(self, connection: str, status_map: Mapping[str, str], viewer_id: str | None = None) -> None:
         self.connection = connection
         self.status_map = status_map
+        self.viewer_id = viewer_id  # the API key's user: whose priority changes are ours, not a person's
 
     def uid(self, native_id: str) -> str:
         return f"{self.connection}:{native_id}"
@@ -104,6 +105,30 @@ def category(ctx: Context, state_name: str, state_type: str, table: Mapping[str,
     return table[state_type].value
 
 
+PERSON_PRIORITY = "priority_by_person"
+
+
+def priority_by_person(history: Any, ours: str | None) -> int | None:
+    """The priority a person last set, from the issue's history, when we (``ours``) changed it since:
+    the latest change by anyone else, else the value our first change replaced. None when we never
+    changed it (the current value is then a person's) or the history was not read."""
+    if not isinstance(history, list) or ours is None:
+        return None
+    changes = sorted(
+        (h for h in history if isinstance(h, Mapping) and h.get("toPriority") is not None),
+        key=lambda h: str(h.get("createdAt") or ""),
+    )
+    if not any(h.get("actorId") == ours for h in changes):
+        return None
+    person: int | None = None
+    for change in changes:
+        if change.get("actorId") != ours:
+            person = int(change["toPriority"])
+        elif person is None and change.get("fromPriority") is not None:
+            person = int(change["fromPriority"])
+    return person
+
+
 def person(user: Any) -> str | None:
     if not user:
         return None
@@ -131,6 +156,9 @@ def issue(ctx: Context, p: Mapping[str, Any]) -> Records:
     priority = int(p["priority"])
     if not 0 <= priority <= 4:
         raise ValueError(f"priority {priority} outside 0–4")
+    by_person = priority_by_person(p.get("priorityHistory"), ctx.viewer_id)
+    if by_person is not None:
+        fields[PERSON_PRIORITY] = by_person
     item = Item(
         uid=uid,
         connection=ctx.connection,

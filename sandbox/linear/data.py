@@ -128,6 +128,22 @@ class LinearData:
         bisect.insort(self.by_updated, (issue["updatedAt"], issue["id"]))
         self.sync_id += 1
 
+    def record_priority(self, issue: dict[str, Any], new: float, actor: str) -> None:
+        """An ``IssueHistory`` entry for a priority change (schema: ``fromPriority``, ``toPriority``,
+        ``actorId``), as Linear keeps for every change, in order."""
+        if float(issue["priority"]) == float(new):
+            return
+        history = issue.setdefault("_history", [])
+        history.append(
+            {
+                "id": f"{issue['id']}-h{len(history) + 1}",
+                "createdAt": self.tick(),
+                "fromPriority": float(issue["priority"]),
+                "toPriority": float(new),
+                "actorId": actor,
+            }
+        )
+
     def update_issue(self, issue: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
         for name, value in changes.items():
             if name == "stateId":
@@ -139,6 +155,7 @@ class LinearData:
             elif name == "priority":
                 if int(value) not in PRIORITY_LABELS:
                     raise GraphQLFailure(f"Invalid priority {value}: expected 0–4")
+                self.record_priority(issue, float(value), self.viewer_id)  # the API key's user
                 issue["priority"] = float(value)
             elif name == "sortOrder":
                 issue["sortOrder"] = float(value)

@@ -281,6 +281,7 @@ class Resolvers:
                     [x for x in e["_attachments"] if matches(x, a.get("filter"))], a
                 ),
                 "needs": lambda e, _i, **a: nested([d.needs[x] for x in e["_needs"]], a),
+                "history": lambda e, _i, **a: nested(e.get("_history", []), a),
             },
         )
         _bind_type(

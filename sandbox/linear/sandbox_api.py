@@ -87,8 +87,12 @@ def _set(data: LinearData, issue: dict[str, Any], name: str, value: Any) -> None
         issue["_state"] = data.state_of_type(issue["_team"], TYPE_OF_CATEGORY[str(value)])["id"]
     elif name == "labels":
         issue["_labels"] = [_label(data, str(n)) for n in value]
+    elif name == "priority":  # a person's edit: in the issue's history under the person's name
+        person = next((u for u in data.users if u != data.viewer_id), "person")
+        data.record_priority(issue, float(value), str(person))
+        issue["priority"] = float(value)
     elif name in EDITABLE_FIELDS:
-        issue[name] = float(value) if name in ("priority", "sortOrder") else value
+        issue[name] = float(value) if name == "sortOrder" else value
     else:
         raise ValueError(f"field {name!r} cannot be set in the Linear sandbox")
 

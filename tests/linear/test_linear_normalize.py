@@ -290,3 +290,16 @@ def test_the_pull_asks_again_for_issues_whose_report_link_changed() -> None:
     assert issues["team"] == {"key": {"in": ["ENG"]}}
     assert f'subtitle: {{eq: "{REPORT_SUBTITLE}"}}' in document("issues")  # the pull selects ours
     assert "or" not in build_filter(STREAMS["cycles"], config, "2025-06-03T10:30:01.000Z")
+
+
+def test_the_priority_a_person_set_is_read_from_the_history() -> None:
+    from connectors.linear.normalize import priority_by_person
+
+    ours, person = "u-bot", "u-pm"
+    step = lambda at, who, old, new: {"createdAt": at, "actorId": who, "fromPriority": old, "toPriority": new}  # noqa: E731
+    assert priority_by_person([], ours) is None  # never changed: the current value is a person's
+    assert priority_by_person([step("1", person, 0, 2)], ours) is None
+    assert priority_by_person([step("1", ours, 1.0, 4.0)], ours) == 1  # what our first write replaced
+    later = [step("1", ours, 1.0, 4.0), step("2", person, 4.0, 3.0), step("3", ours, 3.0, 2.0)]
+    assert priority_by_person(list(reversed(later)), ours) == 3  # the person's latest, in time order
+    assert priority_by_person([step("1", ours, 1.0, 4.0)], None) is None  # our identity unknown
