@@ -33,6 +33,7 @@ class LinearConnector(Connector):
         self.client = LinearClient(config, self.policy)
         self.writer = LinearWriter(self.client, config)
         self.context = mapping.Context(name, config.status_map)
+        self._histories: dict[str, tuple[str, list[Any]]] = {}  # issue id -> (updatedAt, priority history)
 
     # reading
     def stream_table(self) -> Mapping[str, Stream]:
@@ -51,22 +52,28 @@ class LinearConnector(Connector):
 
     def _with_priority_history(self, page: Page) -> Page:
         """Where we write priority, each issue's priority history comes with it (one request per page), so
-        the normaliser can tell the value a person set from ours (``fields["priority_by_person"]``)."""
-        ids = [str(p["id"]) for p in page.payloads if isinstance(p, Mapping) and p.get("id")]
-        if not ids:
-            return page
-        if self.context.viewer_id is None:
+        the normaliser can tell the value a person set from ours (``fields["priority_by_person"]``). A
+        history is kept with the ``updatedAt`` it was read at: a priority change moves ``updatedAt``, so an
+        issue re-read unchanged (the overlap of the next pull) costs no request."""
+        wanted = [
+            p
+            for p in page.payloads
+            if isinstance(p, Mapping)
+            and p.get("id")
+            and self._histories.get(str(p["id"]), ("",))[0] != p.get("updatedAt")
+        ]
+        if wanted and self.context.viewer_id is None:
             self.context.viewer_id = str(self.client.execute("viewer")["viewer"]["id"])
-        histories: dict[str, Any] = {}
-        for start in range(0, len(ids), HISTORY_BATCH):
-            chunk = ids[start : start + HISTORY_BATCH]
-            data = self.client.execute(
-                "priority_history", {"filter": {"id": {"in": chunk}}, "first": len(chunk)}
-            )
-            for node in data["issues"]["nodes"]:
-                histories[str(node["id"])] = (node.get("history") or {}).get("nodes") or []
+        for start in range(0, len(wanted), HISTORY_BATCH):
+            chunk = {str(p["id"]): str(p.get("updatedAt")) for p in wanted[start : start + HISTORY_BATCH]}
+            variables = {"filter": {"id": {"in": list(chunk)}}, "first": len(chunk)}
+            for node in self.client.execute("priority_history", variables)["issues"]["nodes"]:
+                nodes = (node.get("history") or {}).get("nodes") or []
+                self._histories[str(node["id"])] = (chunk.get(str(node["id"]), ""), nodes)
         payloads = [
-            {**p, "priorityHistory": histories.get(str(p.get("id")), [])} if isinstance(p, Mapping) else p
+            {**p, "priorityHistory": self._histories[str(p["id"])][1]}
+            if isinstance(p, Mapping) and str(p.get("id")) in self._histories
+            else p
             for p in page.payloads
         ]
         return replace(page, payloads=payloads)

@@ -28,7 +28,8 @@ EFFECTS = {
     "labels": ("tags",),
 }
 # Fields a tracker adds when one of our writes puts the item on a board (a GitHub project item's id).
-ATTACHED = {"project_item_id"}
+# Also the person's priority Linear's history keeps once we first change an issue's priority.
+ATTACHED = {"project_item_id", "priority_by_person"}
 
 
 def is_echo(
