@@ -121,7 +121,6 @@ class LinearEmulator(Emulator):
             "url": f"{self.base_url}/graphql",
             "api_key": "${RANKBRIDGE_SANDBOX_TOKEN}",
             "teams": sorted(t["key"] for t in self.data.teams.values()),
-            "priority_by_rank": [0.05, 0.15, 0.30],
             "policy": {"base_wait": 0.05, "max_wait": 5.0, "timeout": 10.0},
         }
 

@@ -33,7 +33,8 @@ def box(monkeypatch: pytest.MonkeyPatch) -> Any:
 def config(box: Sandbox, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     data = box.config(folder / "store.db") | RULES
-    assert data["connections"]["linear"]["priority_by_rank"]  # the connection says so
+    assert "priority_by_rank" not in data["connections"]["linear"]  # a person's field unless we say so
+    data["connections"]["linear"]["priority_by_rank"] = [0.05, 0.15, 0.30]
     path = folder / "rankbridge.toml"
     path.write_text(tomli_w.dumps(data))
     return path

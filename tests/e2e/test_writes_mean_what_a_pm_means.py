@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
 from click.testing import CliRunner
 
 from cli import main
@@ -44,7 +45,10 @@ def snapshot(box: Sandbox, service: str) -> tuple[dict[str, Any], dict[str, list
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     box = Sandbox.start(items=40, seed=7)
     monkeypatch.setenv(TOKEN_ENV, box.token)
-    config = box.write_config(tmp_path / "rankbridge.toml", tmp_path / "store.db", DEMO_RULES)
+    data = box.config(tmp_path / "store.db") | DEMO_RULES
+    data["connections"]["linear"]["priority_by_rank"] = [0.05, 0.15, 0.30]  # the connection says so
+    config = tmp_path / "rankbridge.toml"
+    config.write_text(tomli_w.dumps(data))
     yield box, config
     box.stop()
 
