@@ -62,6 +62,8 @@ def test_rules_read_the_priority_a_person_set_never_ours(box: Sandbox, tmp_path:
 
     cli(first, "sync")  # our writes come back on this pull
     assert scores(first) == before
+    settled = cli(first, "sync", "--json")["plan"]["ops"]
+    assert [op for op in settled if op["kind"] == "field"] == []  # the priorities we wrote stay put
     fresh = config(box, tmp_path / "fresh")  # a new store reading the trackers we wrote to
     cli(fresh, "pull")
     assert scores(fresh) == before
