@@ -137,6 +137,8 @@ class Emulator:
 
     name = "emulator"
     public_paths: tuple[str, ...] = ()
+    # Where the service's documented API lives: an unrouted request under these answers 501 (not emulated)
+    api_prefixes: tuple[str, ...] = ("/",)
     record_keys: tuple[
         str, ...
     ] = ()  # where answers hold record lists ("": the body); the null_records fault
@@ -293,8 +295,25 @@ class Emulator:
                 return Response(exc.status, self.error_body(exc.status, exc.message), exc.headers)
             except (ValueError, KeyError, TypeError) as exc:
                 return Response(400, self.error_body(400, f"bad request: {exc}"))
+        if request.path.startswith(self.api_prefixes):
+            return self.not_emulated(request.method, request.path)
         status = 405 if allowed else 404
         return Response(status, self.error_body(status, f"no route for {request.method} {request.path}"))
+
+    def not_emulated(self, method: str, path: str) -> Response:
+        """501 Not Implemented (RFC 9110 §15.6.2) in the service's error format, naming the operation.
+
+        A documented operation this emulator does not implement must not answer 404 or 405: a client
+        reads those as "no such item" or "no such operation" (issue 15 item 8). Which operations are
+        documented is checked by tests/conformance against each service's endpoint index
+        (../shared/apispecs/<service>/rest-endpoints.json); the sandbox does not read that index.
+        """
+        message = f"{method} {path} is not emulated by the rankbridge sandbox"
+        return Response(501, self.error_body(501, message))
+
+    def implements(self, method: str, path: str) -> bool:
+        """Whether a route of this emulator answers ``method path``."""
+        return any(r.method == method and r.pattern.match(path) for r in self._routes)
 
     def _record(self, request: Request, response: Response) -> None:
         self.log.append(

@@ -36,6 +36,7 @@ from tests.specs_graphql import assert_schema_subset, assert_valid_document, gra
 from tests.specs_openapi import (
     assert_request_matches,
     assert_response_matches,
+    assert_schema_matches,
     openapi,
     operations,
     spec_examples,
@@ -47,6 +48,7 @@ __all__ = [
     "assert_documented_calls",
     "assert_request_matches",
     "assert_response_matches",
+    "assert_schema_matches",
     "assert_schema_subset",
     "assert_valid_document",
     "find_endpoint",

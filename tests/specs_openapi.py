@@ -236,6 +236,17 @@ def assert_response_matches(
         _validate(op.file, schema_pointer, body, what)
 
 
+def assert_schema_matches(service: str, schema: str, body: Any, what: str, which: str = "subset") -> None:
+    """``body`` validates against the named component schema (``#/components/schemas/<schema>``) of the
+    service's description: for an operation whose own entry the subset leaves out but whose schema it has
+    (GitHub's ``GET /repos/{owner}/{repo}`` returns the ``repository`` schema)."""
+    for path, doc in openapi_docs(service, which):
+        if schema in doc.get("components", {}).get("schemas", {}):
+            _validate(path, f"/components/schemas/{_escape(schema)}", body, what)
+            return
+    raise AssertionError(f"{service}/{which}: no component schema {schema!r}")
+
+
 def assert_request_matches(
     service: str, method: str, path_template: str, body: Any, which: str = "subset"
 ) -> None:

@@ -153,25 +153,99 @@ def comment(base: str, world: World, item: Issue, data: dict[str, Any]) -> dict[
 
 
 def repository(base: str, world: World, repo: Repo) -> dict[str, Any]:
+    """``GET /repos/{owner}/{repo}``: every property the official ``repository`` schema marks required
+    (shared/apispecs/github/rest-api.issues-subset.openapi.json, ``#/components/schemas/repository``),
+    with the URL templates and values GitHub sends for a public, unarchived organisation repository."""
     api = f"{base}/repos/{repo.full_name}"
+    host = HTML_HOST.removeprefix("https://").removeprefix("http://")
+    open_count = sum(1 for i in world.issues.values() if i.repo == repo.full_name and i.state == "open")
     return {
         "id": repo.id,
         "node_id": repo.node_id,
         "name": repo.name,
         "full_name": repo.full_name,
         "private": False,
+        "visibility": "public",
         "owner": user(base, repo.owner) | {"type": "Organization"},
         "html_url": f"{HTML_HOST}/{repo.full_name}",
+        "description": None,
+        "fork": False,
         "url": api,
-        "issues_url": f"{api}/issues{{/number}}",
-        "labels_url": f"{api}/labels{{/name}}",
-        "milestones_url": f"{api}/milestones{{/number}}",
+        **_repository_api_urls(api),
+        "git_url": f"git://{host}/{repo.full_name}.git",
+        "ssh_url": f"git@{host}:{repo.full_name}.git",
+        "clone_url": f"{HTML_HOST}/{repo.full_name}.git",
+        "svn_url": f"{HTML_HOST}/{repo.full_name}",
+        "mirror_url": None,
+        "homepage": None,
+        "language": "Python",
+        "license": None,
+        "size": 0,
+        "default_branch": "main",
+        "forks": 0,
+        "forks_count": 0,
+        "stargazers_count": 0,
+        "watchers": 0,
+        "watchers_count": 0,
+        "open_issues": open_count,
+        "open_issues_count": open_count,
         "has_issues": True,
         "has_projects": True,
-        "open_issues_count": sum(
-            1 for i in world.issues.values() if i.repo == repo.full_name and i.state == "open"
-        ),
+        "has_wiki": True,
+        "has_pages": False,
+        "has_downloads": True,
+        "archived": False,
+        "disabled": False,
+        "created_at": REPOSITORY_CREATED,
+        "updated_at": REPOSITORY_CREATED,
+        "pushed_at": REPOSITORY_CREATED,
     }
+
+
+REPOSITORY_CREATED = "2023-03-01T09:00:00Z"  # before any generated issue
+# The repository's hypermedia URLs, as GitHub spells them (URI templates in braces).
+_REPOSITORY_URL_PATHS = {
+    "archive_url": "/{archive_format}{/ref}",
+    "assignees_url": "/assignees{/user}",
+    "blobs_url": "/git/blobs{/sha}",
+    "branches_url": "/branches{/branch}",
+    "collaborators_url": "/collaborators{/collaborator}",
+    "comments_url": "/comments{/number}",
+    "commits_url": "/commits{/sha}",
+    "compare_url": "/compare/{base}...{head}",
+    "contents_url": "/contents/{+path}",
+    "contributors_url": "/contributors",
+    "deployments_url": "/deployments",
+    "downloads_url": "/downloads",
+    "events_url": "/events",
+    "forks_url": "/forks",
+    "git_commits_url": "/git/commits{/sha}",
+    "git_refs_url": "/git/refs{/sha}",
+    "git_tags_url": "/git/tags{/sha}",
+    "hooks_url": "/hooks",
+    "issue_comment_url": "/issues/comments{/number}",
+    "issue_events_url": "/issues/events{/number}",
+    "issues_url": "/issues{/number}",
+    "keys_url": "/keys{/key_id}",
+    "labels_url": "/labels{/name}",
+    "languages_url": "/languages",
+    "merges_url": "/merges",
+    "milestones_url": "/milestones{/number}",
+    "notifications_url": "/notifications{?since,all,participating}",
+    "pulls_url": "/pulls{/number}",
+    "releases_url": "/releases{/id}",
+    "stargazers_url": "/stargazers",
+    "statuses_url": "/statuses/{sha}",
+    "subscribers_url": "/subscribers",
+    "subscription_url": "/subscription",
+    "tags_url": "/tags",
+    "teams_url": "/teams",
+    "trees_url": "/git/trees{/sha}",
+}
+
+
+def _repository_api_urls(api: str) -> dict[str, str]:
+    return {name: api + suffix for name, suffix in _REPOSITORY_URL_PATHS.items()}
 
 
 def error(status: int, message: str) -> dict[str, Any]:

@@ -56,6 +56,7 @@ class JiraEmulator(Emulator):
     name = "jira"
     record_keys = ("issues",)  # record lists of its answers (a fault nulls them)
     public_paths = ("/rest/api/2/serverInfo", "/rest/api/3/serverInfo")
+    api_prefixes = ("/rest/",)  # platform (/rest/api/) and agile (/rest/agile/) REST APIs
 
     def __init__(self, token: str, deployment: str = "cloud", timezone: str = DEFAULT_ZONE) -> None:
         super().__init__(token)
@@ -248,7 +249,8 @@ class JiraEmulator(Emulator):
         self._version(request)
         if self.cloud:
             raise HttpError(410, REMOVED_SEARCH)
-        raise HttpError(405, "use GET /rest/api/2/search in this emulator")
+        # Data Center documents POST /rest/api/2/search (search with a body); this emulator serves GET only
+        return self.not_emulated(request.method, request.path)
 
     def _parse(self, jql: str) -> Query:
         try:

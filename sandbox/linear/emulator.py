@@ -57,6 +57,7 @@ def graphql_error(message: str, code: str) -> dict[str, Any]:
 class LinearEmulator(Emulator):
     reads_references_of = ("jira", "github")  # attachments and mirrors
     name = "linear"
+    api_prefixes = ("/graphql",)  # one GraphQL endpoint
     record_keys = ("nodes",)  # record lists of its answers (a fault nulls them)
 
     def __init__(self, token: str, attachments_touch_issue: bool = False) -> None:

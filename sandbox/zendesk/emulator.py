@@ -44,6 +44,7 @@ def decode_cursor(cursor: str) -> tuple[float, int]:
 class ZendeskEmulator(TicketWrites, Emulator):
     reads_references_of = tuple(HOW)  # tickets point at the trackers' issues
     name = "zendesk"
+    api_prefixes = ("/api/", "/oauth/")  # Support API (/api/v2/), agent UI API (/api/lotus/), OAuth
     record_keys = ("tickets", "organizations", "links")  # record lists of its answers (a fault nulls them)
 
     def __init__(

@@ -19,6 +19,7 @@ from tests.github.conftest import TOKEN
 from tests.specs import (
     assert_documented_calls,
     assert_response_matches,
+    assert_schema_matches,
     assert_schema_subset,
     assert_valid_document,
 )
@@ -119,3 +120,16 @@ def test_emulator_responses_match_the_response_schemas(served: Served) -> None:
         ]
     for method, template, response in checks:
         assert_response_matches("github", method, template, response.status_code, response.json())
+
+
+def test_repository_has_every_property_the_repository_schema_requires(served: Served) -> None:
+    """``GET /repos/{owner}/{repo}`` against ``#/components/schemas/repository`` of
+    rest-api.issues-subset.openapi.json: every required property, each of the documented type."""
+    with httpx.Client(base_url=served.url, headers={"Authorization": f"token {TOKEN}"}, timeout=10) as http:
+        response = http.get("/repos/acme/app")
+    assert response.status_code == 200
+    body = response.json()
+    assert_schema_matches("github", "repository", body, "github GET /repos/{owner}/{repo} 200 response")
+    assert body["full_name"] == "acme/app"
+    assert body["issues_url"].endswith("/repos/acme/app/issues{/number}")
+    assert body["open_issues_count"] == body["open_issues"] > 0

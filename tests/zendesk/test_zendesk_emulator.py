@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import httpx
-import pytest
 
 from sandbox.launcher import Sandbox
 from sandbox.serving import Served, serve
@@ -281,9 +280,11 @@ def test_sandbox_writes_a_zendesk_connection(tmp_path: Any) -> None:
         box.stop()
 
 
-@pytest.mark.parametrize("path", ["/api/v2/tickets/abc.json", "/api/v2/nothing"])
-def test_unknown_paths_are_404(served: Served, path: str) -> None:
-    assert client(served).get(path).status_code == 404
+def test_a_missing_ticket_is_404_and_an_unserved_operation_501(served: Served) -> None:
+    assert client(served).get("/api/v2/tickets/abc.json").status_code == 404
+    response = client(served).get("/api/v2/nothing")
+    assert response.status_code == 501
+    assert response.json()["description"] == "GET /api/v2/nothing is not emulated by the rankbridge sandbox"
 
 
 def test_tickets_are_as_messy_as_a_real_help_desk(served: Served) -> None:
