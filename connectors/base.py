@@ -75,6 +75,9 @@ class ConnectionConfig(BaseModel):
     """Settings every connection has; each service's config extends it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    # Values for required settings when no connection is configured (``rankbridge import`` builds a
+    # connector that is never contacted); settings not named here get inert placeholders.
+    offline: ClassVar[dict[str, Any]] = {}
 
     type: str
     url: str
@@ -253,11 +256,21 @@ class Connector(ABC):
         return self.writer.verify(ops)
 
     # replaying saved payloads (`rankbridge import`)
+    def replay_shapes(self) -> list[Shape]:
+        """How a saved response of each stream is recognised, declared next to :meth:`stream_table`."""
+        return []
+
     def replay(self, document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(stream, payload) pairs from a saved API response or a list of payloads, for the first stream.
-        Connectors whose responses nest records differently override this."""
-        stream = self.streams()[0]
-        yield from ((stream, payload) for payload in find_records(document))
+        """(stream, payload) pairs of a saved API response, routed by the first shape that matches it;
+        :class:`UnrecognisedFile`, naming the shapes this service accepts, when none does."""
+        shapes = self.replay_shapes()
+        for shape in shapes:
+            routed = shape.route(document)
+            if routed is not None:
+                yield from routed
+                return
+        accepted = "; ".join(shape.describes for shape in shapes) or "none"
+        raise UnrecognisedFile(f"not a saved {self.source} response this can import (accepted: {accepted})")
 
     # operations
     @abstractmethod
@@ -305,22 +318,35 @@ def malformed_payload(stream: str, payload: Any) -> Iterator[None]:
         raise SkippableError(truncate(reason)) from exc
 
 
-RECORD_KEYS = ("issues", "tickets", "items", "results", "nodes", "values")
+class UnrecognisedFile(ValueError):
+    """A file ``rankbridge import`` cannot route to a stream: none of the service's shapes matches it."""
 
 
-def find_records(document: Any) -> list[dict[str, Any]]:
-    """The records inside a saved response: a list of objects, or the first list under a known key
-    (``issues``, ``tickets``, ``nodes``…), searched through nested objects such as GraphQL's ``data``."""
-    if isinstance(document, list):
-        return [d for d in document if isinstance(d, dict)]
-    if not isinstance(document, dict):
-        return []
-    for key in RECORD_KEYS:
-        value = document.get(key)
-        if isinstance(value, list):
-            return [d for d in value if isinstance(d, dict)]
-    for value in document.values():
-        found = find_records(value) if isinstance(value, dict) else []
-        if found:
-            return found
-    return []
+def rows_at(document: Any, path: tuple[str, ...]) -> list[dict[str, Any]] | None:
+    """The objects of the list found by following ``path`` (keys) into ``document``; None when the path
+    does not lead to a list (the document is not of that shape)."""
+    value = document
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else None
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One kind of saved response ``rankbridge import`` accepts: the list of records found at ``path``
+    (root keys, e.g. GraphQL's ``data``, ``issues``, ``nodes``) goes to ``stream``; ``describes`` names it
+    in the message for a file of no known shape. ``route`` may be replaced where records need work first
+    (Zendesk folds a ticket export's side-loads in; GitHub names the stream by the issues' repository)."""
+
+    stream: str
+    path: tuple[str, ...]
+    describes: str
+    routed: Callable[[Any], list[tuple[str, dict[str, Any]]] | None] | None = None
+
+    def route(self, document: Any) -> list[tuple[str, dict[str, Any]]] | None:
+        if self.routed is not None:
+            return self.routed(document)
+        rows = rows_at(document, self.path)
+        return None if rows is None else [(self.stream, row) for row in rows]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -31,6 +31,8 @@ class GithubPolicyConfig(PolicyConfig):
 
 
 class GithubConfig(ConnectionConfig):
+    offline: ClassVar[dict[str, Any]] = {"repos": ["offline/import"]}  # a name that validates
+
     type: Literal["github"] = "github"
     url: str = "https://api.github.com"
     token: SecretStr

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from connectors.base import Connector, Page, RankScope, Stream
+from connectors.base import Connector, Page, RankScope, Shape, Stream, malformed_payload, rows_at
 from connectors.errors import FatalError
 from connectors.github.client import GithubClient
 from connectors.github.config import GithubConfig
@@ -16,6 +16,8 @@ from connectors.github.normalize import normalize_issue, normalize_project_item
 from connectors.github.streams import ISSUES, PROJECT, pull_issues, pull_project
 from connectors.github.write import Writer
 from sync.model import Item, Records, StatusCategory
+
+OWNERS = ("organization", "user")  # whose Projects v2 board a saved GraphQL answer reads
 
 
 class GithubConnector(Connector):
@@ -53,6 +55,29 @@ class GithubConnector(Connector):
         every = timedelta(hours=self.config.project_full_read_hours)
         cap = self.config.page_cap(PROJECT)
         return pull_project(self.client, self.config.project, cursor, run_started, every, cap)
+
+    def normalize(self, stream: str, payload: Mapping[str, Any]) -> Records:
+        """Also a repository or board this connection does not name (``rankbridge import`` of a saved
+        response needs no configured connection): the stream's kind says how it normalises."""
+        if stream in self._streams or not (stream.startswith(ISSUES) or stream == PROJECT):
+            return super().normalize(stream, payload)
+        normalizer = self._normalize_issue if stream.startswith(ISSUES) else self._normalize_project_item
+        with malformed_payload(stream, payload):
+            return normalizer(payload)
+
+    def replay_shapes(self) -> list[Shape]:
+        """A REST issues list (a JSON array; the stream named by each issue's repository) or a saved
+        Projects v2 GraphQL answer (items at their board positions, as the pull reads them)."""
+        rest = Shape(ISSUES, (), "a REST issues list [{...}, ...]", routed=_rest_issues)
+        return [rest] + [
+            Shape(
+                PROJECT,
+                ("data", owner, "projectV2", "items", "nodes"),
+                f'{{"data": {{"{owner}": {{"projectV2": {{"items": {{"nodes": [...]}}}}}}}}}}',
+                routed=partial(_project_items, owner),
+            )
+            for owner in OWNERS
+        ]
 
     def _normalize_issue(self, payload: Mapping[str, Any]) -> Records:
         return normalize_issue(self.name, self.config, payload)
@@ -130,3 +155,22 @@ class GithubConnector(Connector):
             "rate_limit": core.get("limit"),
             "graphql_remaining": graph.get("remaining"),
         }
+
+
+def _rest_issues(document: Any) -> list[tuple[str, dict[str, Any]]] | None:
+    if not isinstance(document, list):
+        return None
+    issues = [row for row in document if isinstance(row, dict)]
+    return [(f"{ISSUES}{_repository(issue)}", issue) for issue in issues]
+
+
+def _repository(issue: Mapping[str, Any]) -> str:
+    """``owner/repo`` from the issue's ``repository_url`` (its stream), empty when it has none."""
+    return str(issue.get("repository_url") or "").rstrip("/").rpartition("/repos/")[2]
+
+
+def _project_items(owner: str, document: Any) -> list[tuple[str, dict[str, Any]]] | None:
+    nodes = rows_at(document, ("data", owner, "projectV2", "items", "nodes"))
+    if nodes is None:
+        return None
+    return [(PROJECT, {"position": position, "item": node}) for position, node in enumerate(nodes)]

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import ConnectionConfig, Connector, Page, RankScope, Stream
+from connectors.base import ConnectionConfig, Connector, Page, RankScope, Shape, Stream
 from connectors.errors import FatalError
 from connectors.jira.client import JiraClient
 from connectors.jira.config import JiraConfig
@@ -48,6 +48,9 @@ class JiraConnector(Connector):
     # --- reading --------------------------------------------------------------------------------------
     def stream_table(self) -> Mapping[str, Stream]:
         return {"issues": Stream(self._pull_issues, self._normalize_issue)}
+
+    def replay_shapes(self) -> list[Shape]:
+        return [Shape("issues", ("issues",), 'search results {"issues": [...]}')]
 
     def _pull_issues(self, cursor: str | None, run_started: datetime) -> Iterator[Page]:
         self.ready()

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from connectors.base import Connector, Page, RankScope, Stream
+from connectors.base import Connector, Page, RankScope, Shape, Stream
 from connectors.linear import normalize as mapping
 from connectors.linear import streams
 from connectors.linear.client import LinearClient
@@ -41,6 +41,13 @@ class LinearConnector(Connector):
             name: Stream(partial(self._pull, name), partial(mapping.MAPPERS[name], self.context))
             for name in streams.STREAMS
         }
+
+    def replay_shapes(self) -> list[Shape]:
+        """A saved GraphQL answer, by its root field (``issues``, ``customerNeeds``…)."""
+        return [
+            Shape(s.name, ("data", s.root, "nodes"), f'{{"data": {{"{s.root}": {{"nodes": [...]}}}}}}')
+            for s in streams.STREAMS.values()
+        ]
 
     def _pull(self, stream: str, cursor: str | None, run_started: datetime) -> Iterator[Page]:
         for page in streams.pull(self.client, self.config, stream, cursor, run_started):

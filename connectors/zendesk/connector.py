@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from connectors.base import ConnectionConfig, Connector, Stream
+from connectors.base import ConnectionConfig, Connector, Shape, Stream, rows_at
 from connectors.zendesk.client import ZendeskClient
 from connectors.zendesk.config import ZendeskConfig
 from connectors.zendesk.normalize import ZendeskMapping
-from connectors.zendesk.streams import ZendeskStreams
+from connectors.zendesk.streams import ZendeskStreams, with_sideloads
 from connectors.zendesk.write import ZendeskWriter
 from sync.model import Item
 
 WRITABLE = ("score", "rank", "linked_status", "linked_key", "report")
 RANK_SHIFT = {"rank", "score"}  # a solved ticket is not rewritten for these alone
 BULK = 100  # tickets per Update Many Tickets request
-COLLECTIONS = {"tickets": "tickets", "organizations": "organizations", "links": "jira_links"}
 
 
 class ZendeskConnector(Connector):
@@ -64,18 +63,20 @@ class ZendeskConnector(Connector):
         for a rank shift alone: each write is an audit event the customer's agent sees."""
         return set(RANK_SHIFT) if item.status == "solved" else set()
 
-    def replay(self, document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Payloads of a saved export, organisation export or Jira links response (or a bare ticket list)."""
-        if isinstance(document, Mapping):
-            for collection, stream in COLLECTIONS.items():
-                rows = document.get(collection)
-                if isinstance(rows, list):
-                    yield from ((stream, row) for row in rows if isinstance(row, dict))
-                    return
-            if isinstance(document.get("ticket"), dict):
-                yield "tickets", document["ticket"]
-                return
-        yield from super().replay(document)
+    def replay_shapes(self) -> list[Shape]:
+        """A ticket export (its side-loaded users, groups and organisations folded into each ticket as the
+        pull folds them), one ticket, an organisation export, or the Jira integration's links."""
+        return [
+            Shape(
+                "tickets",
+                ("tickets",),
+                '{"tickets": [...], "users"/"groups"/"organizations": [...]}',
+                routed=_tickets,
+            ),
+            Shape("tickets", ("ticket",), '{"ticket": {...}}', routed=_one_ticket),
+            Shape("organizations", ("organizations",), '{"organizations": [...]}'),
+            Shape("jira_links", ("links",), '{"links": [...]} (Jira links)'),
+        ]
 
     # operations
     def check(self) -> dict[str, Any]:
@@ -91,3 +92,17 @@ class ZendeskConnector(Connector):
             "rate_limit": state.limit,
             "fields": {name: known.get(fid, "MISSING") for name, fid in self.zendesk.fields.items()},
         }
+
+
+def _tickets(document: Any) -> list[tuple[str, dict[str, Any]]] | None:
+    tickets = rows_at(document, ("tickets",))
+    if tickets is None:
+        return None
+    return [("tickets", ticket) for ticket in with_sideloads(tickets, document)]
+
+
+def _one_ticket(document: Any) -> list[tuple[str, dict[str, Any]]] | None:
+    ticket = document.get("ticket") if isinstance(document, Mapping) else None
+    if not isinstance(ticket, dict):
+        return None
+    return [("tickets", folded) for folded in with_sideloads([ticket], document)]

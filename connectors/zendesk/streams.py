@@ -54,28 +54,11 @@ class ZendeskStreams:
         params = {"per_page": self.config.page_size, "include": "users,groups,organizations"}
         export = CursorExport("tickets", params, cursor, self.config.start_time)
         for tickets, data in self.client.pages(TICKET_EXPORT, export, self.config.page_cap("tickets")):
-            payloads = self._with_sideloads(tickets, data)
+            payloads = with_sideloads(tickets, data)
             if self.config.comments:
                 for payload in payloads:
                     self._add_comments(payload)
             yield Page(payloads, export.after)
-
-    def _with_sideloads(self, tickets: list[dict[str, Any]], data: Mapping[str, Any]) -> list[dict[str, Any]]:
-        # Each side-loaded object is picked once per page and shared by the tickets that use it.
-        users = _picked(data.get("users"), PERSON_FIELDS)
-        groups = _picked(data.get("groups"), ("id", "name"))
-        organizations = _picked(data.get("organizations"), ORGANIZATION_FIELDS)
-        out = []
-        for ticket in tickets:
-            sideloaded = {
-                "requester": users.get(ticket.get("requester_id")),
-                "assignee": users.get(ticket.get("assignee_id")),
-                "group": groups.get(ticket.get("group_id")),
-                "organization": organizations.get(ticket.get("organization_id")),
-            }
-            present = {k: v for k, v in sideloaded.items() if v is not None}
-            out.append({**ticket, "_sideloaded": present} if present else ticket)
-        return out
 
     def _add_comments(self, payload: dict[str, Any]) -> None:
         if payload.get("status") == "deleted" or not isinstance(payload.get("id"), int):
@@ -105,3 +88,23 @@ class ZendeskStreams:
         for rows, _ in self.client.pages(JIRA_LINKS, pages, self.config.page_cap("jira_links")):
             last = rows[-1].get("id") if rows else None
             yield Page(rows, str(last) if last is not None else None)
+
+
+def with_sideloads(tickets: list[dict[str, Any]], data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The tickets of one export page with the side-loaded objects each uses folded in as ``_sideloaded``
+    (the pull and ``rankbridge import`` both)."""
+    # Each side-loaded object is picked once per page and shared by the tickets that use it.
+    users = _picked(data.get("users"), PERSON_FIELDS)
+    groups = _picked(data.get("groups"), ("id", "name"))
+    organizations = _picked(data.get("organizations"), ORGANIZATION_FIELDS)
+    out = []
+    for ticket in tickets:
+        sideloaded = {
+            "requester": users.get(ticket.get("requester_id")),
+            "assignee": users.get(ticket.get("assignee_id")),
+            "group": groups.get(ticket.get("group_id")),
+            "organization": organizations.get(ticket.get("organization_id")),
+        }
+        present = {k: v for k, v in sideloaded.items() if v is not None}
+        out.append({**ticket, "_sideloaded": present} if present else ticket)
+    return out

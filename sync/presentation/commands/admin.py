@@ -76,9 +76,11 @@ def rules_check(ctx: Context) -> None:
 @wait_option
 @pass_context
 def import_(ctx: Context, source: str, file: Path) -> None:
-    """Normalise saved API payloads from FILE into the store, without the network.
+    """Normalise a saved API response from FILE into the store, without the network.
 
-    SOURCE is a configured connection name, or a service type (jira, github, linear, zendesk)."""
+    SOURCE is a configured connection name, or a service type (jira, github, linear, zendesk: no connection
+    needed). The file's shape (GraphQL root field, collection name) says which stream it belongs to; a file
+    of no known shape fails, naming the shapes the service accepts."""
     from sync.config import Config
     from sync.errors import UsageError
     from sync.pull.replay import import_file
@@ -89,7 +91,11 @@ def import_(ctx: Context, source: str, file: Path) -> None:
             stats = import_file(config, source, file)
     except (ValueError, KeyError) as exc:
         raise UsageError(f"import failed: {exc}") from None
-    ctx.out.print(f"imported {stats['items']} item(s) from {file} ({stats['quarantined']} quarantined)")
+    read = ", ".join(f"{count} {stream}" for stream, count in stats.read.items())
+    ctx.out.print(
+        f"imported {stats.items} item(s), {stats.customers} customer(s), {stats.links} link(s) from {file}"
+        f" (read {read}; {stats.quarantined} quarantined)"
+    )
 
 
 @click.command()
