@@ -43,6 +43,11 @@ SEARCH_BODY_KEYS = {
     "fieldsByKeys",
     "reconcileIssues",
 }
+# Options of the enhanced JQL search that change the answer's shape and that this emulator does not
+# produce (jira/platform.subset.openapi.json, GET/POST /rest/api/3/search/jql, operations
+# searchAndReconsileIssuesUsingJql and ...Post): answered 501 rather than silently ignored.
+UNSERVED_SEARCH_OPTIONS = ("expand", "properties", "fieldsByKeys")
+_UNSET: tuple[object, ...] = (None, "", "false", False, [], ())  # an option given as "off"
 RANK_BODY_KEYS = {"issues", "rankBeforeIssue", "rankAfterIssue", "rankCustomFieldId"}
 NO_ISSUE = "Issue does not exist or you do not have permission to see it."
 REMOVED_SEARCH = (
@@ -184,7 +189,7 @@ class JiraEmulator(Emulator):
 
     @route("GET", "/rest/api/{version}/search/jql")
     def search_jql_get(self, request: Request) -> Response:
-        query = {k: request.arg(k) for k in ("jql", "nextPageToken", "maxResults")}
+        query = {k: request.arg(k) for k in ("jql", "nextPageToken", "maxResults", *UNSERVED_SEARCH_OPTIONS)}
         return self._search_jql(request, {**query, "fields": request.args("fields")})
 
     @route("POST", "/rest/api/{version}/search/jql")
@@ -199,6 +204,9 @@ class JiraEmulator(Emulator):
         version = self._version(request)
         if not self.cloud:
             raise HttpError(404, "null for uri: /rest/api/2/search/jql")
+        unserved = [f"{k}={args[k]}" for k in UNSERVED_SEARCH_OPTIONS if args.get(k) not in _UNSET]
+        if unserved:
+            return self.not_emulated(request.method, f"{request.path} with {', '.join(unserved)}")
         fields = selected_fields(list(args.get("fields") or []), [])
         token = args.get("nextPageToken")
         if token:

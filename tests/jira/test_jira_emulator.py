@@ -78,6 +78,25 @@ def test_cloud_search_pages_with_next_page_token(cloud: Served) -> None:
         assert bad.status_code == 400
 
 
+def test_search_options_it_does_not_produce_answer_501_not_a_silent_200(cloud: Served) -> None:
+    """``expand``, ``properties`` and ``fieldsByKeys`` of GET/POST /rest/api/3/search/jql
+    (jira/platform.subset.openapi.json, searchAndReconsileIssuesUsingJql) change the answer's shape."""
+    with api_client(cloud) as client:
+        changelog = client.get(
+            "/rest/api/3/search/jql", params={"jql": "project = ENG", "expand": "changelog"}
+        )
+        assert changelog.status_code == 501
+        assert changelog.json()["errorMessages"] == [
+            "GET /rest/api/3/search/jql with expand=changelog is not emulated by the rankbridge sandbox"
+        ]
+        body = {"jql": "project = ENG", "properties": ["rank.meta"], "fieldsByKeys": True}
+        posted = client.post("/rest/api/3/search/jql", json=body)
+        assert posted.status_code == 501 and "properties=" in posted.json()["errorMessages"][0]
+        plain = {"jql": "project = ENG", "fields": ["summary"], "fieldsByKeys": False, "expand": ""}
+        served = client.post("/rest/api/3/search/jql", json=plain)
+        assert served.status_code == 200 and "summary" in served.json()["issues"][0]["fields"]
+
+
 def test_datacenter_search_pages_with_start_at(datacenter: Served) -> None:
     with api_client(datacenter) as client:
         seen: list[str] = []

@@ -311,3 +311,17 @@ def test_tickets_are_as_messy_as_a_real_help_desk(served: Served) -> None:
         "/api/v2/ticket_fields.json", headers={"If-None-Match": fields.headers["ETag"]}
     )
     assert fields.headers["ETag"].startswith('W/"') and again.status_code == 304
+
+
+def test_a_side_load_it_does_not_serve_answers_501_not_a_silent_200(served: Served) -> None:
+    """``include`` on GET /api/v2/incremental/tickets/cursor (zendesk/rest-endpoints.json) changes the
+    answer; a side-load other than users, groups and organizations is not left out silently."""
+    path = "/api/v2/incremental/tickets/cursor.json"
+    answer = client(served).get(path, params={"start_time": 0, "include": "users,metric_sets"})
+    assert answer.status_code == 501
+    assert answer.json()["description"] == (
+        "GET /api/v2/incremental/tickets/cursor with include=metric_sets"
+        " is not emulated by the rankbridge sandbox"
+    )
+    served_ones = client(served).get(path, params={"start_time": 0, "include": "users,organizations"})
+    assert served_ones.status_code == 200 and "organizations" in served_ones.json()
