@@ -12,7 +12,10 @@ nothing). Its cursor is JSON ``{"updated_at", "read_at"}``: the board's ``update
 read whole. When the first page shows the same ``updatedAt`` nothing on the board changed and the pull
 stops after that one request, unless the last whole read is older than ``project_full_read_hours``:
 GitHub does not document that a reorder (or a field edit) moves ``updatedAt``, so a person's changes
-reach us within that time even if it does not. Only the last page carries the new cursor.
+reach us within that time even if it does not. ``updatedAt`` has whole seconds, so an equal value proves
+nothing changed only when the whole read that recorded it started at least a second later (an edit in
+that same second, after the read, would show the same value); until then the board is read whole again.
+Only the last page carries the new cursor.
 """
 
 from __future__ import annotations
@@ -126,7 +129,7 @@ def pull_project(
     known, read_at = state.get("updated_at"), state.get("read_at")
     recent = _within(read_at, run_started, full_read_every)
     for page in read_pages(client, ref, max_pages):
-        if page.start == 0 and recent and known is not None and page.updated_at == known:
+        if page.start == 0 and recent and page.updated_at == known and _settled(known, read_at):
             yield Page([], cursor)
             return
         if page.start == 0:
@@ -138,3 +141,14 @@ def pull_project(
         ]
         done = {"updated_at": known, "read_at": since_text(run_started)}
         yield Page(payloads, None if page.has_next else json.dumps(done))
+
+
+def _settled(known: str | None, read_at: str | None) -> bool:
+    """Whether an unchanged ``updatedAt`` proves an unchanged board: the read that saw ``known`` began a
+    whole second after it, so any later edit carries a later second."""
+    if known is None or read_at is None:
+        return False
+    try:
+        return parse_utc(read_at) - parse_utc(known) >= timedelta(seconds=1)
+    except ValueError:
+        return False

@@ -237,7 +237,7 @@ def test_an_unchanged_board_is_still_read_whole_after_project_full_read_hours(
 ) -> None:
     # GitHub does not document that a reorder moves ProjectV2.updatedAt; a whole read every
     # project_full_read_hours (6 by default) bounds how long a person's reorder could go unseen.
-    now = datetime.now(UTC)
+    now = datetime.now(UTC) + timedelta(seconds=2)  # a second past the board's updatedAt: settled
     first = list(connector.pull("project", None, now))
     cursor = first[-1].cursor
     assert json.loads(cursor or "{}")["read_at"] <= now.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -249,6 +249,23 @@ def test_an_unchanged_board_is_still_read_whole_after_project_full_read_hours(
     read = sum(len(p.payloads) for p in later)
     assert read == sum(len(p.payloads) for p in first) == len(emulator.board())
     assert json.loads(later[-1].cursor or "{}")["read_at"] > json.loads(cursor or "{}")["read_at"]
+
+
+def test_an_edit_in_the_second_of_the_last_whole_read_is_not_missed(
+    connector: GithubConnector, emulator: GithubEmulator
+) -> None:
+    # updatedAt has whole seconds: after a read that began in the second the board last changed, a later
+    # edit in that same second shows the same updatedAt, so the next pull must read the board whole.
+    first = list(connector.pull("project", None, datetime.now(UTC)))
+    state = json.loads(first[-1].cursor or "{}")
+    changed = datetime.fromisoformat(state["updated_at"].replace("Z", "+00:00"))
+    unsettled = json.dumps({**state, "read_at": changed.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    emulator.log.clear()
+    again = list(connector.pull("project", unsettled, changed + timedelta(seconds=2)))
+    assert sum(len(p.payloads) for p in again) == len(emulator.board())
+    emulator.log.clear()
+    quiet = list(connector.pull("project", again[-1].cursor, changed + timedelta(seconds=3)))
+    assert len(emulator.log) == 1 and [p.payloads for p in quiet] == [[]]
 
 
 def test_a_cursor_without_a_whole_read_time_reads_the_board(
