@@ -143,6 +143,9 @@ class Connector(ABC):
     """Base class of every connector; see the module docstring for the contract."""
 
     source: ClassVar[str]
+    # The op kinds (sync.model.OpKind values) this tracker can take: `rules check` refuses a rule whose
+    # writes would reach a connection that cannot take them, instead of every sync failing the op.
+    op_kinds: ClassVar[frozenset[str]]
     client: Client
     writer: Writer
 

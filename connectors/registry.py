@@ -61,7 +61,12 @@ def config_model(type_: str) -> type[ConnectionConfig]:
     return model
 
 
-def build(name: str, config: ConnectionConfig) -> Connector:
-    entry = service(config.type)
+def connector_class(type_: str) -> type[Connector]:
+    """The connector class of a connection type (its declared capabilities, without a connection)."""
+    entry = service(type_)
     cls: type[Connector] = getattr(importlib.import_module(entry.module), entry.connector_class)
-    return cls(name, config)
+    return cls
+
+
+def build(name: str, config: ConnectionConfig) -> Connector:
+    return connector_class(config.type)(name, config)

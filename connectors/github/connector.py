@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from connectors.base import Connector, Page, RankScope, Shape, Stream, malformed_payload, rows_at
 from connectors.errors import FatalError
@@ -15,13 +15,16 @@ from connectors.github.config import GithubConfig
 from connectors.github.normalize import normalize_issue, normalize_project_item
 from connectors.github.streams import ISSUES, PROJECT, pull_issues, pull_project
 from connectors.github.write import Writer
-from sync.model import Item, Records, StatusCategory
+from sync.model import Item, OpKind, Records, StatusCategory
 
 OWNERS = ("organization", "user")  # whose Projects v2 board a saved GraphQL answer reads
 
 
 class GithubConnector(Connector):
     source = "github"
+    op_kinds: ClassVar[frozenset[str]] = frozenset(
+        {OpKind.RANK, OpKind.FIELD, OpKind.STATUS, OpKind.COMMENT, OpKind.TAGS, OpKind.UNTAG, OpKind.UNPLACE}
+    )
     client: GithubClient
     writer: Writer
     config: GithubConfig

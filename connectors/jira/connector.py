@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from connectors.base import ConnectionConfig, Connector, Page, RankScope, Shape, Stream
 from connectors.errors import FatalError
@@ -14,7 +14,7 @@ from connectors.jira.fields import needs_catalogue, resolved, score_field_proble
 from connectors.jira.normalize import normalize_issue
 from connectors.jira.streams import agreed_zone, pull_issues
 from connectors.jira.write import MAX_RANK_BATCH, JiraWriter
-from sync.model import Item, Kind, Op, OpResult, Records, StatusCategory
+from sync.model import Item, Kind, Op, OpKind, OpResult, Records, StatusCategory
 
 ORDER_PAGE = 1000  # ids per page when only ids are read
 
@@ -23,6 +23,9 @@ class JiraConnector(Connector):
     """Jira Cloud or Data Center through the ``jira`` client's session; see the modules for each part."""
 
     source = "jira"
+    op_kinds: ClassVar[frozenset[str]] = frozenset(
+        {OpKind.RANK, OpKind.FIELD, OpKind.STATUS, OpKind.COMMENT, OpKind.TAGS, OpKind.UNTAG}
+    )
     config: JiraConfig
     client: JiraClient
     writer: JiraWriter

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from connectors.base import Connector, Page, RankScope, Shape, Stream
 from connectors.linear import normalize as mapping
@@ -14,7 +14,7 @@ from connectors.linear import streams
 from connectors.linear.client import LinearClient
 from connectors.linear.config import LinearConfig
 from connectors.linear.write import LinearWriter
-from sync.model import Item, Kind, StatusCategory
+from sync.model import Item, Kind, OpKind, StatusCategory
 
 RUN_BATCH = 250
 HISTORY_BATCH = 50  # issues per history query (50 entries each keeps it under the complexity limit)
@@ -24,6 +24,7 @@ class LinearConnector(Connector):
     """Linear over GraphQL: issues, projects, cycles, customers and their needs; rank through sortOrder."""
 
     source = "linear"
+    op_kinds: ClassVar[frozenset[str]] = frozenset({OpKind.RANK, OpKind.FIELD, OpKind.STATUS})
     client: LinearClient
     writer: LinearWriter
     config: LinearConfig

@@ -11,7 +11,7 @@ from connectors.zendesk.config import ZendeskConfig
 from connectors.zendesk.normalize import ZendeskMapping
 from connectors.zendesk.streams import ZendeskStreams, with_sideloads
 from connectors.zendesk.write import ZendeskWriter
-from sync.model import Item
+from sync.model import Item, OpKind
 
 WRITABLE = ("score", "rank", "linked_status", "linked_key", "report")
 RANK_SHIFT = {"rank", "score"}  # a solved ticket is not rewritten for these alone
@@ -20,6 +20,9 @@ BULK = 100  # tickets per Update Many Tickets request
 
 class ZendeskConnector(Connector):
     source: ClassVar[str] = "zendesk"
+    op_kinds: ClassVar[frozenset[str]] = frozenset(
+        {OpKind.FIELD, OpKind.FIELDS, OpKind.STATUS, OpKind.COMMENT, OpKind.TAGS, OpKind.UNTAG}
+    )
     client: ZendeskClient
     writer: ZendeskWriter
 

@@ -60,14 +60,27 @@ def rules() -> None:
 @rules.command("check")
 @pass_context
 def rules_check(ctx: Context) -> None:
-    """Validate every rule expression without running anything."""
+    """Validate every rule, run it on sample items and check what each tracker can take.
+
+    Exit 1 when a rule fails on every sample, 2 when a rule is invalid or its writes reach a tracker that
+    cannot take them; a rule failing on some samples only is a warning."""
+    from rich.markup import escape
+
     from rules.status import StatusRules
     from sync.rank import rules_engine
+    from sync.rulecheck import check
 
     config = ctx.config()
-    rules_engine(config)
-    StatusRules(config.status)
-    ctx.out.print("rules ok")
+    findings = check(config, rules_engine(config), StatusRules(config.status))
+    for line in findings.warnings:
+        ctx.out.print(f"[yellow]warning[/] {escape(line)}", highlight=False)
+    for line in findings.errors:
+        ctx.out.print(f"[red]error[/] {escape(line)}", highlight=False)
+    refused = any(line.startswith("status rule") for line in findings.errors)
+    if findings.errors:
+        raise SystemExit(2 if refused else 1)
+    warned = f" ({len(findings.warnings)} warning(s))" if findings.warnings else ""
+    ctx.out.print(f"rules ok{warned}")
 
 
 @click.command(name="import")
