@@ -140,9 +140,17 @@ def load(path: str | Path) -> Config:
         raise ConfigError(f"{path}: no such config file (create one with `rankbridge init`)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        where = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+        raise ConfigError(f"{path}: not UTF-8 text ({where}); save the file as UTF-8") from None
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file ({_reason(exc)})") from None
-    config = parse(raw, str(path))
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    try:
+        config = parse(raw, str(path))
+    except RecursionError:
+        raise ConfigError(f"{path}: values nested too deeply") from None
     return _relative_to(config, path.parent)
 
 
