@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 
+from sync.model import Op, OpKind
 from sync.store import Store
 from tests.contract.conftest import World
 
@@ -165,3 +166,18 @@ def _has_cursor(world: World) -> bool:
         return bool(connection.execute("select count(*) from cursors").fetchone()[0])
     except sqlite3.Error:
         return False
+
+
+def test_an_op_kind_the_connector_does_not_declare_is_refused_without_a_request(world: World) -> None:
+    """`rules check` trusts each connector's ``op_kinds``: a kind left out is one it really cannot take."""
+    item = next(i for i in world.state_items() if not i.get("deleted"))
+    with world.engine() as engine:
+        engine.pull()
+        connector = engine.connectors[world.service]
+        native = next(i.native_id for i in engine.store.items(world.service) if i.key == item["key"])
+        world.box.reset()
+        for kind in sorted({k.value for k in OpKind} - connector.op_kinds):
+            payload = {"item": native, "items": [native], "tags": ["x"], "field": "score", "value": 1}
+            op = Op(world.service, kind, native, payload, {}, "contract", f"undeclared-{kind}")
+            assert not connector.apply(op).ok, kind
+    assert not [r for r in world.requests() if r["mutating"]]
