@@ -12,6 +12,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema, build_schema, graphql_sync
 
+from sandbox.github import graphql_repository
 from sandbox.github.data import HTML_HOST, Issue, Project, ProjectField, ProjectItem, World, iso
 
 View = dict[str, Any]
@@ -132,6 +133,7 @@ class Root:
             "node": lambda info, id: self.node(id),
             "organization": lambda info, login: self.owner("Organization", login),
             "user": lambda info, login: self.owner("User", login),
+            "repository": lambda info, owner, name, followRenames=True: self.repository(owner, name),
             "viewer": {
                 "__typename": "User",
                 "id": "U_viewer",
@@ -155,6 +157,12 @@ class Root:
             return self.item(p.by_id[node_id])
         issue = self.world.by_node.get(node_id)
         return self.content(issue) if issue is not None else None
+
+    def repository(self, owner: str, name: str) -> View:
+        repo = graphql_repository.find(self.world, owner, name)
+        if repo is None:
+            raise NotFound(f"Could not resolve to a Repository with the name '{owner}/{name}'.")
+        return graphql_repository.view(self.world, repo, self.content, connection)
 
     def owner(self, typename: str, login: str) -> View | None:
         p = self.world.project
@@ -271,15 +279,23 @@ class Root:
         return out
 
     def content(self, issue: Issue) -> View:
+        repo = self.world.repos[issue.repo]
         if issue.is_pull:
             return {
                 "__typename": "PullRequest",
                 "id": issue.node_id,
                 "number": issue.number,
                 "title": issue.title,
+                "body": issue.body or "",
                 "url": issue.html_url,
+                "state": issue.state.upper(),  # no merges are emulated: closed is CLOSED
+                "closed": issue.state == "closed",
+                "createdAt": iso(issue.created_at),
+                "updatedAt": iso(issue.updated_at),
+                "closedAt": iso(issue.closed_at),
+                "author": {"__typename": "User", "id": f"U_{issue.author}", "login": issue.author},
+                "repository": graphql_repository.summary(repo),
             }
-        repo = self.world.repos[issue.repo]
         milestone = repo.milestones.get(issue.milestone) if issue.milestone else None
         children = self.world.children_of(issue)
         done = sum(1 for c in children if c.state == "closed")
@@ -297,7 +313,7 @@ class Root:
             "createdAt": iso(issue.created_at),
             "updatedAt": iso(issue.updated_at),
             "closedAt": iso(issue.closed_at),
-            "repository": {"id": repo.node_id, "name": repo.name, "nameWithOwner": repo.full_name},
+            "repository": graphql_repository.summary(repo),
             "author": {"__typename": "User", "id": f"U_{issue.author}", "login": issue.author},
             "labels": lambda info, first=None, after=None, before=None, last=None: connection(
                 issue.labels,

@@ -69,6 +69,20 @@ def parse_iso(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def enter_state(issue: dict[str, Any], state: dict[str, Any], when: str) -> None:
+    """Move ``issue`` into workflow ``state`` at ``when``, stamping what Linear's schema documents for
+    ``Issue.startedAt``, ``completedAt`` and ``canceledAt`` (linear/schema.graphql, type Issue): the time
+    it moved into a started, completed or canceled state; back in backlog or unstarted, none of them."""
+    kind = state["type"]
+    issue["_state"] = state["id"]
+    if kind == "started":
+        issue["startedAt"] = when
+    elif kind in ("backlog", "unstarted", "triage"):
+        issue["startedAt"] = None  # completed or canceled keep the start they had (if any)
+    issue["completedAt"] = when if kind == "completed" else None
+    issue["canceledAt"] = when if kind == "canceled" else None
+
+
 def new_id(rng_bits: int) -> str:
     return str(uuid.UUID(int=rng_bits, version=4))
 
@@ -150,8 +164,7 @@ class LinearData:
                 state = self.states.get(str(value))
                 if state is None or state["_team"] != issue["_team"]:
                     raise GraphQLFailure(f"Invalid stateId {value}: not a workflow state of the issue's team")
-                issue["_state"] = state["id"]
-                issue["completedAt"] = self.last_tick_iso() if state["type"] == "completed" else None
+                enter_state(issue, state, self.last_tick_iso())
             elif name == "priority":
                 if int(value) not in PRIORITY_LABELS:
                     raise GraphQLFailure(f"Invalid priority {value}: expected 0–4")

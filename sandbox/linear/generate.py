@@ -8,7 +8,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.linear.data import LinearData, iso, issue_url, new_id
+from sandbox.linear.data import LinearData, enter_state, iso, issue_url, new_id
 
 EPOCH = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 TEAMS = (("ENG", "Engineering"), ("DES", "Design"))
@@ -116,6 +116,9 @@ def _people(data: LinearData, ids: _Ids) -> None:
             "name": name,
             "displayName": first,
             "email": f"{first}@example.com",
+            "active": True,
+            "createdAt": iso(EPOCH),
+            "updatedAt": iso(EPOCH),
         }
     data.viewer_id = next(iter(data.users))
 
@@ -150,7 +153,13 @@ def _teams(data: LinearData, ids: _Ids) -> None:
 def _labels(data: LinearData, ids: _Ids) -> None:
     for name in LABELS:
         label_id = ids()
-        data.labels[label_id] = {"id": label_id, "name": name, "color": "#eb5757"}
+        data.labels[label_id] = {
+            "id": label_id,
+            "name": name,
+            "color": "#eb5757",
+            "createdAt": iso(EPOCH),
+            "updatedAt": iso(EPOCH),
+        }
 
 
 def _projects(data: LinearData, ids: _Ids, rng: random.Random, count: int) -> None:
@@ -279,7 +288,6 @@ def _issues(
             "updatedAt": updated,
             "archivedAt": None,
             "trashed": None,
-            "completedAt": None,
             "_state": state["id"],
             "_team": team["id"],
             "_project": rng.choice(projects) if rng.random() < 0.5 else None,
@@ -291,6 +299,7 @@ def _issues(
             "_attachments": [],
             "_needs": [],
         }
+        enter_state(issue, state, updated)  # its last move: at its last update
         _relations(data, ids, rng, issue, links, customers, number, recent)
         data.add_issue(issue)
         recent = [*recent[-19:], issue]

@@ -258,6 +258,9 @@ class Resolvers:
             ("cycles", "cycles"),
             ("customers", "customers"),
             ("customerNeeds", "needs"),
+            ("users", "users"),
+            ("workflowStates", "states"),
+            ("issueLabels", "labels"),
         ):
             _set(query, name, self.root_connection(table))
         _set(mutation, "issueUpdate", self.issue_update)
@@ -282,6 +285,15 @@ class Resolvers:
                 ),
                 "needs": lambda e, _i, **a: nested([d.needs[x] for x in e["_needs"]], a),
                 "history": lambda e, _i, **a: nested(e.get("_history", []), a),
+                "labelIds": lambda e, _i: list(e["_labels"]),
+                "previousIdentifiers": lambda e, _i: [],  # the sandbox never moves an issue between teams
+                "branchName": lambda e, _i: branch_name(e),
+                "children": lambda e, _i, **a: nested(
+                    [c for c in d.issues.values() if is_child(c, e, a) and matches(c, a.get("filter"))], a
+                ),
+                # the sandbox keeps no comments or subscriptions: empty, not an error
+                "comments": lambda e, _i, **a: nested([], a),
+                "subscribers": lambda e, _i, **a: nested([], a),
             },
         )
         _bind_type(
@@ -318,6 +330,18 @@ class Resolvers:
             },
         )
         return schema
+
+
+def is_child(issue: Entity, parent: Entity, args: dict[str, Any]) -> bool:
+    """A sub-issue of ``parent``; archived ones only with ``includeArchived``, as every Linear list."""
+    archived_ok = bool(args.get("includeArchived")) or issue.get("archivedAt") is None
+    return issue["_parent"] == parent["id"] and archived_ok
+
+
+def branch_name(issue: Entity) -> str:
+    """``Issue.branchName`` as Linear suggests it without a personal prefix: ``eng-4-speed-up-search``."""
+    slug = str(issue["url"]).split("/issue/", 1)[1].partition("/")[2]
+    return str(issue["identifier"]).lower() + (f"-{slug}" if slug else "")
 
 
 def _or_updated(flt: dict[str, Any]) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.linear.data import CATEGORY_OF_TYPE, TYPE_OF_CATEGORY, LinearData
+from sandbox.linear.data import CATEGORY_OF_TYPE, TYPE_OF_CATEGORY, LinearData, enter_state
 
 EDITABLE_FIELDS = ("priority", "estimate", "dueDate", "sortOrder", "description")
 
@@ -84,7 +84,8 @@ def _set(data: LinearData, issue: dict[str, Any], name: str, value: Any) -> None
     if name == "title":
         issue["title"] = str(value)
     elif name == "status_category":
-        issue["_state"] = data.state_of_type(issue["_team"], TYPE_OF_CATEGORY[str(value)])["id"]
+        state = data.state_of_type(issue["_team"], TYPE_OF_CATEGORY[str(value)])
+        enter_state(issue, state, data.last_tick_iso())
     elif name == "labels":
         issue["_labels"] = [_label(data, str(n)) for n in value]
     elif name == "priority":  # a person's edit: in the issue's history under the person's name
@@ -102,7 +103,14 @@ def _label(data: LinearData, name: str) -> str:
         if label["name"] == name:
             return str(label["id"])
     label_id = f"label-{len(data.labels) + 1}"
-    data.labels[label_id] = {"id": label_id, "name": name, "color": "#888888"}
+    now = data.last_tick_iso()
+    data.labels[label_id] = {
+        "id": label_id,
+        "name": name,
+        "color": "#888888",
+        "createdAt": now,
+        "updatedAt": now,
+    }
     return label_id
 
 
