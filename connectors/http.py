@@ -88,6 +88,21 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def target(method: str, url: str, origin: str | None) -> str:
+    """``METHOD /path`` for messages, once ``url`` is known to stay on ``origin``: a link to another host is
+    refused before anything is sent, so the credentials never travel there."""
+    what = f"{method} {path_of(url)}"
+    if origin and url.startswith(("http://", "https://")) and origin_of(url) != origin:
+        raise WrongShape(f"{what}: refusing to send credentials to {origin_of(url)}")
+    return what
+
+
+def is_write(method: str, write: bool | None = None) -> bool:
+    """Whether a request counts as a write for pacing: anything but GET unless the caller says (GraphQL
+    queries go out as POST)."""
+    return method != "GET" if write is None else write
+
+
 def path_of(url: str) -> str:
     """The path of a URL for messages: no host, no query (nothing secret, nothing long)."""
     return urlsplit(url).path or url
@@ -280,12 +295,11 @@ class HttpClient:
     ) -> Answer:
         """One request under the policy (retried as it says); ``url`` is a path or an absolute URL on the
         client's own origin (a link to another host is refused: the credentials never travel there)."""
-        what = f"{method} {path_of(url)}"
-        if self.origin and url.startswith(("http://", "https://")) and origin_of(url) != self.origin:
-            raise WrongShape(f"{what}: refusing to send credentials to {origin_of(url)}")
-        is_write = method != "GET" if write is None else write
+        what = target(method, url, self.origin)
         return self.policy.call(
-            lambda: self._attempt(method, url, params, body, headers, what), write=is_write, what=what
+            lambda: self._attempt(method, url, params, body, headers, what),
+            write=is_write(method, write),
+            what=what,
         )
 
     def _attempt(

@@ -40,17 +40,19 @@ from github import Auth, Github
 from github.Requester import HTTPSRequestsConnectionClass, RequestsResponse
 
 from connectors import graphql
-from connectors.errors import RetriableError, WrongShape
+from connectors.errors import RetriableError
 from connectors.github.config import GithubConfig
 from connectors.http import (
     CHUNK,
     Answer,
     Classifier,
     answered,
+    is_write,
     log_exchange,
     origin_of,
     path_of,
     read_body,
+    target,
     transport_failure,
 )
 from connectors.paging import PageRequest, Paginator, records_at
@@ -147,13 +149,10 @@ class GithubClient:
     ) -> Answer:
         """One REST request under the policy (retried as it says); ``url`` is a path or an absolute URL on
         GitHub's origin (a link to another host is refused: the token never travels there)."""
-        what = f"{verb} {path_of(url)}"
-        if url.startswith(("http://", "https://")) and origin_of(url) != self.origin:
-            raise WrongShape(f"{what}: refusing to send credentials to {origin_of(url)}")
-        is_write = verb != "GET" if write is None else write
+        what = target(verb, url, self.origin)
         sent = {**ACCEPT, **(headers or {})}
         return self.policy.call(
-            lambda: self._attempt(verb, url, params, body, sent), write=is_write, what=what
+            lambda: self._attempt(verb, url, params, body, sent), write=is_write(verb, write), what=what
         )
 
     def graphql(self, name: str, operation: str, variables: Mapping[str, Any], write: bool = False) -> Any:
