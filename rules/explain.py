@@ -28,13 +28,14 @@ def money(value: float) -> str:
 
 def _origin(value: Any) -> str:
     if value.imputed:
-        read = ", ".join(f"{n} = {_show(v)}" for n, v in value.sources.items())
+        read = ", ".join(f"{n} = {show_value(v)}" for n, v in value.sources.items())
         return f"imputed default{f', as {read}' if read else ''}"
-    read = ", ".join(f"{n} = {_show(v)}" for n, v in value.sources.items())
+    read = ", ".join(f"{n} = {show_value(v)}" for n, v in value.sources.items())
     return f"{read} via `{value.expression}`" if read else f"`{value.expression}`"
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """An input's source value as explanations print it (floats rounded, long lists cut)."""
     if isinstance(value, float):
         return number(value)
     if isinstance(value, list):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rules.explain import money, number
+from rules.explain import money, number, show_value
 from sync.model import Item, LinkType, report_page
 from sync.presentation.report.data import Row, Site, Write, qualified, team_of
 from sync.presentation.report.html import e, link, page, table
@@ -82,7 +82,7 @@ def inputs_table(components: dict[str, Any]) -> str:
     """Each input of the score: its value, whether it was imputed, the expression and the values it read."""
     rows = []
     for name, value in (components.get("inputs") or {}).items():
-        sources = ", ".join(f"{k} = {_show(v)}" for k, v in (value.get("sources") or {}).items())
+        sources = ", ".join(f"{k} = {show_value(v)}" for k, v in (value.get("sources") or {}).items())
         rows.append(
             [
                 f'<span class="input" data-input="{e(name)}">{e(name)}</span>',
@@ -113,14 +113,6 @@ def _adjustments(components: dict[str, Any]) -> str:
         )
     lines.extend(f"error: {error}" for error in components.get("errors") or [])
     return "<ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, float):
-        return number(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value[:8]) + (", …" if len(value) > 8 else "") + "]"
-    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _item_link(site: Site, item: Item) -> str:
