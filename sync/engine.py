@@ -55,6 +55,9 @@ class Engine:
         self._connectors: dict[str, Connector] | None = connectors  # the daemon shares long-lived ones
         # Set (by the daemon, on SIGTERM) to stop cooperatively between pages and between ops.
         self.stop_event: threading.Event | None = None
+        # Connections whose pull is in flight in another thread (the daemon): neither planned nor pushed
+        # until it ends, so that a write never crosses a read of the same tracker.
+        self.busy: frozenset[str] = frozenset()
         self.resolution: Resolution | None = None  # the last pull's link resolution
 
     @property
@@ -155,7 +158,9 @@ class Engine:
     def _fresh_connections(self) -> tuple[list[str], dict[str, str]]:
         fresh, skipped = [], {}
         for name in self.connectors:
-            if self.store.fresh(name):
+            if name in self.busy:
+                skipped[name] = "not planned: its pull is in progress"
+            elif self.store.fresh(name):
                 fresh.append(name)
             elif self.store.last_sent(name):
                 skipped[name] = f"not planned: written to since its last complete pull (run `pull {name}`)"
@@ -193,7 +198,7 @@ class Engine:
                 f"the staged plan #{min(stale.values())} is older than the last pull of "
                 f"{', '.join(sorted(stale))}; run `rankbridge plan` again to see what would be written now"
             )
-        only = {op.connection for op, _ in self.store.outbox()} - stale.keys()
+        only = {op.connection for op, _ in self.store.outbox()} - stale.keys() - self.busy
         run_id = self.store.start_run("push")
         report = Pusher(self.store, self.connectors, run_id, self.stop_event, only).push()
         status = "ok" if not report.errors else "failed"

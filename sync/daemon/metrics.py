@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import prometheus_client.registry
@@ -44,6 +45,7 @@ class ConnectionMetrics:
     staleness: int
     last_success: float | None = None  # epoch seconds of the last pull that ended without error
     last_attempt: float | None = None
+    in_progress_since: float | None = None  # epoch seconds its job (push, pull) in flight began
     last_error: str | None = None
     consecutive_failures: int = 0
     cycles: int = 0
@@ -81,13 +83,17 @@ class Metrics:
             if epoch is not None:
                 self.connections[name].last_success = epoch
 
+    def record_start(self, name: str) -> None:
+        with self.lock:
+            self.connections[name].in_progress_since = self.clock()
+
     def record_cycle(
         self, name: str, *, ok: bool, error: str | None, pulled: int, changed: int, duration: float
     ) -> None:
         now = self.clock()
         with self.lock:
             entry = self.connections[name]
-            entry.last_attempt = now
+            entry.last_attempt, entry.in_progress_since = now, None
             entry.cycles += 1
             entry.items_pulled += pulled
             entry.items_changed += changed
@@ -117,7 +123,11 @@ class Metrics:
 
     # --- /healthz ------------------------------------------------------------------------------------
     def health(self) -> tuple[bool, dict[str, Any]]:
-        """Healthy when every connection had a successful pull within its allowed staleness."""
+        """Healthy when every connection had a successful pull within its allowed staleness; the reasons
+        name only the connections that are not. Each connection's row says its ``state`` (``ok``,
+        ``in_progress``: fresh, its push or pull in flight; ``stale``; ``never``), its last good pull, its
+        last error and since when its job in flight runs, so a slow tracker is named while the others stay
+        ok."""
         now = self.clock()
         reasons: list[str] = []
         rows: dict[str, Any] = {}
@@ -135,6 +145,12 @@ class Metrics:
                     reasons.append(f"{name}: last error: {entry.last_error}")
                 rows[name] = {
                     "ok": fresh,
+                    "state": state(fresh, age, entry.in_progress_since),
+                    "last_success": iso(entry.last_success),
+                    "in_progress_since": iso(entry.in_progress_since),
+                    "in_progress_seconds": (
+                        None if entry.in_progress_since is None else round(now - entry.in_progress_since, 3)
+                    ),
                     "age_seconds": None if age is None else round(age, 3),
                     "staleness_seconds": entry.staleness,
                     "consecutive_failures": entry.consecutive_failures,
@@ -149,6 +165,20 @@ class Metrics:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(Collector(self, live))
         return generate_latest(registry).decode()
+
+
+def state(fresh: bool, age: float | None, in_progress_since: float | None) -> str:
+    if age is None:
+        return "never"
+    if not fresh:
+        return "stale"
+    return "ok" if in_progress_since is None else "in_progress"
+
+
+def iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class Collector(prometheus_client.registry.Collector):

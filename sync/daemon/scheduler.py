@@ -1,12 +1,18 @@
 """``rankbridge daemon``: pull each connection on its own interval, rank/plan/push after a pull changed
 something, serve ``/healthz`` and ``/metrics``, stop cleanly on SIGTERM/SIGINT.
 
-* One APScheduler job per connection (``IntervalTrigger`` with jitter, ``max_instances=1``, ``coalesce``):
-  a connection's runs never overlap, and a slow one never delays the others.
-* Never two engine stages at once in this process: a job's pull and its rank → plan → push run under one
-  lock (SQLite has one writer at a time, and a page transaction that reads before it writes fails with
-  "database is locked" rather than wait when another connection committed in between). A job waiting for
-  the lock delays, never skips, another connection's pull.
+* One APScheduler job per connection (``IntervalTrigger`` with jitter, ``max_instances=1``, ``coalesce``),
+  each in its own worker thread: a connection's runs never overlap, and its pull runs alongside the
+  others', so a slow or stuck tracker (a body trickled for the whole request deadline) never delays
+  another connection's pull. SQLite writes stay one at a time through the store's own write transactions
+  (``BEGIN IMMEDIATE``; a pull commits its open page batch while it waits on a slow page).
+* A connection's job pushes that connection's staged ops, then pulls it (so its next plan reads our writes
+  back); the global stages (rank → plan) run after a pull, one run at a time: a job that finds them running
+  asks for another run and goes on (never waits). Each connection has a lock held by its push and pull;
+  the stages take the locks that are free and do not plan the connections whose job is in flight (a plan
+  never crosses a read of the same tracker, and settling an uncertain op asks a tracker nobody else
+  uses), and plan only connections read since our last write to them (``Store.fresh``). So only the slow
+  tracker's own job waits on it.
 * A failing connection is isolated (its exception ends its own job only) and backs off exponentially:
   after ``n`` failures in a row its next attempt waits ``interval * 2**(n-1)`` (at most
   :data:`MAX_BACKOFF`), other connections go on at their pace.
@@ -17,7 +23,6 @@ something, serve ``/healthz`` and ``/metrics``, stop cleanly on SIGTERM/SIGINT.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -28,10 +33,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -40,51 +43,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from connectors.base import Connector
 from connectors.registry import build
 from sync.config import Config
+from sync.daemon.backoff import Backoff
 from sync.daemon.metrics import Live, Metrics
-from sync.daemon.web import (
-    CONTENT_TYPES,
-    REPORT_HEADERS,
-    REPORT_PREFIX,
-    ReportFiles,
-    require_credential,
-)
+from sync.daemon.status import StatusServer
+from sync.daemon.web import REPORT_PREFIX, require_credential
 from sync.engine import Engine, StalePlan
 from sync.store import Store
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = 3600.0
 GRACE = 8.0  # seconds to let the page/op in flight finish after a stop signal (systemd waits 15)
-
-
-def backoff_delay(failures: int, interval: float, cap: float = MAX_BACKOFF) -> float:
-    """Seconds before the next attempt after ``failures`` failed cycles in a row (0: on schedule)."""
-    if failures <= 0:
-        return 0.0
-    return float(min(max(cap, interval), interval * 2 ** (failures - 1)))
-
-
-class Backoff:
-    """When each connection may run again; a connection that keeps failing is tried ever less often."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.failures: dict[str, int] = {}
-        self.not_before: dict[str, float] = {}
-
-    def due(self, name: str) -> bool:
-        return self.clock() >= self.not_before.get(name, 0.0)
-
-    def failed(self, name: str, interval: float) -> float:
-        self.failures[name] = self.failures.get(name, 0) + 1
-        delay = backoff_delay(self.failures[name], interval)
-        # The scheduler fires every ``interval``: allow the attempt that lands at ``delay`` after this one.
-        self.not_before[name] = self.clock() + delay - min(interval, delay) / 2
-        return delay
-
-    def succeeded(self, name: str) -> None:
-        self.failures.pop(name, None)
-        self.not_before.pop(name, None)
 
 
 @dataclass
@@ -112,7 +80,11 @@ class Daemon:
         self.published = False  # publish once after start-up even when nothing changed
         self.stop = stop or threading.Event()
         self.grace = grace
-        self.work_lock = threading.Lock()
+        self.stages_lock = threading.Lock()  # one rank → plan → push at a time
+        self.stages_wanted = threading.Event()  # a pull ended while the stages ran: run them again
+        # Held by a connection's pull, and by the stages while they may talk to that tracker.
+        self.using: dict[str, threading.Lock] = {name: threading.Lock() for name in config.connections}
+        self._state = threading.Lock()  # guards owed/closing, changed by several job threads
         self.backoff = Backoff()
         self.connectors: dict[str, Connector] = {n: build(n, c) for n, c in config.connections.items()}
         for connector in self.connectors.values():
@@ -150,38 +122,58 @@ class Daemon:
 
     # --- one connection's cycle ----------------------------------------------------------------------
     def run_connection(self, name: str, stages: bool = True) -> CycleResult:
-        """Pull one connection; then rank/plan/push everything if the pull (or an earlier one) changed
-        something or ops wait in the outbox. Never raises: a failure is logged, counted and backed off."""
+        """Pull one connection; then rank/plan/push if the pull (or an earlier one) changed something or
+        ops wait in the outbox. Never raises: a failure is logged, counted and backed off."""
         if self.stop.is_set():
             return CycleResult(ok=True)
         if not self.backoff.due(name):
             log.debug("%s: backing off after %d failure(s)", name, self.backoff.failures.get(name, 0))
             return CycleResult(ok=True)
-        with self._tracking(), self.work_lock:
-            if self.stop.is_set():
-                return CycleResult(ok=True)
-            return self._cycle(name, stages)
+        with self._tracking():
+            with self.using[name]:
+                if self.stop.is_set():
+                    return CycleResult(ok=True)
+                self.metrics.record_start(name)
+                pushed_ok = self._push_own(name) if stages else True
+                result = self._pull(name)
+                result.stages_ok = pushed_ok
+            if stages:
+                result.stages_ok = self.stages_soon() and result.stages_ok
+            return result
 
-    def _cycle(self, name: str, stages: bool) -> CycleResult:
+    def _push_own(self, name: str) -> bool:
+        """Send the ops staged for ``name`` (the caller holds its lock); False when one failed."""
+        if self.stop.is_set():
+            return True
+        store = Store(self.config.store.path)
+        try:
+            if not any(op.connection == name for op, _ in store.outbox()):
+                return True
+            engine = self._engine(store)
+            engine.busy = frozenset(self.connectors) - {name}
+            return self._push(engine)
+        except Exception as exc:  # the ops stay staged; the next cycle tries again
+            log.error("%s: push failed: %s: %s", name, type(exc).__name__, exc)
+            return False
+        finally:
+            store.close()
+
+    def _pull(self, name: str) -> CycleResult:
         started = time.monotonic()
         self.attempted.add(name)
         result, error, pulled, changed = CycleResult(ok=False), None, 0, 0
         store: Store | None = None
         try:
             store = Store(self.config.store.path)
-            engine = self._engine(store)
-            report = engine.pull(only=[name])
+            report = self._engine(store).pull(only=[name])
             pulled = sum(s.payloads for s in report.streams)
             changed = report.changed
             error = "; ".join(s.error for s in report.failed if s.error) or None
             result.ok = error is None
-            if changed > 0 or (result.ok and name in self.closing):
-                self.owed |= set(self.connectors)
-                self.closing.discard(name)
-            if stages and self.needs_stages(store):
-                result.stages_ok = self.run_stages(engine)
-            elif stages and not self.published:
-                self._publish(store)
+            with self._state:
+                if changed > 0 or (result.ok and name in self.closing):
+                    self.owed |= set(self.connectors)
+                    self.closing.discard(name)
             self._record_outbox(store)
         except Exception as exc:  # one connection's failure must never stop the others
             error = f"{type(exc).__name__}: {exc}"
@@ -201,22 +193,77 @@ class Daemon:
             log.warning("%s: cycle failed (%s); next attempt in %.0fs", name, error, delay)
         return result
 
+    # --- the global stages ---------------------------------------------------------------------------
+    def stages_soon(self, passes: int = 3) -> bool:
+        """Rank → plan → push in this thread, unless another thread runs them now: then that one runs
+        them again when done (at most ``passes`` in a row; a later cycle picks up what is left), and
+        this job ends at once instead of waiting for it."""
+        ok = True
+        self.stages_wanted.set()
+        while passes > 0 and self.stages_wanted.is_set() and self.stages_lock.acquire(blocking=False):
+            passes -= 1
+            try:
+                self.stages_wanted.clear()
+                ok = self._stages_now() and ok
+            finally:
+                self.stages_lock.release()
+        return ok
+
+    def _stages_now(self, push: bool = False) -> bool:
+        """One run of the stages over the connections whose job is not in flight (the caller holds
+        :attr:`stages_lock`), with a push of every planned connection when ``push``; False when it failed
+        or an op failed."""
+        store: Store | None = None
+        try:
+            store = Store(self.config.store.path)
+            with self._idle_connections() as busy:
+                engine = self._engine(store)
+                engine.busy = busy
+                ok = True
+                if self.needs_stages(store, busy):
+                    ok = self.run_stages(engine, push)
+                elif not self.published:
+                    self._publish(store)
+                self._record_outbox(store)
+                return ok
+        except Exception as exc:  # a failed plan or push is retried by the next cycle
+            log.error("rank/plan/push failed: %s: %s", type(exc).__name__, exc)
+            return False
+        finally:
+            if store is not None:
+                store.close()
+
+    @contextmanager
+    def _idle_connections(self) -> Iterator[frozenset[str]]:
+        """Hold the lock of every connection not being pulled now; yield the names being pulled."""
+        held = [name for name, lock in self.using.items() if lock.acquire(blocking=False)]
+        try:
+            yield frozenset(self.using.keys() - set(held))
+        finally:
+            for name in held:
+                self.using[name].release()
+
     def _engine(self, store: Store) -> Engine:
         engine = Engine(self.config, store, self.connectors)
         engine.stop_event = self.stop
         return engine
 
-    def needs_stages(self, store: Store) -> bool:
+    def needs_stages(self, store: Store, busy: frozenset[str] = frozenset()) -> bool:
         if self.stop.is_set() or not self.attempted >= set(self.connectors):
             return False
-        return any(store.fresh(name) for name in self.owed) or bool(store.outbox())
+        with self._state:
+            owed = self.owed - busy
+        return any(store.fresh(name) for name in owed) or bool(store.outbox())
 
-    def run_stages(self, engine: Engine) -> bool:
-        """Rank → plan → push for every connection, then :attr:`publish` (the caller holds
-        :attr:`work_lock`). A report that cannot be written is logged; the sync's result stands."""
+    def run_stages(self, engine: Engine, push: bool = False) -> bool:
+        """Rank → plan (→ push when ``push``) for every connection not in ``engine.busy``, then
+        :attr:`publish` (the caller holds :attr:`stages_lock`). A report that cannot be written is logged;
+        the sync's result stands."""
         if self.stop.is_set():
             return True
-        ok = self._rank_plan_push(engine)
+        ok = self._rank_plan(engine)
+        if push and ok and engine.store.outbox():
+            ok = self._push(engine)
         self._publish(engine.store)
         return ok
 
@@ -229,27 +276,27 @@ class Daemon:
         except Exception as exc:
             log.error("report not written: %s: %s", type(exc).__name__, exc)
 
-    def _rank_plan_push(self, engine: Engine) -> bool:
-        try:
-            engine.rank()
-            plan, _ = engine.plan(strict=False)
+    def _rank_plan(self, engine: Engine) -> bool:
+        engine.rank()
+        plan, _ = engine.plan(strict=False)
+        with self._state:
             self.owed -= set(self.connectors) - plan.skipped.keys()
-            push = engine.push(strict=False) if engine.store.outbox() and not self.stop.is_set() else None
+        log.info("ranked and planned: %d op(s)", len(plan.ops))
+        return True
+
+    def _push(self, engine: Engine) -> bool:
+        """Push the staged ops of the connections not in ``engine.busy``; False when one failed."""
+        if self.stop.is_set():
+            return True
+        try:
+            push = engine.push(strict=False)
         except StalePlan as exc:
-            log.info("rank/plan/push deferred to the next cycle: %s", exc)
+            log.info("push deferred to the next cycle: %s", exc)
             return True
-        if push is None:
-            log.info("ranked and planned: %d op(s), nothing to push", len(plan.ops))
-            return True
-        self.closing |= push.statuses_in
+        with self._state:
+            self.closing |= push.statuses_in
         self.metrics.record_push(push.by_connection)
-        log.info(
-            "pushed: %d applied, %d already there, %d failed (%d planned)",
-            push.applied,
-            push.already,
-            push.failed,
-            len(plan.ops),
-        )
+        log.info("pushed: %d applied, %d already there, %d failed", push.applied, push.already, push.failed)
         for message in push.errors:
             log.warning("push: %s", message)
         return not push.errors
@@ -277,16 +324,8 @@ class Daemon:
         """One cycle over every connection (pulls, then one rank/plan/push); 1 if anything failed."""
         with handle_signals(self.stop):
             results = [self.run_connection(name, stages=False) for name in self.connectors]
-            stages_ok = True
-            store = Store(self.config.store.path)
-            try:
-                with self.work_lock:
-                    if self.needs_stages(store):
-                        stages_ok = self.run_stages(self._engine(store))
-                    elif not self.published:
-                        self._publish(store)
-            finally:
-                store.close()
+            with self.stages_lock:
+                stages_ok = self._stages_now(push=True)
         self.close()
         return 0 if all(r.ok for r in results) and stages_ok else 1
 
@@ -378,70 +417,3 @@ def handle_signals(stop: threading.Event) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-class StatusServer:
-    """``/healthz`` and ``/metrics`` over stdlib HTTP in a background thread."""
-
-    def __init__(self, host: str, port: int, daemon: Daemon) -> None:
-        self.httpd = ThreadingHTTPServer((host, port), _handler(daemon))
-        self.httpd.daemon_threads = True
-        self.port = int(self.httpd.server_address[1])
-        self.url = f"http://{host}:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="rankbridge-http", daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def _handler(daemon: Daemon) -> type[BaseHTTPRequestHandler]:
-    credential = daemon.config.daemon.credential()
-    files = ReportFiles(Path(daemon.config.report.dir)) if daemon.config.report.dir else None
-
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "rankbridge"
-
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            if not credential.allows(self.headers.get("Authorization")):
-                refusal = json.dumps({"error": "authentication required"})
-                self._send(401, "application/json", refusal, {"WWW-Authenticate": credential.challenge()})
-            elif files is not None and (path == REPORT_PREFIX.rstrip("/") or path.startswith(REPORT_PREFIX)):
-                self._report(files, path)
-            elif path == "/healthz":
-                ok, body = daemon.metrics.health()
-                self._send(200 if ok else 503, "application/json", json.dumps(body, indent=1))
-            elif path == "/metrics":
-                text = daemon.metrics.render(daemon.live())
-                self._send(200, "text/plain; version=0.0.4; charset=utf-8", text)
-            else:
-                self._send(404, "application/json", json.dumps({"error": f"no such endpoint {path}"}))
-
-        def _report(self, files: ReportFiles, path: str) -> None:
-            if path == REPORT_PREFIX.rstrip("/"):
-                self._send(301, "text/plain; charset=utf-8", "", {"Location": REPORT_PREFIX})
-                return
-            found = files.find(path)
-            if found is None:
-                self._send(404, "text/plain; charset=utf-8", "no such page\n", REPORT_HEADERS)
-                return
-            self._send(200, CONTENT_TYPES[found.suffix], found.read_bytes(), REPORT_HEADERS)
-
-        def _send(
-            self, status: int, content_type: str, text: str | bytes, headers: dict[str, str] | None = None
-        ) -> None:
-            data = text.encode() if isinstance(text, str) else text
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("http: " + format, *args)
-
-    return Handler

@@ -19,13 +19,14 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
 
 _END = object()
 _POLL = 0.05  # seconds between checks for a caller that stopped
+SLOW_PAGE = 1.0  # seconds the caller waits for the next page before ``waiting`` is called
 
 
 class _Failed:
@@ -33,8 +34,12 @@ class _Failed:
         self.error = error
 
 
-def read_ahead(pages: Iterator[T], name: str = "read-ahead") -> Generator[T, None, None]:
-    """Yield what ``pages`` yields, fetching one item ahead in a worker thread."""
+def read_ahead(
+    pages: Iterator[T], name: str = "read-ahead", waiting: Callable[[], None] | None = None
+) -> Generator[T, None, None]:
+    """Yield what ``pages`` yields, fetching one item ahead in a worker thread. ``waiting`` is called when
+    the next item is not there within :data:`SLOW_PAGE` seconds (the pull commits its open page batch
+    then, so a slow tracker never keeps the store's write lock from the other connections)."""
     handoff: queue.Queue[object] = queue.Queue(maxsize=1)
     halt = threading.Event()
 
@@ -64,7 +69,7 @@ def read_ahead(pages: Iterator[T], name: str = "read-ahead") -> Generator[T, Non
     worker.start()
     try:
         while True:
-            thing = handoff.get()
+            thing = _next(handoff, waiting)
             if thing is _END:
                 return
             if isinstance(thing, _Failed):
@@ -76,3 +81,13 @@ def read_ahead(pages: Iterator[T], name: str = "read-ahead") -> Generator[T, Non
             with contextlib.suppress(queue.Empty):
                 handoff.get(timeout=_POLL)
         worker.join()
+
+
+def _next(handoff: queue.Queue[object], waiting: Callable[[], None] | None) -> object:
+    if waiting is None:
+        return handoff.get()
+    try:
+        return handoff.get(timeout=SLOW_PAGE)
+    except queue.Empty:
+        waiting()
+        return handoff.get()

@@ -141,10 +141,14 @@ def pull_stream(
     started = time.monotonic()
     try:
         cursor = store.cursor(connector.name, stream)
-        pages = read_ahead(connector.pull(stream, cursor, run_started), f"pull {connector.name} {stream}")
         # An early stop ends the read-ahead before the report is made; pages are committed several at a
-        # time, whatever ends the loop (sync/store/base.py, PageBatch).
-        with closing(pages), store.page_batch() as batch:
+        # time, whatever ends the loop (sync/store/base.py, PageBatch), and whenever the next page is
+        # slow to come (the write lock is not held across a wait on the tracker).
+        fetched = connector.pull(stream, cursor, run_started)
+        with (
+            store.page_batch() as batch,
+            closing(read_ahead(fetched, f"pull {connector.name} {stream}", waiting=batch.commit)) as pages,
+        ):
             for page in pages:
                 page_started = time.monotonic()
                 stats, quarantined = store_page(store, batch, connector, stream, page)

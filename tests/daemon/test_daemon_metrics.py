@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sync.daemon.backoff import MAX_BACKOFF, Backoff, backoff_delay
 from sync.daemon.metrics import Live, Metrics
-from sync.daemon.scheduler import MAX_BACKOFF, Backoff, backoff_delay
 
 SAMPLE = re.compile(r'^([a-z_:][a-z0-9_:]*)(\{([a-z_]+="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+]+|\+Inf|-Inf|NaN)$')
 
@@ -34,6 +34,10 @@ def test_health_is_ok_only_when_every_connection_is_fresh() -> None:
         "connections": {
             "jira": {
                 "ok": True,
+                "state": "ok",
+                "last_success": "1970-01-12T13:46:40Z",
+                "in_progress_since": None,
+                "in_progress_seconds": None,
                 "age_seconds": 0.0,
                 "staleness_seconds": 300,
                 "consecutive_failures": 0,
@@ -41,6 +45,10 @@ def test_health_is_ok_only_when_every_connection_is_fresh() -> None:
             },
             "zendesk": {
                 "ok": True,
+                "state": "ok",
+                "last_success": "1970-01-12T13:45:00Z",
+                "in_progress_since": None,
+                "in_progress_seconds": None,
                 "age_seconds": 100.0,
                 "staleness_seconds": 600,
                 "consecutive_failures": 0,
@@ -49,7 +57,14 @@ def test_health_is_ok_only_when_every_connection_is_fresh() -> None:
         },
     }
 
-    clock.now += 400  # jira (300 s allowed) is stale now; zendesk (600 s) is not
+    metrics.record_start("jira")  # a job in flight is named, and stays healthy while within staleness
+    clock.now += 30
+    ok, body = metrics.health()
+    assert ok and body["connections"]["jira"]["state"] == "in_progress"
+    assert body["connections"]["jira"]["in_progress_since"] == "1970-01-12T13:46:40Z"
+    assert body["connections"]["jira"]["in_progress_seconds"] == 30.0
+
+    clock.now += 370  # jira (300 s allowed) is stale now; zendesk (600 s) is not
     metrics.record_cycle(
         "jira", ok=False, error="RetriableError: 503 from the server", pulled=0, changed=0, duration=1.0
     )
