@@ -173,7 +173,11 @@ class Connector(ABC):
 
     def stream(self, name: str) -> Stream:
         """The stream called ``name``; :class:`UnknownStream` (the same for every connector) otherwise."""
-        table = self.stream_table()
+        # The table follows from the connection's config alone, so it is built once: normalize() looks a
+        # stream up for every record.
+        table = self.__dict__.get("_stream_table")
+        if table is None:
+            table = self.__dict__["_stream_table"] = self.stream_table()
         if name not in table:
             known = ", ".join(table) or "none"
             raise UnknownStream(

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from connectors.errors import SkippableError
 from connectors.zendesk.config import ZendeskConfig
 from connectors.zendesk.mentions import MentionFinder
@@ -63,6 +65,9 @@ def _person(user: Any, fallback: Any) -> str | None:
     return None if fallback in (None, "") else str(fallback)
 
 
+MAX_SHARED_CUSTOMERS = 10_000  # distinct side-loaded organisations remembered at once
+
+
 @dataclass
 class ZendeskMapping:
     """What normalising needs from a connection: its name, base URL and configured names."""
@@ -75,6 +80,7 @@ class ZendeskMapping:
         self.field_names = {int(fid): name for name, fid in self.config.fields.items()}
         config = self.config
         self.mentions = MentionFinder(config.link_patterns, config.key_prefixes, config.url_keys)
+        self._customers: dict[bytes, Customer] = {}
 
     def uid(self, native_id: Any) -> str:
         return f"{self.connection}:{native_id}"
@@ -93,8 +99,22 @@ class ZendeskMapping:
         records = Records(items=[item], links=self._ticket_links(item, payload))
         organization = sideloaded.get("organization")
         if isinstance(organization, dict) and organization.get("id") is not None:
-            records.customers.extend(self.organization(organization).customers)
+            records.customers.append(self._side_loaded_customer(organization))
         return records
+
+    def _side_loaded_customer(self, organization: dict[str, Any]) -> Customer:
+        """The customer of a ticket's side-loaded organisation. A page side-loads each organisation once
+        and all its tickets carry it, so one customer (immutable) serves every ticket of the same content."""
+        try:
+            content = orjson.dumps(organization, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # what orjson refuses is normalised as it is, without sharing
+            return self.organization(organization).customers[0]
+        customer = self._customers.get(content)
+        if customer is None:
+            if len(self._customers) >= MAX_SHARED_CUSTOMERS:
+                self._customers.clear()
+            customer = self._customers[content] = self.organization(organization).customers[0]
+        return customer
 
     def _ticket_item(
         self, ticket_id: int, status: str, payload: Mapping[str, Any], sideloaded: Mapping[str, Any]
