@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from sandbox.faults import Faults, Reshaper
 
@@ -145,6 +145,9 @@ class Emulator:
     # The services whose generated issues this emulator's generator points at (mentions, mirrors, links):
     # the launcher seeds those first and hands the generator their references only.
     reads_references_of: tuple[str, ...] = ()
+    # Every emulator declares raw fields that break one of its records (fault drills); no default, so a new
+    # service's emulator cannot leave the malformed-record drill silently empty.
+    BROKEN_RAW: ClassVar[dict[str, Any]]
 
     def __init__(self, token: str) -> None:
         self.token = token

@@ -5,7 +5,7 @@ Projects v2 at ``/graphql``. Auth is ``Authorization: token …`` (or ``Bearer``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlencode
 
 from sandbox.framework import (
@@ -39,6 +39,10 @@ OTHER_BUCKETS = {"search": (30, 60.0), "graphql": (5000, 3600.0)}
 
 
 class GithubEmulator(Emulator):
+    # Raw fields no real server sends (wrong types where the API documents others), for fault drills:
+    # `edit` with `raw` merges them into one record, which the connector must quarantine.
+    BROKEN_RAW: ClassVar[dict[str, Any]] = {"title": None, "state": 3, "created_at": "not a date"}
+
     reads_references_of = ("jira",)  # mentions and mirrors of Jira issues in bodies
     name = "github"
     record_keys = ("", "items")  # record lists of its answers (a fault nulls them)

@@ -13,7 +13,7 @@ import secrets
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from sandbox.framework import Emulator, HttpError, Request, Response, route
@@ -58,6 +58,10 @@ MAX_RANKED = 50
 
 
 class JiraEmulator(Emulator):
+    # Raw fields no real server sends (wrong types where the API documents others), for fault drills:
+    # `edit` with `raw` merges them into one record, which the connector must quarantine.
+    BROKEN_RAW: ClassVar[dict[str, Any]] = {"fields": {"status": 7, "created": "yesterday"}}
+
     name = "jira"
     record_keys = ("issues",)  # record lists of its answers (a fault nulls them)
     public_paths = ("/rest/api/2/serverInfo", "/rest/api/3/serverInfo")

@@ -9,7 +9,7 @@ HTTP 400 past the request or complexity budget, queries over 10,000 complexity p
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from graphql import GraphQLError, execute_sync, parse, validate
 
@@ -55,6 +55,10 @@ def graphql_error(message: str, code: str) -> dict[str, Any]:
 
 
 class LinearEmulator(Emulator):
+    # Raw fields no real server sends (wrong types where the API documents others), for fault drills:
+    # `edit` with `raw` merges them into one record, which the connector must quarantine.
+    BROKEN_RAW: ClassVar[dict[str, Any]] = {"state": None, "createdAt": []}
+
     reads_references_of = ("jira", "github")  # attachments and mirrors
     name = "linear"
     api_prefixes = ("/graphql",)  # one GraphQL endpoint

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from sandbox.framework import Budget, Emulator, HttpError, Request, Response, Route, conditional, route
 from sandbox.zendesk.data import Ticket, ZendeskData
@@ -43,6 +43,10 @@ def decode_cursor(cursor: str) -> tuple[float, int]:
 
 
 class ZendeskEmulator(TicketWrites, Emulator):
+    # Raw fields no real server sends (wrong types where the API documents others), for fault drills:
+    # `edit` with `raw` merges them into one record, which the connector must quarantine.
+    BROKEN_RAW: ClassVar[dict[str, Any]] = {"status": {"x": 1}, "created_at": 12}
+
     reads_references_of = tuple(HOW)  # tickets point at the trackers' issues
     name = "zendesk"
     api_prefixes = ("/api/", "/oauth/")  # Support API (/api/v2/), agent UI API (/api/lotus/), OAuth

@@ -137,15 +137,9 @@ def test_a_pull_over_malformed_records_quarantines_them_and_completes(
     world = make_fault_world(tmp_path, monkeypatch, list(SERVICES), items=8)
     try:
         broken: dict[str, str] = {}
-        breakage = {
-            "jira": {"fields": {"status": 7, "created": "yesterday"}},
-            "github": {"title": None, "state": 3, "created_at": "not a date"},
-            "linear": {"state": None, "createdAt": []},
-            "zendesk": {"status": {"x": 1}, "created_at": 12},
-        }
         for service in world.services:
             key = world.box.state(service)["items"][0]["key"]
-            world.box.edit(service, {"key": key, "raw": breakage[service]})
+            world.box.edit(service, {"key": key, "raw": world.box.emulator(service).BROKEN_RAW})
             broken[service] = key
         with world.engine() as engine:
             report = engine.pull()
