@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -62,6 +64,18 @@ class FaultWorld(SandboxWorld):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    def kill_after(self, args: tuple[str, ...], delay: float) -> bool:
+        """Start the CLI and SIGKILL it after ``delay`` seconds; True if it was still running then."""
+        process = self.spawn(*args)
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.01)
+        alive = process.poll() is None
+        if alive:
+            process.send_signal(signal.SIGKILL)
+        process.wait()
+        return alive
 
     def faults(self, spec: dict[str, Any]) -> None:
         for service in self.services:

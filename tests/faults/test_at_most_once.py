@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-import signal
 import sqlite3
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,15 +85,7 @@ def person_edits(world: FaultWorld, rng: random.Random) -> None:
 def kill_during(world: FaultWorld, command: str, delay: float) -> bool:
     """Run ``command`` (the daemon for ``daemon``), SIGKILL it after ``delay`` s; True if it was running."""
     args = {"push": ("push", "--yes"), "sync": ("sync",), "daemon": ("daemon",)}[command]
-    process = world.spawn(*args)
-    deadline = time.monotonic() + delay
-    while time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.01)
-    alive = process.poll() is None
-    if alive:
-        process.send_signal(signal.SIGKILL)
-    process.wait()
-    return alive
+    return world.kill_after(args, delay)
 
 
 def settle(world: FaultWorld) -> dict[str, Any]:

@@ -4,8 +4,6 @@ with no write applied twice (counted per target from the emulators' request logs
 from __future__ import annotations
 
 import random
-import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -19,19 +17,6 @@ from tests.faults.conftest import (
 )
 
 LATENCY = 0.08  # per request, so that a run lasts long enough to be killed in the middle
-
-
-def kill_at(world: FaultWorld, args: tuple[str, ...], delay: float) -> bool:
-    """Start the CLI, SIGKILL it after ``delay`` seconds; True if it was still running (killed mid-run)."""
-    process = world.spawn(*args)
-    deadline = time.monotonic() + delay
-    while time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.01)
-    alive = process.poll() is None
-    if alive:
-        process.send_signal(signal.SIGKILL)
-    process.wait()
-    return alive
 
 
 class KillTimes:
@@ -59,7 +44,7 @@ def killed_run(world: FaultWorld, command: str, times: KillTimes) -> bool:
             done = world.cli(*stage)
             assert done.returncode == 0, done.stderr
     args = ("push", "--yes") if command == "push" else (command,)
-    hit = kill_at(world, args, times.draw(command))
+    hit = world.kill_after(args, times.draw(command))
     times.landed(command, hit)
     world.faults({})
     rerun = world.cli(*args)
