@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench soak clean browser
+.PHONY: demo test lint typecheck pytest bench soak clean browser postgres
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/rankbridge demo
 
-test: $(STAMP) browser lint typecheck pytest
+test: $(STAMP) browser postgres lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -33,10 +33,19 @@ browser:
 			|| echo "could not install chromium (needs root and apt-get): the browser tests will skip"; \
 	fi
 
+# PostgreSQL's server binaries from the distribution's packages, for the tests and benchmarks that start a
+# throwaway server (tests skip with the reason when they are missing, unless RANKBRIDGE_REQUIRE_POSTGRES=1).
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+		echo "installing postgresql for the PostgreSQL tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+			|| echo "could not install postgresql (needs root and apt-get): the PostgreSQL tests will skip"; \
+	fi
+
 pytest: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider
 
-bench: $(STAMP)
+bench: $(STAMP) postgres
 	$(BIN)/python -m benchmarks
 
 soak: $(STAMP)
