@@ -117,6 +117,7 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     handler_name: str
+    template: str = ""  # the path as declared, ``{name}`` placeholders included
 
 
 def route(method: str, path: str) -> Callable[[Handler], Handler]:
@@ -125,7 +126,7 @@ def route(method: str, path: str) -> Callable[[Handler], Handler]:
 
     def mark(fn: Handler) -> Handler:
         routes = getattr(fn, "_routes", [])
-        routes.append((method, regex))
+        routes.append((method, regex, path))
         fn._routes = routes  # type: ignore[attr-defined]
         return fn
 
@@ -216,8 +217,8 @@ class Emulator:
         routes: list[Route] = []
         for name in dir(type(self)):
             fn = getattr(type(self), name, None)
-            for method, regex in getattr(fn, "_routes", []):
-                routes.append(Route(method, re.compile(regex), name))
+            for method, regex, template in getattr(fn, "_routes", []):
+                routes.append(Route(method, re.compile(regex), name, template))
         return routes
 
     def handle(self, request: Request) -> Response | None:
@@ -316,7 +317,11 @@ class Emulator:
 
     def implements(self, method: str, path: str) -> bool:
         """Whether a route of this emulator answers ``method path``."""
-        return any(r.method == method and r.pattern.match(path) for r in self._routes)
+        return self.route_of(method, path) is not None
+
+    def route_of(self, method: str, path: str) -> Route | None:
+        """The route that answers ``method path``, or None."""
+        return next((r for r in self._routes if r.method == method and r.pattern.match(path)), None)
 
     def _record(self, request: Request, response: Response) -> None:
         self.log.append(

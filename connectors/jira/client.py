@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -41,6 +41,7 @@ from connectors.policy import Policy, header_float, http_date
 
 T = TypeVar("T")
 EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
+QUOTA_POLICIES = ("global-app-quota", "tenant-app-quota")  # an app's hourly points pools
 JsonObject = dict[str, Any]
 
 
@@ -53,6 +54,11 @@ class JiraClassifier(Classifier):
         return answer.status == 429 or (answer.status == 403 and bool(limited_403))
 
     def message(self, answer: Answer) -> str:
+        reason = answer.headers.get("ratelimit-reason")
+        text = self._text(answer)
+        return f"{text} ({reason})" if reason else text
+
+    def _text(self, answer: Answer) -> str:
         body = answer.data
         if not isinstance(body, dict):
             return truncate(answer.text or (str(body) if body is not None else ""))
@@ -209,9 +215,15 @@ class JiraClient:
         """Response hook: feed Jira's rate-limit headers to the pacer (every response, errors included)."""
         headers = response.headers
         self.server_time = http_date(headers.get("Date"))
+        quota = points_quota(headers, time.time())
+        if quota is not None:  # an app's points pool is nearly spent: pace by it, not by the burst
+            self.policy.pacer.observe(*quota)
+            return
         reset = _reset_epoch(headers.get("X-RateLimit-Reset"))
         limit = header_float(headers, "X-RateLimit-Limit")
         remaining = header_float(headers, "X-RateLimit-Remaining")
+        if reset is None and remaining is not None:
+            reset = time.time() + 1.0  # burst headers: "remaining requests in the current second"
         if limit is not None or remaining is not None or reset is not None:
             self.policy.pacer.observe(limit, remaining, reset)
 
@@ -223,6 +235,38 @@ class JiraClient:
         body, text = decode(response.status_code, response.content or b"", what)
         answer = Answer(response.status_code, response.headers, body, text or truncate(exc.text or ""))
         return self.classifier.error_for(what, answer) or RetriableError(f"{what}: {truncate(str(exc))}")
+
+
+def points_quota(headers: Mapping[str, str], now: float) -> tuple[float, float, float] | None:
+    """(limit, remaining, reset epoch) of an app's points quota from ``RateLimit-Policy``/``RateLimit`` (or
+    their ``Beta-`` forms), when the answer says what remains (``r``, sent once 80 % is spent); None
+    otherwise. Format (developer.atlassian.com/cloud/jira/platform/rate-limiting/, "Header format"):
+    ``"<policy>";q=<quota>;w=<seconds>`` and ``"<policy>";r=<remaining>;t=<seconds to reset>``, entries
+    separated by commas, in any order."""
+    for prefix in ("", "Beta-"):
+        policy = _policy_entries(headers.get(f"{prefix}RateLimit-Policy"))
+        state = _policy_entries(headers.get(f"{prefix}RateLimit"))
+        for name in QUOTA_POLICIES:
+            known, current = policy.get(name, {}), state.get(name, {})
+            if "q" in known and "r" in current and "t" in current:
+                return known["q"], current["r"], now + current["t"]
+    return None
+
+
+def _policy_entries(value: str | None) -> dict[str, dict[str, float]]:
+    entries: dict[str, dict[str, float]] = {}
+    for entry in (value or "").split(","):
+        name, *attributes = (part.strip() for part in entry.split(";"))
+        numbers: dict[str, float] = {}
+        for attribute in attributes:
+            key, _, number = attribute.partition("=")
+            try:
+                numbers[key.strip()] = float(number)
+            except ValueError:
+                continue
+        if name:
+            entries[name.strip('"')] = numbers
+    return entries
 
 
 def _reset_epoch(value: str | None) -> float | None:

@@ -12,11 +12,10 @@ import base64
 import secrets
 import time
 from collections import OrderedDict
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from sandbox.framework import Emulator, HttpError, Request, Response, route
+from sandbox.framework import HttpError, Request, Response, route
 from sandbox.jira import edits
 from sandbox.jira.data import (
     DEFAULT_ZONE,
@@ -30,6 +29,7 @@ from sandbox.jira.data import (
 )
 from sandbox.jira.generate import generate
 from sandbox.jira.jql import JqlError, Query, parse
+from sandbox.jira.limits import CloudLimits, JiraLimits
 from sandbox.jira.render import Renderer, selected_fields
 
 EMAIL = "rankbridge-bot@example.com"
@@ -57,7 +57,7 @@ REMOVED_SEARCH = (
 MAX_RANKED = 50
 
 
-class JiraEmulator(Emulator):
+class JiraEmulator(CloudLimits):
     # Raw fields no real server sends (wrong types where the API documents others), for fault drills:
     # `edit` with `raw` merges them into one record, which the connector must quarantine.
     BROKEN_RAW: ClassVar[dict[str, Any]] = {"fields": {"status": 7, "created": "yesterday"}}
@@ -67,11 +67,19 @@ class JiraEmulator(Emulator):
     public_paths = ("/rest/api/2/serverInfo", "/rest/api/3/serverInfo")
     api_prefixes = ("/rest/",)  # platform (/rest/api/) and agile (/rest/agile/) REST APIs
 
-    def __init__(self, token: str, deployment: str = "cloud", timezone: str = DEFAULT_ZONE) -> None:
+    def __init__(
+        self,
+        token: str,
+        deployment: str = "cloud",
+        timezone: str = DEFAULT_ZONE,
+        credential: str = "api-token",
+    ) -> None:
         super().__init__(token)
         if deployment not in ("cloud", "datacenter"):
             raise ValueError(f"deployment must be cloud or datacenter, not {deployment!r}")
         self.deployment = deployment
+        self.limits = JiraLimits(credential)  # Cloud's burst, per-issue and (an app's) points limits
+        self._flat_budget = not self.cloud  # Data Center: the framework's plain budget
         self.timezone = timezone
         self.zone = ZoneInfo(timezone)  # the API user's profile zone: JQL dates and timestamps use it
         self.email = EMAIL
@@ -97,21 +105,6 @@ class JiraEmulator(Emulator):
 
     def error_body(self, status: int, message: str) -> Any:
         return {"errorMessages": [message], "errors": {}}
-
-    def rate_limit_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
-        reset = datetime.fromtimestamp(reset_at, UTC).strftime("%Y-%m-%dT%H:%MZ")
-        return {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Reset": reset,
-            "X-RateLimit-NearLimit": str(remaining < limit * 0.2).lower(),
-        }
-
-    def rate_limited(self, retry_after: float, reset_at: float) -> Response:
-        body = self.error_body(429, "Rate limit exceeded.")
-        wait = self.retry_after_header(retry_after)
-        headers = {"Retry-After": wait, "RateLimit-Reason": "jira-burst-based"}
-        return Response(429, body, headers)
 
     def generate(self, items: int, seed: int, references: list[dict[str, str]]) -> None:
         with self.lock:
