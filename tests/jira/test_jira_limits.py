@@ -9,6 +9,7 @@ import base64
 import json
 import time
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -128,7 +129,7 @@ def test_the_connector_paces_by_the_quota_and_waits_out_a_short_window(
     assert len(keys) == len(emulator_of(cloud).store.all())
     assert emulator_of(cloud).limits.quota.total > 40  # it took more than one window
     log = api_log(cloud)
-    for refused, following in zip(log, log[1:], strict=False):
+    for refused, following in pairwise(log):
         if refused["status"] == 429:
             assert following["received"] - refused["received"] >= float(refused["retry_after"]) - 0.05
 
