@@ -90,6 +90,12 @@ class ConnectionConfig(BaseModel):
     respect_manual: bool = True
     status_map: dict[str, StatusCategory] = Field(default_factory=dict)
     fields: dict[str, str] = Field(default_factory=dict, description="custom field name -> native field id")
+    full_read_hours: float = Field(
+        24.0,
+        ge=0,
+        description="hours between whole re-reads of the item streams (how deleted items are found); "
+        "0: only the first pull reads them whole",
+    )
     max_pages: int = Field(10_000, ge=1, description="pages one read of a stream may take before it stops")
     stream_max_pages: dict[str, int] = Field(default_factory=dict, description="stream name -> its own cap")
 
@@ -106,13 +112,24 @@ class Page:
     cursor: str | None
 
 
+def every_item(item: Item) -> bool:
+    """``Stream.holds`` of a stream that reads every item of its connection."""
+    return True
+
+
 @dataclass(frozen=True)
 class Stream:
-    """One stream of a connector, declared as data: how it is read from a cursor, and how one of its
-    payloads becomes records."""
+    """One stream of a connector, declared as data: how it is read from a cursor, how one of its
+    payloads becomes records, and which stored items a whole read of it lists.
+
+    ``holds`` (None: the stream lists no items whose absence means anything, e.g. a board or organisations)
+    tells, of a stored item of the connection, whether a read of this stream from no cursor returns it
+    while it exists: its scope and filters (a repository, teams, a start time). After such a read
+    completes, the held items it did not list are gone (:mod:`sync.pull.absence`)."""
 
     pull: Callable[[str | None, datetime], Iterator[Page]]
     normalize: Callable[[Mapping[str, Any]], Records]
+    holds: Callable[[Item], bool] | None = None
 
 
 class Writer(Protocol):

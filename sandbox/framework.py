@@ -193,7 +193,9 @@ class Emulator:
     def edit(self, change: dict[str, Any]) -> Any:
         """``POST /_sandbox/edit``, a change as a person makes it in the UI (``updated`` moves):
         ``{"key": K, "set": {"title"|"status_category"|"labels"|<field name>: value}}``,
-        ``{"key": K, "move": {"after": KEY or None}}`` (None: to the top), ``{"key": K, "delete": true}``,
+        ``{"key": K, "move": {"after": KEY or None}}`` (None: to the top), ``{"key": K, "delete": true}``
+        (as the service deletes: Jira and GitHub remove the issue, Linear trashes it, Zendesk soft-deletes the
+        ticket; ``"delete": "permanent"`` removes it where deletion is soft at first),
         ``{"key": K, "raw": {...}}`` (merge raw JSON into the stored payload, to make it malformed)."""
         raise NotImplementedError
 

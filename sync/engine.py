@@ -78,7 +78,9 @@ class Engine:
         self.close()
 
     # --- stages --------------------------------------------------------------------------------------
-    def pull(self, only: list[str] | None = None) -> PullReport:
+    def pull(self, only: list[str] | None = None, full: bool = False) -> PullReport:
+        """Pull every connection (or those in ``only``); ``full``: read the item streams whole, which marks
+        the items they no longer list deleted (sync/pull/absence.py)."""
         report = PullReport()
         started = datetime.now(UTC)
         for name, connector in self.connectors.items():
@@ -87,13 +89,14 @@ class Engine:
             if self.stop_event is not None and self.stop_event.is_set():
                 break
             run_id = self.store.start_run("pull", name)
-            streams = pull_connection(self.store, connector, started, self.stop_event)
+            streams = pull_connection(self.store, connector, started, self.stop_event, full)
             report.streams.extend(streams)
             errors = [s.error for s in streams if s.error]
             stats = {
                 "changed": sum(s.changed for s in streams),
                 "requests": sum(s.requests for s in streams),
                 "quarantined": sum(s.quarantined for s in streams),
+                "gone": sum(len(s.gone) for s in streams),
             }
             # Only a complete read counts as fresh (see Store.fresh): a stopped pull is not one.
             outcome = "failed" if errors else "stopped" if any(s.stopped for s in streams) else "ok"

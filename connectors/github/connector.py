@@ -13,7 +13,7 @@ from connectors.errors import FatalError
 from connectors.github.client import GithubClient
 from connectors.github.config import GithubConfig
 from connectors.github.normalize import normalize_issue, normalize_project_item
-from connectors.github.streams import ISSUES, PROJECT, pull_issues, pull_project
+from connectors.github.streams import ISSUES, PROJECT, issue_of, pull_issues, pull_project
 from connectors.github.write import Writer
 from sync.model import Item, OpKind, Records, StatusCategory
 
@@ -41,7 +41,9 @@ class GithubConnector(Connector):
 
     def _declare_streams(self) -> dict[str, Stream]:
         table = {
-            f"{ISSUES}{repo}": Stream(partial(self._pull_issues, repo), self._normalize_issue)
+            f"{ISSUES}{repo}": Stream(
+                partial(self._pull_issues, repo), self._normalize_issue, holds=partial(issue_of, repo)
+            )
             for repo in self.config.repos
         }
         if self.config.project is not None:

@@ -34,7 +34,7 @@ from connectors.github.normalize import is_pull_request
 from connectors.github.project import read_pages
 from connectors.http import Answer
 from connectors.paging import PageRequest, paginate
-from sync.model import parse_utc
+from sync.model import Item, parse_utc
 
 ISSUES = "issues:"
 PROJECT = "project"
@@ -58,6 +58,12 @@ class IssueCursor:
 
     def dump(self) -> str:
         return json.dumps({"since": self.since, "etag": self.etag}, sort_keys=True)
+
+
+def issue_of(repo: str, item: Item) -> bool:
+    """``Stream.holds`` of ``issues:<repo>``: the list (``state=all``) has every issue of the repository
+    (pull requests are skipped, milestones come with their issues)."""
+    return item.container == repo and item.native_id.startswith(f"{repo}#")
 
 
 def since_text(moment: datetime) -> str:

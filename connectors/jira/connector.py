@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from connectors.base import ConnectionConfig, Connector, Page, RankScope, Shape, Stream
+from connectors.base import ConnectionConfig, Connector, Page, RankScope, Shape, Stream, every_item
 from connectors.errors import FatalError
 from connectors.jira.client import JiraClient
 from connectors.jira.config import JiraConfig
@@ -50,7 +50,8 @@ class JiraConnector(Connector):
 
     # --- reading --------------------------------------------------------------------------------------
     def stream_table(self) -> Mapping[str, Stream]:
-        return {"issues": Stream(self._pull_issues, self._normalize_issue)}
+        # the JQL is the scope: a whole read lists every issue of the connection that still exists
+        return {"issues": Stream(self._pull_issues, self._normalize_issue, holds=every_item)}
 
     def replay_shapes(self) -> list[Shape]:
         return [Shape("issues", ("issues",), 'search results {"issues": [...]}')]

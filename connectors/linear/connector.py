@@ -39,7 +39,11 @@ class LinearConnector(Connector):
     # reading
     def stream_table(self) -> Mapping[str, Stream]:
         return {
-            name: Stream(partial(self._pull, name), partial(mapping.MAPPERS[name], self.context))
+            name: Stream(
+                partial(self._pull, name),
+                partial(mapping.MAPPERS[name], self.context),
+                holds=streams.holder(name, self.config),
+            )
             for name in streams.STREAMS
         }
 

@@ -15,7 +15,7 @@ it back whether or not the issue's ``updatedAt`` moved, and the planner sees the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +25,7 @@ from connectors.cursor import IncrementalCursor
 from connectors.linear.client import LinearClient
 from connectors.linear.config import LinearConfig
 from connectors.linear.normalize import REPORT_LINKS
-from sync.model import parse_utc, utc_iso
+from sync.model import Item, Kind, parse_utc, utc_iso
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,24 @@ STREAMS: dict[str, Stream] = {
         Stream("customer_needs", "customer_needs", "customerNeeds"),
     )
 }
+
+
+# What each stream that lists items returns while they exist (archived and trashed ones too: the documents
+# ask includeArchived): issues of the configured teams, every project, every customer need.
+HELD_KINDS = {"issues": Kind.ISSUE, "projects": Kind.EPIC, "customer_needs": Kind.FEEDBACK}
+
+
+def holder(name: str, config: LinearConfig) -> Callable[[Item], bool] | None:
+    """``Stream.holds`` of stream ``name`` (None for streams that list no items)."""
+    kind = HELD_KINDS.get(name)
+    if kind is None:
+        return None
+    teams = set(config.teams) if STREAMS[name].team_filter else set()
+
+    def holds(item: Item) -> bool:
+        return item.kind == kind and (not teams or item.container in teams)
+
+    return holds
 
 
 def build_filter(stream: Stream, config: LinearConfig, since: str | None) -> dict[str, Any]:

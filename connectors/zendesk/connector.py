@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from connectors.base import ConnectionConfig, Connector, Shape, Stream, rows_at
@@ -11,7 +12,7 @@ from connectors.zendesk.config import ZendeskConfig
 from connectors.zendesk.normalize import ZendeskMapping
 from connectors.zendesk.streams import ZendeskStreams, with_sideloads
 from connectors.zendesk.write import ZendeskWriter
-from sync.model import Item, OpKind
+from sync.model import Item, OpKind, utc_iso
 
 WRITABLE = ("score", "rank", "linked_status", "linked_key", "report")
 RANK_SHIFT = {"rank", "score"}  # a solved ticket is not rewritten for these alone
@@ -39,10 +40,15 @@ class ZendeskConnector(Connector):
     # reading
     def stream_table(self) -> Mapping[str, Stream]:
         return {
-            "tickets": Stream(self._streams.tickets, self.mapping.ticket),
+            "tickets": Stream(self._streams.tickets, self.mapping.ticket, holds=self._exported),
             "organizations": Stream(self._streams.organizations, self.mapping.organization),
             "jira_links": Stream(self._streams.jira_links, self.mapping.jira_link),
         }
+
+    def _exported(self, item: Item) -> bool:
+        """A whole ticket export (from ``start_time``) lists every ticket updated since then, soft-deleted
+        ones too (``status: "deleted"``); a permanently deleted one no longer."""
+        return item.updated_at >= utc_iso(datetime.fromtimestamp(self.zendesk.start_time, UTC))
 
     # writing (Zendesk has no order: no rank scopes)
     def writable_fields(self) -> set[str]:

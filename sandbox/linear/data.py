@@ -132,6 +132,15 @@ class LinearData:
             raise GraphQLFailure(f"Entity not found: Issue - Could not find referenced Issue {ref}.")
         return self.issues[issue_id]
 
+    def remove_issue(self, issue: dict[str, Any]) -> None:
+        """A permanent delete (``issueDelete`` with ``permanentlyDelete: true``, schema.graphql: "skip the
+        grace period of 30 days", or the trash emptied after it): no read lists it any more."""
+        del self.issues[issue["id"]]
+        del self.by_identifier[issue["identifier"]]
+        self.by_updated.remove((issue["updatedAt"], issue["id"]))
+        self.by_created.remove((issue["createdAt"], issue["id"]))
+        self.sync_id += 1
+
     def touch(self, issue: dict[str, Any]) -> None:
         """Move ``updatedAt`` to now and keep the update index sorted."""
         old = (issue["updatedAt"], issue["id"])

@@ -65,7 +65,12 @@ def _item(data: LinearData, issue: dict[str, Any], order: int | None) -> dict[st
 
 
 def edit(data: LinearData, change: dict[str, Any]) -> dict[str, Any]:
+    """``delete: true`` trashes the issue (archived and ``trashed``, still listed with includeArchived, as
+    Linear's issueDelete does); ``delete: "permanent"`` removes it (``permanentlyDelete``)."""
     issue = data.issues[data.by_identifier[str(change["key"])]]
+    if change.get("delete") == "permanent":
+        data.remove_issue(issue)
+        return {"deleted": issue["identifier"]}
     if "set" in change:
         for name, value in change["set"].items():
             _set(data, issue, name, value)

@@ -270,6 +270,12 @@ class ZendeskData:
         old, ticket.updated = ticket.updated, self.now()
         self.ticket_index.put(old, ticket.updated, ticket.id)
 
+    def remove_ticket(self, ticket: Ticket) -> None:
+        """Delete Ticket Permanently (``DELETE /api/v2/deleted_tickets/{id}``, support-oas: "Permanently
+        deletes a soft-deleted ticket … can't be undone"): the export no longer lists it."""
+        del self.tickets[ticket.id]
+        self.ticket_index.keys.remove((ticket.updated, ticket.id))
+
     def add_organization(self, org: Organization) -> None:
         self.organizations[org.id] = org
         self.org_index.put(None, org.updated, org.id)

@@ -208,6 +208,9 @@ class TicketWrites:
             raise KeyError(f"no ticket {key!r}")
         if "move" in change:
             raise ValueError("zendesk tickets have no order")
+        if change.get("delete") == "permanent":
+            self.data.remove_ticket(ticket)
+            return {"deleted": f"#{ticket.id}"}
         if change.get("delete"):
             ticket.status = "deleted"
         if isinstance(change.get("raw"), dict):

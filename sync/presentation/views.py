@@ -32,6 +32,7 @@ def pull_table(report: PullReport) -> Table:
         "changed",
         "unchanged",
         "quarantined",
+        "gone",
         "error",
     ):
         table.add_column(column, justify="right" if column in ("requests", "pages", "changed") else "left")
@@ -44,6 +45,7 @@ def pull_table(report: PullReport) -> Table:
             str(s.changed),
             str(s.unchanged),
             str(s.quarantined),
+            str(len(s.gone)),
             safe(s.error or ""),
         )
     return table

@@ -17,7 +17,8 @@ from connectors.base import MALFORMED, Connector, Page
 from connectors.errors import ConnectorError, FatalError, SkippableError, truncate
 from connectors.http import too_deep
 from sync.events import emit, since
-from sync.model import Records, storable
+from sync.model import Records, storable, utc_iso
+from sync.pull.absence import WholeRead, whole_read
 from sync.pull.readahead import read_ahead
 from sync.store import PageStats, Store, jsontext
 from sync.store.base import PageBatch
@@ -40,6 +41,8 @@ class StreamReport:
     error: str | None = None
     fatal: bool = False  # the error stops the connection's remaining streams (auth, config)
     stopped: bool = False  # a stop was asked for (daemon shutdown): ended after a committed page
+    whole: bool = False  # read from no cursor (sync/pull/absence.py)
+    gone: list[str] = field(default_factory=list)  # items a completed whole read no longer listed
 
 
 @dataclass
@@ -116,11 +119,22 @@ def _too_big(stream: str, text: str) -> str:
 
 
 def store_page(
-    store: Store, batch: PageBatch, connector: Connector, stream: str, page: Page
+    store: Store,
+    batch: PageBatch,
+    connector: Connector,
+    stream: str,
+    page: Page,
+    whole: WholeRead | None = None,
 ) -> tuple[PageStats, list[tuple[dict[str, Any], str]]]:
     """Normalise one page and store it whole with its cursor in ``batch``; its stats and what was
-    quarantined."""
+    quarantined. Part of a whole read (``whole``): what the page lists is noted, and a re-read's cursor
+    is held back until the read completes."""
+    if whole is not None:
+        page = whole.page(page)
     records, raw, quarantined = normalize_page(connector, stream, page.payloads)
+    if whole is not None:
+        whole.listed.update(item.uid for item in records.items)
+        whole.unread += len(quarantined)
     batch.add(len(page.payloads))
     stats = store.write_page(connector.name, stream, records, raw, page.cursor, quarantined)
     batch.written()
@@ -133,14 +147,20 @@ def pull_stream(
     stream: str,
     run_started: datetime,
     stop: threading.Event | None = None,
+    full: bool = False,
 ) -> StreamReport:
     """Pull one stream page by page, each page stored whole with its cursor; when ``stop`` is set, end
-    after the page just written (and commit it)."""
+    after the page just written (and commit it). A read from no cursor (the first, a periodic one, or
+    ``full``) that completes marks the items it no longer lists deleted (:mod:`sync.pull.absence`)."""
     report = StreamReport(connector.name, stream)
     before = connector.request_count()
     started = time.monotonic()
     try:
         cursor = store.cursor(connector.name, stream)
+        whole = whole_read(store, connector, stream, cursor, full, utc_iso(run_started))
+        report.whole = whole is not None
+        if whole is not None:
+            cursor = None
         # An early stop ends the read-ahead before the report is made; pages are committed several at a
         # time, whatever ends the loop (sync/store/base.py, PageBatch), and whenever the next page is
         # slow to come (the write lock is not held across a wait on the tracker).
@@ -151,7 +171,7 @@ def pull_stream(
         ):
             for page in pages:
                 page_started = time.monotonic()
-                stats, quarantined = store_page(store, batch, connector, stream, page)
+                stats, quarantined = store_page(store, batch, connector, stream, page, whole)
                 report.pages += 1
                 report.payloads += len(page.payloads)
                 report.changed += stats.changed
@@ -165,6 +185,8 @@ def pull_stream(
                     report.stopped = True
                     log.info("%s %s: stopping after page %d (shutdown)", connector.name, stream, report.pages)
                     break
+        if whole is not None and not report.stopped:
+            report.gone = whole.finish(store)
     except ConnectorError as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         report.fatal = isinstance(exc, FatalError)
@@ -179,7 +201,9 @@ def pull_stream(
     emit(
         "stream_end",
         f"{connector.name} {stream}: {report.pages} page(s), {report.changed} changed, "
-        f"{report.requests} request(s)" + (f", failed: {report.error}" if report.error else ""),
+        f"{report.requests} request(s)"
+        + (f", {len(report.gone)} gone" if report.gone else "")
+        + (f", failed: {report.error}" if report.error else ""),
         connection=connector.name,
         stream=stream,
         pages=report.pages,
@@ -188,6 +212,8 @@ def pull_stream(
         unchanged=report.unchanged,
         quarantined=report.quarantined,
         requests=report.requests,
+        whole=report.whole,
+        gone=len(report.gone),
         error=report.error,
         duration_ms=since(started),
     )
@@ -222,13 +248,18 @@ def unexpected(connector: Connector, exc: Exception) -> str:
 
 
 def pull_connection(
-    store: Store, connector: Connector, run_started: datetime, stop: threading.Event | None = None
+    store: Store,
+    connector: Connector,
+    run_started: datetime,
+    stop: threading.Event | None = None,
+    full: bool = False,
 ) -> list[StreamReport]:
-    """Pull every stream; a fatal error (auth, config, an unexpected answer) stops this connection's
-    remaining streams, and so does ``stop`` (set by the daemon on shutdown)."""
+    """Pull every stream (``full``: the item streams read whole); a fatal error (auth, config, an
+    unexpected answer) stops this connection's remaining streams, and so does ``stop`` (set by the daemon
+    on shutdown)."""
     reports = []
     for stream in connector.streams():
-        report = pull_stream(store, connector, stream, run_started, stop)
+        report = pull_stream(store, connector, stream, run_started, stop, full)
         reports.append(report)
         if report.fatal:
             break

@@ -19,6 +19,8 @@ from sync.model import Link
 from sync.store import jsontext
 from sync.store.migrations import LEGACY_TABLE, adopt_legacy_records, migration_set
 
+SQL_VARIABLES = 500  # ids bound to one ``in (...)`` query, well under SQLite's limit
+
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -193,6 +193,14 @@ def m008_zendesk_milliseconds(db: sqlite_utils.Database) -> None:
         )
 
 
+def m009_full_reads(db: sqlite_utils.Database) -> None:
+    """Per stream, when its last whole read (from no cursor) began that completed: the periodic re-read
+    that finds deleted items is due ``full_read_hours`` after it (see :mod:`sync.pull.absence`)."""
+    db.table("full_reads").create(
+        {"connection": str, "stream": str, "started_at": str}, pk=("connection", "stream")
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_journal_scope", m002_journal_scope),
@@ -202,6 +210,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("006_pauses", m006_pauses),
     ("007_connection_writes", m007_connection_writes),
     ("008_zendesk_milliseconds", m008_zendesk_milliseconds),
+    ("009_full_reads", m009_full_reads),
 ]
 
 SET_NAME = "rankbridge"

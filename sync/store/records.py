@@ -17,14 +17,12 @@ from typing import Any
 
 from sync.model import Customer, Item, Link, Records, batched
 from sync.store import jsontext
-from sync.store.base import digest, link_rows, now_iso
+from sync.store.base import SQL_VARIABLES, digest, link_rows, now_iso
 from sync.store.echo import is_echo
 from sync.store.runlog import RunLog
 
 ITEM_FIELDS = [f.name for f in fields(Item)]
 JSON_ITEM_FIELDS = ("labels", "fields")
-
-SQL_VARIABLES = 500  # ids bound to one ``in (...)`` query, well under SQLite's limit
 
 
 @dataclass
@@ -104,6 +102,29 @@ class Store(RunLog):
         )
         return rows[0]["value"] if rows else None
 
+    def last_full_read(self, connection: str, stream: str) -> str | None:
+        """When the last completed whole read of ``stream`` began (None: never)."""
+        sql = "select started_at from full_reads where connection = ? and stream = ?"
+        rows = list(self.db.query(sql, [connection, stream]))
+        return rows[0]["started_at"] if rows else None
+
+    def finish_full_read(
+        self, connection: str, stream: str, started_at: str, cursor: str | None, gone: list[str], why: str
+    ) -> None:
+        """A whole read of ``stream`` completed: record it, commit its ``cursor`` (a re-read keeps the
+        stored one until it completes), and mark the held items it did not list as gone."""
+        with self._writing():
+            self._t("full_reads").upsert(
+                {"connection": connection, "stream": stream, "started_at": started_at},
+                pk=("connection", "stream"),
+            )
+            if cursor is not None:
+                self._t("cursors").upsert(
+                    {"connection": connection, "stream": stream, "value": cursor, "updated_at": now_iso()},
+                    pk=("connection", "stream"),
+                )
+            self._mark_gone(gone, why)
+
     def write_page(
         self,
         connection: str,
@@ -167,7 +188,9 @@ class Store(RunLog):
                 merged = {**json.loads(old["fields"] or "{}"), **json.loads(row["fields"])}
                 row["fields"] = jsontext.dumps(merged, sort_keys=True)
                 row["content_hash"] = content_hash(row)
-            if old is None or old["content_hash"] != row["content_hash"]:
+            # ``deleted`` is set in place when an item is found gone (WriteLog.mark_gone), so a row read again
+            # compares it too: an item that reappears is undeleted.
+            if old is None or old["content_hash"] != row["content_hash"] or old["deleted"] != row["deleted"]:
                 changed.append(row)
         return changed, self._count_echoes(changed, known)
 

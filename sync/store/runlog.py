@@ -27,6 +27,11 @@ class RunLog(WriteLog):
         emit("run_start", f"{kind} run {run_id} started", run=run_id, kind=kind, connection=connection)
         return run_id
 
+    def first_pull(self, connection: str) -> str | None:
+        """When the first pull of ``connection`` began (None: never pulled)."""
+        sql = "select min(started_at) as at from runs where kind = 'pull' and connection = ?"
+        return next(iter(self.db.query(sql, [connection])))["at"]  # type: ignore[no-any-return]
+
     def finish_run(
         self, run_id: int, status: str, stats: dict[str, Any] | None = None, error: str | None = None
     ) -> None:

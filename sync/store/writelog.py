@@ -8,8 +8,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sync.model import Link, Op
-from sync.store.base import StoreBase, link_rows, now_iso
+from sync.model import Link, Op, batched
+from sync.store.base import SQL_VARIABLES, StoreBase, link_rows, now_iso
 
 
 class WriteLog(StoreBase):
@@ -93,13 +93,18 @@ class WriteLog(StoreBase):
         (``deleted``), and their not-yet-sent ops dropped with the reason."""
         if not uids:
             return
-        marks = ",".join("?" * len(uids))
         with self._writing():
-            self.db.execute(f"update items set deleted = 1 where uid in ({marks})", uids)
+            self._mark_gone(uids, why)
+
+    def _mark_gone(self, uids: list[str], why: str) -> None:
+        """:meth:`mark_gone` inside the caller's write transaction."""
+        for chunk in batched(uids, SQL_VARIABLES):
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"update items set deleted = 1 where uid in ({marks})", chunk)
             self.db.execute(
                 f"update outbox set state = 'gone', error = ?, updated_at = ? "
                 f"where state in ('pending', 'failed') and scope in ({marks})",
-                [why, now_iso(), *uids],
+                [why, now_iso(), *chunk],
             )
 
     # --- freshness: plan only from what was read after our last write ----------------------------------

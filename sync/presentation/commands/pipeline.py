@@ -34,11 +34,20 @@ def sync(ctx: Context, dry_run: bool, as_json: bool) -> None:
 
 @click.command()
 @click.argument("connections", nargs=-1)
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Read every item stream whole (not from its cursor): items no longer listed are marked deleted.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @wait_option
 @pass_context
-def pull(ctx: Context, connections: tuple[str, ...], as_json: bool) -> None:
-    """Pull new and changed items (all connections, or the CONNECTIONS named)."""
+def pull(ctx: Context, connections: tuple[str, ...], full: bool, as_json: bool) -> None:
+    """Pull new and changed items (all connections, or the CONNECTIONS named).
+
+    A stream's first pull, a whole re-read every full_read_hours and --full read it from no cursor; such a
+    read, when it completes, marks the items it no longer lists deleted (out of the ranking, their pending
+    writes dropped with a note)."""
     from sync.presentation import views
 
     config = ctx.config()
@@ -47,7 +56,7 @@ def pull(ctx: Context, connections: tuple[str, ...], as_json: bool) -> None:
         known = ", ".join(config.connections) or "none"
         raise ctx.fail(f"no connection named {', '.join(unknown)} in {ctx.path} (configured: {known})", 2)
     with ctx.engine(contacts=list(connections) or ALL, config=config) as engine:
-        report = engine.pull(list(connections) or None)
+        report = engine.pull(list(connections) or None, full=full)
     if as_json or ctx.json:
         views.print_json(ctx.out, report.as_dict())
     else:
