@@ -73,13 +73,12 @@ def cursor(index: int) -> str:
     return base64.b64encode(f"cursor:{index}".encode()).decode()
 
 
-def offset(after: str | None) -> int:
-    if after is None:
-        return 0
+def position(cursor_value: str) -> int:
+    """The row index a cursor of :func:`cursor` names."""
     try:
-        return int(base64.b64decode(after).decode().split(":", 1)[1]) + 1
+        return int(base64.b64decode(cursor_value).decode().split(":", 1)[1])
     except (ValueError, IndexError, UnicodeDecodeError) as exc:
-        raise GraphQLError(f"`{after}` does not appear to be a valid cursor.") from exc
+        raise GraphQLError(f"`{cursor_value}` does not appear to be a valid cursor.") from exc
 
 
 def connection(
@@ -89,24 +88,36 @@ def connection(
     first: int | None,
     after: str | None,
     last: int | None = None,
+    before: str | None = None,
 ) -> View:
-    """A forward-paginated connection over ``rows`` as GitHub bounds it (first/last 1..100, required)."""
+    """A connection over ``rows`` as GitHub pages it, forward (``first``/``after``) or backward
+    (``last``/``before``), following the GraphQL Cursor Connections Specification GitHub implements
+    ("Pagination" in docs.github.com/graphql/guides/using-pagination-in-the-graphql-api): the rows strictly
+    between ``after`` and ``before``, then the first ``first`` or the last ``last`` of them; one of the two
+    is required, 1 to 100, and GitHub refuses both at once."""
     if first is None and last is None:
         raise GraphQLError(
             f"You must provide a `first` or `last` value to properly paginate the `{name}` connection.",
             extensions={"type": "MISSING_PAGINATION_BOUNDARIES"},
         )
-    size = first if first is not None else last
+    if first is not None and last is not None:
+        raise GraphQLError(
+            f"Passing both `first` and `last` to paginate the `{name}` connection is not supported."
+        )
+    bound, size = ("first", first) if first is not None else ("last", last)
     assert size is not None
     if size < 0 or size > MAX_PAGE:
         raise GraphQLError(
-            f"Requesting {size} records on the `{name}` connection exceeds the `first` limit"
+            f"Requesting {size} records on the `{name}` connection exceeds the `{bound}` limit"
             f" of {MAX_PAGE} records.",
             extensions={"type": "EXCESSIVE_PAGINATION"},
         )
-    start = offset(after) if first is not None else max(0, len(rows) - size)
-    page = rows[start : start + size]
-    end = start + len(page)
+    low = position(after) + 1 if after is not None else 0
+    high = min(len(rows), position(before)) if before is not None else len(rows)
+    high = max(low, high)
+    start = low if first is not None else max(low, high - size)
+    end = min(high, start + size)
+    page = rows[start:end]
     return {
         "nodes": [view(row) for row in page],
         "totalCount": len(rows),
@@ -199,10 +210,10 @@ class Root:
             "url": f"{HTML_HOST}/orgs/{p.owner}/projects/{p.number}",
             "field": lambda info, name: self._field_or_none(p.field_named(name)),
             "fields": lambda info, first=None, after=None, before=None, last=None: connection(
-                p.fields, self.field, "fields", first, after, last
+                p.fields, self.field, "fields", first, after, last, before
             ),
             "items": lambda info, first=None, after=None, before=None, last=None: connection(
-                p.items, self.item, "items", first, after, last
+                p.items, self.item, "items", first, after, last, before
             ),
         }
 
@@ -240,7 +251,7 @@ class Root:
             else {"__typename": "DraftIssue", "id": item.content_id, "title": "Draft"},
             "project": lambda info: self.project(p),
             "fieldValues": lambda info, first=None, after=None, before=None, last=None: connection(
-                values, lambda v: v, "fieldValues", first, after, last
+                values, lambda v: v, "fieldValues", first, after, last, before
             ),
             "fieldValueByName": lambda info, name: next(
                 (v for v in values if v["field"]["name"] == name), None
@@ -322,6 +333,7 @@ class Root:
                 first,
                 after,
                 last,
+                before,
             ),
             "assignees": lambda info, first=None, after=None, before=None, last=None: connection(
                 issue.assignees,
@@ -330,6 +342,7 @@ class Root:
                 first,
                 after,
                 last,
+                before,
             ),
             "milestone": None
             if milestone is None
@@ -380,7 +393,7 @@ class Root:
         return {
             "clientMutationId": data.get("clientMutationId"),
             "items": lambda info, first=None, after=None, before=None, last=None: connection(
-                p.items, self.item, "items", first, after, last
+                p.items, self.item, "items", first, after, last, before
             ),
         }
 

@@ -104,7 +104,7 @@ def summary(repo: Repo) -> View:
 
 def view(world: World, repo: Repo, content: Callable[[Issue], View], page: Callable[..., View]) -> View:
     """``Repository`` with its issues and pull requests; ``content`` views one (``Issue``/``PullRequest``),
-    ``page`` makes a connection as GitHub bounds it (rows, view, name, first, after, last)."""
+    ``page`` makes a connection as GitHub bounds it (rows, view, name, first, after, last, before)."""
 
     def issues(
         info: Any,
@@ -118,7 +118,7 @@ def view(world: World, repo: Repo, content: Callable[[Issue], View], page: Calla
         before: str | None = None,
     ) -> View:
         rows = ordered(listed(world, repo, False, states, labels, filterBy), orderBy)
-        return page(rows, content, "issues", first, after, last)
+        return page(rows, content, "issues", first, after, last, before)
 
     def pulls(
         info: Any,
@@ -131,7 +131,7 @@ def view(world: World, repo: Repo, content: Callable[[Issue], View], page: Calla
         before: str | None = None,
     ) -> View:
         rows = ordered(listed(world, repo, True, states, labels, None), orderBy)
-        return page(rows, content, "pullRequests", first, after, last)
+        return page(rows, content, "pullRequests", first, after, last, before)
 
     return summary(repo) | {
         "issue": lambda info, number: content(by_number(world, repo, number, pulls=False)),

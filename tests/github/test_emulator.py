@@ -190,3 +190,51 @@ def test_sandbox_state_edit_and_reset(served: Served) -> None:
     assert target["key"] not in {i["key"] for i in control(served, "/_sandbox/state")["items"]}
     assert control(served, "/_sandbox/reset", {}) == {"cleared": True}
     assert control(served, "/_sandbox/requests") == []
+
+
+def test_graphql_pages_backward_with_last_and_before(served: Served) -> None:
+    """GitHub's connections page both ways (GraphQL Cursor Connections: the rows between ``after`` and
+    ``before``, then the first ``first`` or the last ``last``): walking back from the end with ``last`` and
+    ``before`` meets the same items as walking forward, in the same order."""
+    query = """query($first: Int, $after: String, $last: Int, $before: String) {
+      organization(login: "acme") { projectV2(number: 1) {
+        items(first: $first, after: $after, last: $last, before: $before) {
+          totalCount nodes { id }
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } } }"""
+
+    def items(**variables: Any) -> dict[str, Any]:
+        body = graphql(served, query, variables)
+        assert "errors" not in body, body
+        return body["data"]["organization"]["projectV2"]["items"]  # type: ignore[no-any-return]
+
+    forward: list[str] = []
+    after = None
+    while True:
+        page = items(first=4, after=after)
+        forward += [n["id"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(forward) == page["totalCount"] > 8
+    backward: list[str] = []
+    before = None
+    while True:
+        page = items(last=3, before=before)
+        backward = [n["id"] for n in page["nodes"]] + backward
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    assert backward == forward
+    tail = items(last=2)
+    assert [n["id"] for n in tail["nodes"]] == forward[-2:]
+    assert tail["pageInfo"]["hasPreviousPage"] and not tail["pageInfo"]["hasNextPage"]
+    between = items(first=10, after=tail["pageInfo"]["startCursor"], before=None)
+    assert [n["id"] for n in between["nodes"]] == forward[-1:]
+    window = items(last=10, after=forward_cursor(items(first=1)), before=tail["pageInfo"]["startCursor"])
+    assert [n["id"] for n in window["nodes"]] == forward[1:-2][-10:]
+    both = graphql(served, query, {"first": 1, "last": 1})
+    assert "Passing both `first` and `last`" in both["errors"][0]["message"]
+
+
+def forward_cursor(page: dict[str, Any]) -> str:
+    return str(page["pageInfo"]["endCursor"])
