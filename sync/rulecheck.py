@@ -27,6 +27,7 @@ from rules.engine import RulesEngine
 from rules.expressions import Compiled
 from rules.status import StatusRules
 from sync.config import Config
+from sync.errors import UsageError
 from sync.model import Item, Kind, OpKind
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -128,10 +129,38 @@ def check(config: Config, engine: RulesEngine, status: StatusRules) -> Findings:
         where = "every sample" if every else f"{len(by_sample)} of the samples ({', '.join(by_sample)})"
         line = f"rule {rule!r} fails on {where}, e.g. {label}: {detail}"
         (findings.errors if every else findings.warnings).append(line)
-    for status_rule, compiled in status.rules:
-        reached = matched.get(status_rule.name, set())
-        findings.errors.extend(_unfit(status_rule, compiled, config, reached))
+    findings.errors.extend(_refused(config, status, matched))
     return findings
+
+
+class RuleRefused(UsageError):
+    """A status rule whose writes reach a tracker that cannot take them (exit 2)."""
+
+    label = "rules error: "
+
+
+def refuse_unfit(config: Config) -> None:
+    """What `rank`, `plan`, `sync` and the daemon check when they load the config: the refusals of
+    `rules check` (the same lines), as one line and exit 2 (:class:`RuleRefused`), instead of an op that
+    fails on every sync."""
+    status = StatusRules(config.status)
+    matched: dict[str, set[str]] = {}
+    for sample in samples(config):
+        decisions, _ = status.decide([sample.item], [], [], now=NOW)
+        for decision in decisions:
+            matched.setdefault(decision.rule, set()).add(sample.item.connection)
+    refused = _refused(config, status, matched)
+    if refused:
+        more = f" ({len(refused) - 1} more: `rankbridge rules check` lists them)" if len(refused) > 1 else ""
+        raise RuleRefused(refused[0] + more)
+
+
+def _refused(config: Config, status: StatusRules, matched: dict[str, set[str]]) -> list[str]:
+    """Every refusal: a status rule's writes reaching a connection that cannot take them."""
+    refused = []
+    for status_rule, compiled in status.rules:
+        refused.extend(_unfit(status_rule, compiled, config, matched.get(status_rule.name, set())))
+    return refused
 
 
 def _compiled(engine: RulesEngine, status: StatusRules) -> list[Compiled]:

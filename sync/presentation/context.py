@@ -55,6 +55,15 @@ class Context:
     def config(self) -> Config:
         return load(self.path)
 
+    def runnable_config(self) -> Config:
+        """The config of a command that ranks, plans or writes (`rank`, `plan`, `sync`, the daemon): a status
+        rule whose writes a tracker cannot take is refused here, as `rules check` refuses it (exit 2)."""
+        from sync.rulecheck import refuse_unfit
+
+        config = self.config()
+        refuse_unfit(config)
+        return config
+
     def require_secrets(self, config: Config, names: Iterable[str] | None) -> None:
         config.require_secrets(names)
 

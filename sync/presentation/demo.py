@@ -37,12 +37,12 @@ DEMO_RULES: dict[str, Any] = {
         "rules": [
             {
                 "name": "tell support it shipped",
-                "when": "kind == 'feedback' and linked_all_done",
+                "when": "source == 'zendesk' and linked_all_done",  # tickets take notes
                 "comment": "Engineering shipped {linked_refs}: please let the customer know.",
             },
             {
                 "name": "tell support it was declined",
-                "when": "kind == 'feedback' and linked_all_closed and linked_canceled > 0",
+                "when": "source == 'zendesk' and linked_all_closed and linked_canceled > 0",
                 "comment": "Engineering closed {linked_canceled_keys} without doing it: "
                 "please tell the customer it is not planned.",
             },

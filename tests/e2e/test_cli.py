@@ -33,7 +33,7 @@ def config(box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
             "rules": [
                 {
                     "name": "shipped",
-                    "when": "kind == 'feedback' and linked_all_done",
+                    "when": "kind == 'feedback' and linked_all_done and source != 'linear'",
                     "comment": "Shipped {linked_keys}",
                 }
             ]

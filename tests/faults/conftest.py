@@ -29,9 +29,9 @@ RULES: dict[str, Any] = {
     "status": {
         "rules": [
             {"name": "fault close", "when": "'rb-close' in labels", "set_category": "done"},
-            {
+            {  # Linear's customer needs are feedback too, but Linear takes no comments
                 "name": "fault note",
-                "when": "kind == 'feedback' and linked_all_done",
+                "when": "kind == 'feedback' and linked_all_done and source != 'linear'",
                 "comment": "Shipped {linked_keys}",
             },
         ]

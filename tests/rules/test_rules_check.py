@@ -65,6 +65,31 @@ def test_a_comment_rule_reaching_a_tracker_without_comments_is_refused(tmp_path:
     assert "'jira'" not in line  # Jira takes comments
 
 
+def run(tmp_path: Path, rules: str, *args: str) -> Result:
+    path = tmp_path / "rankbridge.toml"
+    path.write_text(CONNECTIONS + rules)
+    return CliRunner().invoke(main, ["--config", str(path), *args])
+
+
+@pytest.mark.parametrize("command", [("rank",), ("plan",), ("sync",), ("daemon", "--once")])
+def test_rank_plan_sync_and_the_daemon_refuse_it_at_config_load_with_the_same_line(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    rules = "[[status.rules]]\nname = 'nudge'\nwhen = 'feedback_count > 3'\ncomment = 'asked'"
+    checked = run(tmp_path, rules, "rules", "check")
+    refusal = next(line for line in checked.output.splitlines() if "nudge" in line).removeprefix("error ")
+    result = run(tmp_path, rules, *command)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [f"rules error: {refusal}"]
+    assert not (tmp_path / ".rankbridge").exists()  # refused before the store was opened
+
+
+def test_rank_runs_a_rule_that_leaves_the_tracker_out(tmp_path: Path) -> None:
+    rules = "[[status.rules]]\nname = 'nudge'\nwhen = \"connection != 'linear'\"\ncomment = 'asked'"
+    result = run(tmp_path, rules, "rank", "--json")
+    assert result.exit_code == 0, result.output
+
+
 def test_a_rule_that_leaves_the_tracker_out_passes(tmp_path: Path) -> None:
     rules = (
         '[[status.rules]]\nname = "nudge"\nwhen = "connection != \'linear\' and feedback_count > 3"\n'

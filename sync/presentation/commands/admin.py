@@ -123,7 +123,7 @@ def daemon(ctx: Context, once: bool) -> None:
     from sync.presentation.report.site import publisher
     from sync.rank import rules_engine
 
-    config = ctx.config()
+    config = ctx.runnable_config()
     ctx.require_secrets(config, ALL)
     rules_engine(config)
     StatusRules(config.status)

@@ -26,7 +26,7 @@ def sync(ctx: Context, dry_run: bool, as_json: bool) -> None:
     """Pull every connection, rank, plan and push."""
     from sync.presentation import views
 
-    with ctx.engine(contacts=ALL) as engine:
+    with ctx.engine(contacts=ALL, config=ctx.runnable_config()) as engine:
         report = engine.sync(dry_run=dry_run)
         views.show_sync(ctx.out, ctx.err, engine.store, report, as_json or ctx.json, dry_run)
     raise SystemExit(1 if views.sync_failed(report) else 0)
@@ -89,7 +89,7 @@ def rank(ctx: Context, as_json: bool, limit: int, no_save: bool, rules_file: Pat
     if rules_file is not None:
         _what_if(ctx, rules_file, as_json or ctx.json, limit)
         return
-    with ctx.engine(lock=not no_save) as engine:
+    with ctx.engine(lock=not no_save, config=ctx.runnable_config()) as engine:
         outcome = engine.rank(save=not no_save)
         rows = views.ranking_rows(engine.store, limit or None, outcome.rows)
     lines = sorted(outcome.result.capacity.values(), key=lambda line: line.team)
@@ -130,7 +130,7 @@ def plan(ctx: Context, as_json: bool) -> None:
     from sync.presentation import views
     from sync.presentation.output import safe
 
-    with ctx.engine() as engine:
+    with ctx.engine(config=ctx.runnable_config()) as engine:
         planned, plan_id = engine.plan()
         if as_json or ctx.json:
             views.print_json(ctx.out, views.plan_json(planned) | {"plan_id": plan_id})
