@@ -37,8 +37,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from connectors.errors import (
     AuthError,
@@ -98,6 +99,22 @@ class ConnectionConfig(BaseModel):
     )
     max_pages: int = Field(10_000, ge=1, description="pages one read of a stream may take before it stops")
     stream_max_pages: dict[str, int] = Field(default_factory=dict, description="stream name -> its own cap")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        """The tracker's address: http(s) with a host, no blanks (anything else fails in the HTTP client,
+        far from the config, or with a traceback)."""
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+        except ValueError as exc:  # e.g. an unclosed [IPv6 bracket
+            raise ValueError(f"not a URL ({exc}); write it as https://host") from None
+        if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
+            raise ValueError(
+                "must be an http:// or https:// URL with a host, e.g. https://acme.atlassian.net"
+            )
+        return value
 
     def page_cap(self, stream: str) -> int:
         """The page cap of ``stream`` (reads that loop or never end stop there with a clear error)."""

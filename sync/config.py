@@ -190,6 +190,8 @@ def parse(raw: dict[str, Any], source: str = DEFAULT_PATH) -> Config:
     except ValidationError as exc:
         errors.extend(_describe(exc, source, ""))
         config = None
+    if len(errors) == 1:
+        raise ConfigError(errors[0])  # one line
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(errors))
     assert config is not None

@@ -10,6 +10,7 @@ maps errors to exit codes in one place.
     │   ├── AmbiguousRef         (sync.refs) a key two connections share, not qualified
     │   ├── NotAPush             (sync.push.undo) ``undo RUN`` names no push
     │   ├── RefusedBinding       (sync.daemon.web) an endpoint beyond loopback without a credential
+    │   ├── PortUnavailable      (sync.daemon.status) the [daemon] port is taken or cannot be used
     │   ├── NotAReportDirectory  (sync.presentation.report.site) a folder no report wrote
     │   └── NotOurFolder         (sync.presentation.demo) a demo folder with files the demo did not make
     ├── StaleState               exit 3: StalePlan (sync.engine), a plan older than the latest pull

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sync.daemon.web import CONTENT_TYPES, REPORT_HEADERS, REPORT_PREFIX, ReportFiles
+from sync.errors import UsageError
 
 if TYPE_CHECKING:
     from sync.daemon.scheduler import Daemon
@@ -18,11 +19,27 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class PortUnavailable(UsageError):
+    """The status endpoint cannot listen where ``[daemon]`` says (the port is taken, or not ours to use)."""
+
+    label = "config error: "
+
+    def __init__(self, host: str, port: int, exc: OSError) -> None:
+        reason = exc.strerror or str(exc)
+        super().__init__(
+            f"[daemon] cannot listen on {host}:{port} for /healthz and /metrics ({reason}): stop what uses "
+            f"port {port}, or choose another with port = N in [daemon] (port = 0: any free port)"
+        )
+
+
 class StatusServer:
     """``/healthz`` and ``/metrics`` over stdlib HTTP in a background thread."""
 
     def __init__(self, host: str, port: int, daemon: Daemon) -> None:
-        self.httpd = ThreadingHTTPServer((host, port), _handler(daemon))
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), _handler(daemon))
+        except OSError as exc:
+            raise PortUnavailable(host, port, exc) from None
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])
         self.url = f"http://{host}:{self.port}"

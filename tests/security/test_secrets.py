@@ -21,7 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 CREDENTIAL_ENV = "RB_SECURITY_CREDENTIAL"
 RULES = {
     "scoring": {"framework": "rice"},
-    "status": {"rules": [{"name": "note", "when": "kind == 'feedback'", "comment": "Seen {key}"}]},
+    "status": {  # Linear's customer needs are feedback too, but Linear takes no comments
+        "rules": [
+            {"name": "note", "when": "kind == 'feedback' and source != 'linear'", "comment": "Seen {key}"}
+        ]
+    },
 }
 
 
