@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from sync.presentation.commands import admin, pipeline, reading
+from sync.presentation.commands import admin, pipeline, reading, store
 from sync.presentation.sandbox_command import sandbox
 from sync.presentation.undo_command import resume, undo
 
@@ -82,7 +82,15 @@ def main(ctx: click.Context, config: str | None, verbose: int, log_format: str) 
     ctx.obj = Context(config, out, err, json=log_format == "json")
 
 
-for _command in (*admin.COMMANDS, *pipeline.COMMANDS, *reading.COMMANDS, sandbox, undo, resume):
+for _command in (
+    *admin.COMMANDS,
+    *pipeline.COMMANDS,
+    *reading.COMMANDS,
+    *store.COMMANDS,
+    sandbox,
+    undo,
+    resume,
+):
     main.add_command(_command)
 
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-SUPERUSER = "rankbridge"
+SUPERUSER = "rankbridge"  # trusted on the socket, as a test's own administrator
+PASSWORD_ROLE = "rankbridge_pw"  # must give its password (SCRAM), for the tests of secrets in URLs
 BIN_ROOTS = (Path("/usr/lib/postgresql"), Path("/usr/local/pgsql"))
 START_TIMEOUT = 60.0
 PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -111,11 +112,9 @@ class ThrowawayPostgres:
         assert self.folder is not None, "the server is not started"
         return self.folder / "socket"
 
-    def url(self, database: str = "postgres", password: str | None = None) -> str:
-        """A libpq URL reaching ``database`` over the unix socket (a password, if given, is ignored by the
-        server, which trusts local connections, but travels like a real one)."""
-        user = SUPERUSER if password is None else f"{SUPERUSER}:{quote(password, safe='')}"
-        return f"postgresql://{user}@/{quote(database)}?host={quote(str(self.socket_dir), safe='')}"
+    def url(self, database: str = "postgres") -> str:
+        """A libpq URL reaching ``database`` as the superuser over the unix socket."""
+        return f"postgresql://{SUPERUSER}@/{quote(database)}?host={quote(str(self.socket_dir), safe='')}"
 
     def start(self) -> ThrowawayPostgres:
         bindir = server_bindir()
@@ -154,6 +153,19 @@ class ThrowawayPostgres:
         )
         if done.returncode != 0:
             raise PostgresUnavailable(f"initdb failed: {done.stderr.decode(errors='replace').strip()[-800:]}")
+        hba = data / "pg_hba.conf"  # the first matching line wins
+        hba.write_text(f"local all {PASSWORD_ROLE} scram-sha-256\n" + hba.read_text())
+
+    def password_database(self, name: str, password: str) -> str:
+        """A fresh database owned by :data:`PASSWORD_ROLE`, which logs in only with ``password``; the URL
+        (password included)."""
+        self._admin(
+            f"do $$ begin if not exists (select from pg_roles where rolname = '{PASSWORD_ROLE}') then "
+            f"create role {PASSWORD_ROLE} login; end if; end $$"
+        )
+        self._admin(f"alter role {PASSWORD_ROLE} password '{password}'")
+        self._admin(f"CREATE DATABASE \"{name}\" OWNER {PASSWORD_ROLE} TEMPLATE template0 ENCODING 'UTF8'")
+        return self.url(name).replace(f"{SUPERUSER}@", f"{PASSWORD_ROLE}:{quote(password, safe='')}@", 1)
 
     def _settings(self) -> list[str]:
         settings = {

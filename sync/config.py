@@ -39,6 +39,7 @@ from rules.config import CapacityConfig, CustomersConfig, RoadmapConfig, Scoring
 from sync.daemon.web import Credential, parse_hash
 from sync.errors import UsageError
 from sync.linking import LinksConfig
+from sync.store.backend import is_url, redact_url
 
 DEFAULT_PATH = "rankbridge.toml"
 SETTING_SECTIONS = frozenset({"store", "daemon", "report"})  # besides [connections.*]
@@ -53,8 +54,34 @@ class ConfigError(UsageError):
 
 
 class StoreConfig(BaseModel):
+    """``[store]``: an SQLite file (``path``, the default) or a PostgreSQL database (``url``, a
+    ``postgresql://`` URL whose password comes through ``${ENV}``), shared by several daemons."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     path: str = ".rankbridge/rankbridge.db"
+    url: SecretStr | None = Field(None, description="postgresql://user:${PASSWORD}@host/database")
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not is_url(value.get_secret_value()):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _one_place(self) -> StoreConfig:
+        if self.url is not None and "path" in self.model_fields_set:
+            raise ValueError("path and url name two stores: give one")
+        return self
+
+    @property
+    def location(self) -> str:
+        """What :class:`sync.store.Store` opens: the URL (with its password), else the file's path."""
+        return self.url.get_secret_value() if self.url is not None else self.path
+
+    def describe(self) -> str:
+        """Where the store is, fit to show: the file's path, or the URL with its password replaced."""
+        return redact_url(self.url.get_secret_value()) if self.url is not None else self.path
 
 
 class DaemonConfig(BaseModel):
@@ -260,6 +287,12 @@ def toml_key(part: Any) -> str:
     newline or a bracket cannot break the one-line message that names it)."""
     text = str(part)
     return text if BARE_KEY.fullmatch(text) else json.dumps(text)
+
+
+def expand_environment(text: str, where: str) -> str:
+    """``text`` with each ``${VAR}`` replaced by the environment variable's value (a command-line value
+    that may hold a secret, e.g. ``store copy --to``); an unset one raises :class:`ConfigError`."""
+    return str(_expand(text, where, [where]))
 
 
 def _env(match: re.Match[str], source: str, path: list[str], missing: list[str] | None) -> str:

@@ -51,7 +51,7 @@ class Engine:
         self, config: Config, store: Store | None = None, connectors: dict[str, Connector] | None = None
     ) -> None:
         self.config = config
-        self.store = store or Store(config.store.path)
+        self.store = store or Store(config.store.location)
         self._connectors: dict[str, Connector] | None = connectors  # the daemon shares long-lived ones
         # Set (by the daemon, on SIGTERM) to stop cooperatively between pages and between ops.
         self.stop_event: threading.Event | None = None

@@ -12,6 +12,7 @@ maps errors to exit codes in one place.
     │   ├── RefusedBinding       (sync.daemon.web) an endpoint beyond loopback without a credential
     │   ├── PortUnavailable      (sync.daemon.status) the [daemon] port is taken or cannot be used
     │   ├── NotAReportDirectory  (sync.presentation.report.site) a folder no report wrote
+    │   ├── StoreUnavailable     (sync.store.backend) a store that cannot be opened or reached
     │   └── NotOurFolder         (sync.presentation.demo) a demo folder with files the demo did not make
     ├── StaleState               exit 3: StalePlan (sync.engine), a plan older than the latest pull
     └── StoreBusy                exit 4: LockHeld (sync.daemon.lock), another process holds the store

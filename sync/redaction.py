@@ -12,6 +12,7 @@ import re
 SECRET_PATTERNS = [
     re.compile(r"(?i)(authorization:\s*)(\S+(?:\s+\S+)?)"),
     re.compile(r"(?i)((?:token|api_key|password|secret)=)([^&\s]+)"),
+    re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^:/@\s]*:)([^@\s/]+)(?=@)"),  # a URL's password (user:pw@host)
 ]
 
 

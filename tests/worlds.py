@@ -15,6 +15,7 @@ import tomli_w
 from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.config import Config, load
 from sync.engine import Engine
+from tests.postgres import store_table
 
 
 @dataclass
@@ -53,10 +54,14 @@ def write_world_config(
     tables: dict[str, Any] | None = None,
     connections: dict[str, dict[str, Any]] | None = None,
     policy: dict[str, Any] | None = None,
+    store: str | None = None,
 ) -> Path:
-    """``rankbridge.toml`` in ``folder`` (store ``store.db`` beside it): the sandbox's connections with
-    ``connections[name]`` keys and ``policy`` settings added, and the top-level ``tables`` (rules …)."""
+    """``rankbridge.toml`` in ``folder`` (store ``store.db`` beside it, or ``store``: a path or a
+    PostgreSQL URL): the sandbox's connections with ``connections[name]`` keys and ``policy`` settings
+    added, and the top-level ``tables`` (rules …)."""
     data = box.config(folder / "store.db") | (tables or {})
+    if store is not None:
+        data["store"] = store_table(store)
     for name, table in data["connections"].items():
         table.update((connections or {}).get(name, {}))
         if policy:

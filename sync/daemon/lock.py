@@ -37,7 +37,7 @@ class LockInfo:
 class LockHeld(StoreBusy):
     """Another process holds the store's lock (``holder`` says who, when the file could be read)."""
 
-    def __init__(self, path: Path, holder: LockInfo | None, waited: float) -> None:
+    def __init__(self, path: Path | str, holder: LockInfo | None, waited: float) -> None:
         who = holder.describe() if holder else "another process"
         waited_text = f" after waiting {waited:g}s" if waited else ""
         super().__init__(

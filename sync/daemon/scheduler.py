@@ -107,7 +107,7 @@ class Daemon:
         self._seed_from_store()
 
     def _seed_from_store(self) -> None:
-        store = Store(self.config.store.path)
+        store = Store(self.config.store.location)
         try:
             for name in self.connectors:
                 run = store.last_success("pull", name)
@@ -145,7 +145,7 @@ class Daemon:
         """Send the ops staged for ``name`` (the caller holds its lock); False when one failed."""
         if self.stop.is_set():
             return True
-        store = Store(self.config.store.path)
+        store = Store(self.config.store.location)
         try:
             if not any(op.connection == name for op, _ in store.outbox()):
                 return True
@@ -164,7 +164,7 @@ class Daemon:
         result, error, pulled, changed = CycleResult(ok=False), None, 0, 0
         store: Store | None = None
         try:
-            store = Store(self.config.store.path)
+            store = Store(self.config.store.location)
             report = self._engine(store).pull(only=[name])
             pulled = sum(s.payloads for s in report.streams)
             changed = report.changed
@@ -215,7 +215,7 @@ class Daemon:
         or an op failed."""
         store: Store | None = None
         try:
-            store = Store(self.config.store.path)
+            store = Store(self.config.store.location)
             with self._idle_connections() as busy:
                 engine = self._engine(store)
                 engine.busy = busy

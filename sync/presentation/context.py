@@ -3,8 +3,9 @@ command needs. Every failure a user can cause is a :class:`sync.errors.Rankbridg
 group prints as one line and turns into its exit code.
 
 Readers (``log``, ``roadmap``, ``explain``, ``status``, ``rank --no-save``, ``rules check``, ``doctor``)
-open the store without the writer lock: the store is SQLite in WAL mode, so they read the last committed
-state while the daemon writes. Writers take the lock, and ``--wait SECONDS`` lets them queue behind it.
+open the store without the writer lock: SQLite in WAL mode, like PostgreSQL, lets them read the last
+committed state while the daemon writes. Writers take the lock (a file lock beside an SQLite store, an
+advisory lock in a PostgreSQL one), and ``--wait SECONDS`` lets them queue behind it.
 A command resolves only the secrets of the connections it contacts (``contacts``).
 """
 
@@ -19,12 +20,14 @@ import click
 from rich.console import Console
 
 from sync.config import Config, config_path, load
+from sync.daemon.advisory import AdvisoryStoreLock, writer_lock
 from sync.daemon.lock import StoreLock
 from sync.engine import Engine
 from sync.errors import CommandFailed
 from sync.model import Item
 from sync.presentation.commands.common import ALL
 from sync.refs import resolve
+from sync.store.backend import StoreUnavailable
 
 
 class Context:
@@ -40,11 +43,11 @@ class Context:
         return CommandFailed(message, code)
 
     @contextmanager
-    def store_lock(self, config: Config) -> Iterator[StoreLock]:
+    def store_lock(self, config: Config) -> Iterator[StoreLock | AdvisoryStoreLock]:
         """Hold the store's lock (one writer per store: the daemon or one writing command)."""
         command = click.get_current_context().info_name or "rankbridge"
         try:
-            lock = StoreLock(config.store.path, command, wait=self.wait).acquire()
+            lock = writer_lock(config.store, command, wait=self.wait).acquire()
         except OSError as exc:
             raise self.fail(store_problem(config.store.path, exc), 2) from None
         try:
@@ -83,6 +86,8 @@ class Context:
     def _engine(self, config: Config) -> Iterator[Engine]:
         try:
             engine = Engine(config)
+        except StoreUnavailable:
+            raise
         except (OSError, sqlite3.Error) as exc:
             raise self.fail(store_problem(config.store.path, exc), 2) from None
         try:

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sync.daemon.lock import current_holder
+from sync.daemon.advisory import store_holder
 from sync.engine import Engine
 from sync.presentation.people import human_age, pending_reason
 from sync.references import last_resolution
@@ -40,7 +40,7 @@ def connection_status(engine: Engine) -> dict[str, Any]:
     quarantined = store.quarantine()
     overrides = manual_overrides(store)
     pauses = store.pauses()
-    holder = current_holder(engine.config.store.path)
+    holder = store_holder(engine.config.store)
     cut = interrupted(store, holder is not None)
     rows = []
     for name in engine.config.connections:
@@ -79,7 +79,7 @@ def connection_status(engine: Engine) -> dict[str, Any]:
             }
         )
     return {
-        "store": str(engine.config.store.path),
+        "store": engine.config.store.describe(),
         "connections": rows,
         "counts": store.counts(),
         "links": last_resolution(store),

@@ -75,7 +75,7 @@ def import_file(config: Config, source: str, path: Path) -> Imported:
     if not by_stream:
         raise ValueError(f"{path}: no {connection.type} records found in it")
     done = Imported(read={stream: len(payloads) for stream, payloads in by_stream.items()})
-    store = Store(config.store.path)
+    store = Store(config.store.location)
     try:
         for stream, payloads in by_stream.items():
             records, raw, quarantined = normalize_page(connector, stream, payloads)

@@ -1,4 +1,4 @@
-"""The store's plumbing: the SQLite file (WAL), write transactions and named migrations."""
+"""The store's plumbing: the backend (SQLite or PostgreSQL), write transactions and page batches."""
 
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from sync.model import Link
 from sync.store import jsontext
-from sync.store.migrations import LEGACY_TABLE, adopt_legacy_records, migration_set
+from sync.store.backend import Backend, open_backend
 
 SQL_VARIABLES = 500  # ids bound to one ``in (...)`` query, well under SQLite's limit
 
@@ -62,79 +60,52 @@ def link_rows(links: list[Link], stream: str) -> list[dict[str, Any]]:
 
 
 class StoreBase:
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        private_file(self.path)  # 0600 in 0700 folders: SQLite gives its -wal and -shm files the same mode
-        self.db = sqlite_utils.Database(self.path)
-        self.db.execute("PRAGMA busy_timeout = 30000")
-        self.db.enable_wal()
-        self.migrate()
+    """The store's plumbing over a :class:`~sync.store.backend.Backend`: ``location`` is an SQLite file
+    path (the default) or a ``postgresql://`` URL."""
+
+    def __init__(self, location: str | Path) -> None:
+        self.sql: Backend = open_backend(str(location))
+        try:
+            self.migrate()
+        except BaseException:
+            self.sql.close()
+            raise
+
+    @property
+    def location(self) -> str:
+        """Where the store is, fit to show (a URL's password replaced)."""
+        return self.sql.location
 
     def close(self) -> None:
-        self.db.close()
+        self.sql.close()
 
     @contextmanager
     def _writing(self, synced: bool = True) -> Iterator[None]:
-        """A write transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE): a deferred one
-        that reads first fails at once with "database is locked" when another writer committed since.
+        """A write transaction (SQLite takes its write lock up front, see :mod:`sync.store.sqlite`).
 
-        ``synced=False`` commits without waiting for the disk (WAL with ``synchronous=NORMAL``): still
-        atomic, and safe against a crash of the process, but a power loss may undo it. Pulled pages are
-        written so (their cursor goes with them, so an undone page is simply read again); everything else
-        (outbox, journal) is synced, and a synced commit also makes every earlier one durable. Inside an
-        open transaction (a :class:`PageBatch`) it is a savepoint of that transaction."""
-        if self.db.conn.in_transaction:
-            with self.db.atomic():
+        ``synced=False`` commits without waiting for the disk: still atomic, and safe against a crash of
+        the process, but a power loss may undo it. Pulled pages are written so (their cursor goes with
+        them, so an undone page is simply read again); everything else (outbox, journal) is synced. Inside
+        an open transaction (a :class:`PageBatch`) it is a savepoint of that transaction."""
+        if self.sql.in_transaction:
+            with self.sql.savepoint():
                 yield
             return
-        self._begin(synced)
+        self.sql.begin(synced)
         try:
             yield
         except BaseException:
-            self._end(synced, commit=False)
+            self.sql.rollback()
             raise
-        self._end(synced, commit=True)
-
-    def _begin(self, synced: bool) -> None:
-        if not synced:
-            self.db.conn.execute("PRAGMA synchronous = NORMAL")
-        try:
-            self.db.conn.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            if not synced:
-                self.db.conn.execute("PRAGMA synchronous = FULL")
-            raise
-
-    def _end(self, synced: bool, commit: bool) -> None:
-        try:
-            if commit:
-                self.db.conn.execute("COMMIT")
-            else:
-                self.db.conn.rollback()
-        finally:
-            if not synced:
-                self.db.conn.execute("PRAGMA synchronous = FULL")
+        self.sql.commit()
 
     def page_batch(self, max_records: int = 5000, max_seconds: float = 2.0) -> PageBatch:
         """Pulled pages written several to a transaction (see :class:`PageBatch`)."""
         return PageBatch(self, max_records, max_seconds)
 
-    def _t(self, name: str) -> sqlite_utils.db.Table:
-        return self.db.table(name)
-
-    # --- migrations --------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
-        """Apply the migrations this store has not had yet; their names. A store that has them all is only
-        read (readers never take the write lock); otherwise every pending migration and its record go in
-        one write transaction, so two processes opening a new store apply each once."""
-        migrations = migration_set()
-        if not migrations.pending(self.db) and not self._t(LEGACY_TABLE).exists():
-            return []
-        with self._writing():
-            adopt_legacy_records(self.db, migrations)
-            pending = [m.name for m in migrations.pending(self.db)]
-            migrations.apply(self.db)
-        return pending
+        """Apply the migrations this store has not had yet; their names (see the backends)."""
+        return self.sql.migrate()
 
 
 class PageBatch:
@@ -147,7 +118,9 @@ class PageBatch:
     uncommitted pages, which the next run reads again from the committed cursor. Committing every page
     on its own rewrote the same index pages over and over: a 25,000-issue Jira pull in pages of 100 wrote
     522 MB of write-ahead log for a 115 MB store (126 MB in batches), and checkpointing it cost more than
-    writing the rows. Bounded in time, the write lock is never held long (readers are never blocked).
+    writing the rows. Bounded in time, the write lock is never held long (readers are never blocked), and
+    the pull commits the batch whenever the next page is slow to come (``commit`` while it waits), so no
+    transaction stays open across a wait on a tracker, in either backend.
     """
 
     def __init__(self, store: StoreBase, max_records: int, max_seconds: float) -> None:
@@ -160,7 +133,7 @@ class PageBatch:
     def add(self, records: int) -> None:
         """Open the transaction if needed, before a page of ``records`` is written."""
         if self._opened is None:
-            self.store._begin(synced=False)
+            self.store.sql.begin(synced=False)
             self._opened = time.monotonic()
         self._pending += records
 
@@ -176,10 +149,10 @@ class PageBatch:
             return
         self._opened, self._pending = None, 0
         try:
-            self.store._end(synced=False, commit=True)
+            self.store.sql.commit()
         except BaseException:
             with contextlib.suppress(Exception):
-                self.store.db.conn.rollback()
+                self.store.sql.rollback()
             raise
 
     def __enter__(self) -> PageBatch:

@@ -1,16 +1,15 @@
-"""The store: one SQLite file (WAL) behind a narrow interface. Nothing else in rankbridge writes SQL.
+"""The store: SQLite or PostgreSQL behind a narrow interface. Nothing else in rankbridge writes SQL.
 
 Every page of pulled records is written whole together with its cursor (``write_page``), in a transaction
 of its own or of a :class:`sync.store.base.PageBatch` of several pages, so a crash loses at most the pages
-not yet committed, and they are read again. Upserts give every record in a batch the same keys, because
-sqlite-utils writes NULL over stored values for keys a record lacks.
+not yet committed, and they are read again. Upserts give every record in a batch the same keys (a key a
+record lacked would be written as NULL over the stored value).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -95,18 +94,15 @@ class Store(RunLog):
 
     # --- pulling -------------------------------------------------------------------------------------
     def cursor(self, connection: str, stream: str) -> str | None:
-        rows = list(
-            self.db.query(
-                "select value from cursors where connection = ? and stream = ?", [connection, stream]
-            )
-        )
-        return rows[0]["value"] if rows else None
+        sql = "select value from cursors where connection = ? and stream = ?"
+        rows = self.sql.rows(sql, [connection, stream])
+        return rows[0][0] if rows else None
 
     def last_full_read(self, connection: str, stream: str) -> str | None:
         """When the last completed whole read of ``stream`` began (None: never)."""
         sql = "select started_at from full_reads where connection = ? and stream = ?"
-        rows = list(self.db.query(sql, [connection, stream]))
-        return rows[0]["started_at"] if rows else None
+        rows = self.sql.rows(sql, [connection, stream])
+        return rows[0][0] if rows else None
 
     def finish_full_read(
         self, connection: str, stream: str, started_at: str, cursor: str | None, gone: list[str], why: str
@@ -114,14 +110,16 @@ class Store(RunLog):
         """A whole read of ``stream`` completed: record it, commit its ``cursor`` (a re-read keeps the
         stored one until it completes), and mark the held items it did not list as gone."""
         with self._writing():
-            self._t("full_reads").upsert(
-                {"connection": connection, "stream": stream, "started_at": started_at},
-                pk=("connection", "stream"),
+            self.sql.upsert(
+                "full_reads",
+                [{"connection": connection, "stream": stream, "started_at": started_at}],
+                ("connection", "stream"),
             )
             if cursor is not None:
-                self._t("cursors").upsert(
-                    {"connection": connection, "stream": stream, "value": cursor, "updated_at": now_iso()},
-                    pk=("connection", "stream"),
+                self.sql.upsert(
+                    "cursors",
+                    [{"connection": connection, "stream": stream, "value": cursor, "updated_at": now_iso()}],
+                    ("connection", "stream"),
                 )
             self._mark_gone(gone, why)
 
@@ -144,7 +142,7 @@ class Store(RunLog):
             stats.unchanged = len(rows) - len(changed)
             stats.changed_uids = [r["uid"] for r in changed]
             if changed:
-                self._upsert("items", changed, "uid")
+                self.sql.upsert("items", changed, ("uid",))
             raw_rows = [
                 {
                     "uid": uid,
@@ -155,19 +153,20 @@ class Store(RunLog):
                 for uid, p in raw
             ]
             if raw_rows:
-                self._upsert("raw", raw_rows, "uid")
+                self.sql.upsert("raw", raw_rows, ("uid",))
             self._replace_links(connection, stream, [i.uid for i in records.items], records.links)
             if records.customers:
                 # Side-loaded organisations repeat on every ticket of a page: write each once (the last wins).
                 unique = {c.uid: c for c in records.customers}
-                self._upsert("customers", [customer_row(c) for c in unique.values()], "uid")
+                self.sql.upsert("customers", [customer_row(c) for c in unique.values()], ("uid",))
             for payload, reason in quarantined:
                 stats.quarantined += 1
                 self._quarantine(connection, stream, payload, reason)
             if cursor is not None:
-                self._t("cursors").upsert(
-                    {"connection": connection, "stream": stream, "value": cursor, "updated_at": pulled_at},
-                    pk=("connection", "stream"),
+                self.sql.upsert(
+                    "cursors",
+                    [{"connection": connection, "stream": stream, "value": cursor, "updated_at": pulled_at}],
+                    ("connection", "stream"),
                 )
         return stats
 
@@ -198,7 +197,7 @@ class Store(RunLog):
         found: dict[str, dict[str, Any]] = {}
         for chunk in batched(uids, SQL_VARIABLES):
             marks = ",".join("?" * len(chunk))
-            for row in self.db.query(f"select * from {table} where uid in ({marks})", chunk):
+            for row in self.sql.query(f"select * from {table} where uid in ({marks})", chunk):
                 found[row["uid"]] = row
         return found
 
@@ -209,18 +208,18 @@ class Store(RunLog):
         pushed: dict[str, dict[str, tuple[Any, str]]] = {}
         for chunk in batched(candidates, SQL_VARIABLES):
             marks = ",".join("?" * len(chunk))
-            for row in self.db.query(f"select * from pushed where uid in ({marks})", chunk):
+            for row in self.sql.query(f"select * from pushed where uid in ({marks})", chunk):
                 pushed.setdefault(row["uid"], {})[row["field"]] = (json.loads(row["value"]), row["at"])
         reordered = {
             row["connection"]: row["at"]
-            for row in self.db.query(
+            for row in self.sql.query(
                 "select connection, max(at) as at from journal where kind = 'rank' "
                 "and result in ('ok', 'already') group by connection"
             )
         }
         last_pull = {
             row["connection"]: row["at"]
-            for row in self.db.query(
+            for row in self.sql.query(
                 "select connection, max(started_at) as at from runs where kind = 'pull' "
                 "and finished_at is not null group by connection"
             )
@@ -242,26 +241,9 @@ class Store(RunLog):
         tag = f"{connection}:{stream}"
         for chunk in batched(uids, SQL_VARIABLES):
             marks = ",".join("?" * len(chunk))
-            self.db.execute(f"delete from links where stream = ? and src_uid in ({marks})", [tag, *chunk])
+            self.sql.execute(f"delete from links where stream = ? and src_uid in ({marks})", [tag, *chunk])
         if links:
-            self._upsert("links", link_rows(links, tag), "id")
-
-    def _upsert(self, table: str, rows: list[dict[str, Any]], pk: str) -> None:
-        """Insert ``rows``, or update the stored row with the same ``pk``, in one prepared statement for
-        the batch (sqlite-utils' ``upsert_all`` sends two statements a row and converts every value in
-        Python, which made it most of a large pull's store time). Every row has the same keys."""
-        if not rows:
-            return
-        columns = list(rows[0])
-        names = ", ".join(f'"{c}"' for c in columns)
-        marks = ", ".join("?" * len(columns))
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != pk)
-        action = f"do update set {updates}" if updates else "do nothing"
-        sql = f'insert into "{table}" ({names}) values ({marks}) on conflict ("{pk}") {action}'
-        values = operator.itemgetter(*columns)
-        self.db.conn.executemany(
-            sql, [values(row) for row in rows] if len(columns) > 1 else [(values(row),) for row in rows]
-        )
+            self.sql.upsert("links", link_rows(links, tag), ("id",))
 
     def _quarantine(self, connection: str, stream: str, payload: dict[str, Any], reason: str) -> None:
         row = {
@@ -272,19 +254,19 @@ class Store(RunLog):
             "reason": reason,
             "at": now_iso(),
         }
-        self._t("quarantine").upsert(row, pk="id")
+        self.sql.upsert("quarantine", [row], ("id",))
 
     def link_targets(self) -> Iterator[tuple[str, str, str, str, str, str | None, int]]:
         """What link resolution needs of every stored item (:mod:`sync.references`): ``(uid, connection,
         source, native_id, key, url, deleted)`` tuples, read without building a dict per row (a store holds
         a hundred thousand items and this runs after every pull)."""
         sql = "select uid, connection, source, native_id, key, url, deleted from items"
-        yield from self.db.conn.execute(sql)
+        yield from self.sql.rows(sql)
 
     def referencing_links(self) -> list[tuple[str, str, str, str | None, str]]:
         """``(id, src_uid, dst_ref, dst_uid, type)`` of every link that names its target by a reference."""
         sql = "select id, src_uid, dst_ref, dst_uid, type from links where dst_ref is not null"
-        return list(self.db.conn.execute(sql))
+        return self.sql.rows(sql)
 
     def set_link_targets(
         self, updates: list[tuple[str | None, str]], parents: list[tuple[str, str]] | None = None
@@ -294,19 +276,19 @@ class Store(RunLog):
         if not updates and not parents:
             return
         with self._writing():
-            self.db.conn.executemany("update links set dst_uid = ? where id = ?", updates)
+            self.sql.executemany("update links set dst_uid = ? where id = ?", updates)
             sql = "update items set parent_uid = ? where uid = ? and parent_uid is null"
-            self.db.conn.executemany(sql, parents or [])
+            self.sql.executemany(sql, parents or [])
 
     def quarantine(self) -> list[dict[str, Any]]:
-        return list(self.db.query("select * from quarantine order by at"))
+        return list(self.sql.query("select * from quarantine order by at"))
 
     # --- reading ---------------------------------------------------------------------------------------
     def items(self, connection: str | None = None, include_deleted: bool = False) -> list[Item]:
-        sql = "select * from items where (? is null or connection = ?)"
+        sql = "select * from items where (cast(? as text) is null or connection = ?)"
         if not include_deleted:
             sql += " and deleted = 0"
-        return [item_from_row(r) for r in self.db.query(sql + " order by uid", [connection, connection])]
+        return [item_from_row(r) for r in self.sql.query(sql + " order by uid", [connection, connection])]
 
     def item_headlines(self) -> list[Item]:
         """Every item (deleted ones too) with only what a list shows: key, title, URL, status, container,
@@ -332,13 +314,13 @@ class Store(RunLog):
                 updated_at=r[12],
                 deleted=bool(r[13]),
             )
-            for r in self.db.execute(sql)
+            for r in self.sql.rows(sql)
         ]
 
     def item(self, ref: str) -> Item | None:
         """An item by uid, or by a key only one item has (never a guess between two trackers' ENG-16; a
         reference a person typed goes through :func:`sync.refs.resolve`, which says what is ambiguous)."""
-        rows = list(self.db.query("select * from items where uid = ? or key = ? limit 2", [ref, ref]))
+        rows = list(self.sql.query("select * from items where uid = ? or key = ? limit 2", [ref, ref]))
         exact = [r for r in rows if r["uid"] == ref]
         return item_from_row(exact[0]) if exact else item_from_row(rows[0]) if len(rows) == 1 else None
 
@@ -355,19 +337,20 @@ class Store(RunLog):
         if not where:
             return []
         args = [value for _, values in wanted for value in values]
-        sql = f"select * from items where ({where}) and (? is null or connection = ?) order by uid"
-        return [item_from_row(r) for r in self.db.query(sql, [*args, connection, connection])]
+        either = "(cast(? as text) is null or connection = ?)"
+        sql = f"select * from items where ({where}) and {either} order by uid"
+        return [item_from_row(r) for r in self.sql.query(sql, [*args, connection, connection])]
 
     def connection_names(self) -> list[str]:
-        return [r["connection"] for r in self.db.query("select distinct connection from items")]
+        return [r["connection"] for r in self.sql.query("select distinct connection from items")]
 
     def shared_keys(self) -> frozenset[str]:
         """Keys that items of more than one connection have."""
         sql = "select key from items group by key having count(distinct connection) > 1"
-        return frozenset(r["key"] for r in self.db.query(sql))
+        return frozenset(r["key"] for r in self.sql.query(sql))
 
     def raw(self, uid: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("select payload from raw where uid = ?", [uid]))
+        rows = list(self.sql.query("select payload from raw where uid = ?", [uid]))
         return json.loads(rows[0]["payload"]) if rows else None
 
     def links(self) -> list[Link]:
@@ -379,24 +362,26 @@ class Store(RunLog):
                 dst_uid=r["dst_uid"],
                 dst_ref=r["dst_ref"],
             )
-            for r in self.db.query("select * from links order by id")
+            for r in self.sql.query("select * from links order by id")
         ]
 
     def customers(self) -> list[Customer]:
-        return [customer_from_row(r) for r in self.db.query("select * from customers order by uid")]
+        return [customer_from_row(r) for r in self.sql.query("select * from customers order by uid")]
 
     def snapshot(self) -> Snapshot:
         return Snapshot(items=self.items(), links=self.links(), customers=self.customers())
 
     def counts(self) -> dict[str, int]:
-        return {name: self.db[name].count for name in ("items", "links", "customers", "quarantine", "outbox")}
+        return {
+            name: self.sql.count(name) for name in ("items", "links", "customers", "quarantine", "outbox")
+        }
 
     def cursors(self) -> list[dict[str, Any]]:
-        return list(self.db.query("select * from cursors order by connection, stream"))
+        return list(self.sql.query("select * from cursors order by connection, stream"))
 
     def recent_journal(self, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` latest journal entries (what pushes wrote), newest first."""
-        return list(self.db.query("select * from journal order by id desc limit ?", [limit]))
+        return list(self.sql.query("select * from journal order by id desc limit ?", [limit]))
 
     def iter_table(self, name: str) -> Iterator[dict[str, Any]]:
-        yield from self.db[name].rows
+        yield from self.sql.query(f'select * from "{name}"')

@@ -14,15 +14,15 @@ from sync.store.writelog import WriteLog
 
 
 class RunLog(WriteLog):
-    def __init__(self, path: str | Path) -> None:
-        super().__init__(path)
+    def __init__(self, location: str | Path) -> None:
+        super().__init__(location)
         # run id -> (monotonic start, kind, connection) of the runs this process started, for run_end events
         self._run_clock: dict[int, tuple[float, str, str | None]] = {}
 
     # --- runs ------------------------------------------------------------------------------------------
     def start_run(self, kind: str, connection: str | None = None) -> int:
         row = {"kind": kind, "connection": connection, "started_at": now_iso(), "status": "running"}
-        run_id = int(self._t("runs").insert(row).last_pk)  # type: ignore[arg-type]
+        run_id = self.sql.insert_returning_id("runs", row)
         self._run_clock[run_id] = (time.monotonic(), kind, connection)
         emit("run_start", f"{kind} run {run_id} started", run=run_id, kind=kind, connection=connection)
         return run_id
@@ -30,14 +30,15 @@ class RunLog(WriteLog):
     def first_pull(self, connection: str) -> str | None:
         """When the first pull of ``connection`` began (None: never pulled)."""
         sql = "select min(started_at) as at from runs where kind = 'pull' and connection = ?"
-        return next(iter(self.db.query(sql, [connection])))["at"]  # type: ignore[no-any-return]
+        at = self.sql.rows(sql, [connection])[0][0]
+        return None if at is None else str(at)
 
     def finish_run(
         self, run_id: int, status: str, stats: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
-        self._t("runs").update(
-            run_id,
-            {"finished_at": now_iso(), "status": status, "stats": json.dumps(stats or {}), "error": error},
+        self.sql.execute(
+            "update runs set finished_at = ?, status = ?, stats = ?, error = ? where id = ?",
+            [now_iso(), status, json.dumps(stats or {}), error, run_id],
         )
         started, kind, connection = self._run_clock.pop(run_id, (None, None, None))
         emit(
@@ -53,23 +54,24 @@ class RunLog(WriteLog):
         )
 
     def runs(self, kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-        sql = "select * from runs where (? is null or kind = ?) order by id desc limit ?"
-        return list(self.db.query(sql, [kind, kind, limit]))
+        sql = "select * from runs where (cast(? as text) is null or kind = ?) order by id desc limit ?"
+        return list(self.sql.query(sql, [kind, kind, limit]))
 
     def last_success(self, kind: str, connection: str | None = None) -> dict[str, Any] | None:
         sql = (
-            "select * from runs where kind = ? and status = 'ok' and (? is null or connection = ?) "
+            "select * from runs where kind = ? and status = 'ok' "
+            "and (cast(? as text) is null or connection = ?) "
             "order by id desc limit 1"
         )
-        rows = list(self.db.query(sql, [kind, connection, connection]))
+        rows = list(self.sql.query(sql, [kind, connection, connection]))
         return rows[0] if rows else None
 
     # --- scores ----------------------------------------------------------------------------------------
     def save_scores(self, run_id: int, rows: list[dict[str, Any]]) -> None:
         with self._writing():
-            self.db.execute("delete from scores")
+            self.sql.execute("delete from scores")
             if rows:
-                self._t("scores").insert_all([r | {"run_id": run_id} for r in rows], pk="uid")
+                self.sql.insert("scores", [r | {"run_id": run_id} for r in rows])
                 history = [
                     {
                         "run_id": run_id,
@@ -80,25 +82,25 @@ class RunLog(WriteLog):
                     }
                     for r in rows
                 ]
-                self._t("score_history").insert_all(history, pk=("run_id", "uid"), replace=True)
+                self.sql.upsert("score_history", history, ("run_id", "uid"))
 
     def scores(self) -> list[dict[str, Any]]:
-        return list(self.db.query("select * from scores order by rank is null, rank, uid"))
+        return list(self.sql.query("select * from scores order by rank is null, rank, uid"))
 
     def score(self, uid: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("select * from scores where uid = ?", [uid]))
+        rows = list(self.sql.query("select * from scores where uid = ?", [uid]))
         return rows[0] if rows else None
 
     def previous_scores(self, before_run: int) -> dict[str, dict[str, Any]]:
         """Scores of the latest ranking run before ``before_run``, by uid."""
         rows = list(
-            self.db.query("select max(run_id) as r from score_history where run_id < ?", [before_run])
+            self.sql.query("select max(run_id) as r from score_history where run_id < ?", [before_run])
         )
         previous = rows[0]["r"] if rows else None
         if previous is None:
             return {}
         return {
-            r["uid"]: r for r in self.db.query("select * from score_history where run_id = ?", [previous])
+            r["uid"]: r for r in self.sql.query("select * from score_history where run_id = ?", [previous])
         }
 
     def score_history(self, last_runs: int) -> list[dict[str, Any]]:
@@ -109,4 +111,4 @@ class RunLog(WriteLog):
             "join runs r on r.id = h.run_id where h.run_id in "
             "(select distinct run_id from score_history order by run_id desc limit ?) order by h.run_id"
         )
-        return list(self.db.query(sql, [last_runs]))
+        return list(self.sql.query(sql, [last_runs]))

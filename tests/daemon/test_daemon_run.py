@@ -26,6 +26,7 @@ from sync.config import load
 from sync.daemon.lock import StoreLock, current_holder, lock_path
 from sync.daemon.scheduler import Daemon
 from sync.store import Store
+from tests.postgres import store_table
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDERED = service_types(ranks=True)
@@ -35,8 +36,12 @@ RULES: dict[str, Any] = {
 }
 
 
-def write_config(box: Sandbox, tmp_path: Path, interval: int = 1, **overrides: dict[str, Any]) -> Path:
+def write_config(
+    box: Sandbox, tmp_path: Path, interval: int = 1, store: str | None = None, **overrides: dict[str, Any]
+) -> Path:
     data = box.config(tmp_path / "store.db") | RULES | {"daemon": {"port": 0, "jitter": 0.2}}
+    if store is not None:
+        data["store"] = store_table(store)
     for name, table in data["connections"].items():
         table.update({"interval": interval, "staleness": 30}, **overrides.get(name, {}))
     path = tmp_path / "rankbridge.toml"
@@ -189,22 +194,25 @@ def test_daemon_cycles_pushes_an_edit_serves_health_and_stops_on_sigterm(
         assert box.token not in text
 
 
-def test_restart_resumes_from_the_cursors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_restart_resumes_from_the_cursors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_location: str
+) -> None:
+    """Over both store backends."""
     box = Sandbox.start([next(s for s in ORDERED if s in available())], items=12, seed=5)
     monkeypatch.setenv(TOKEN_ENV, box.token)
     try:
-        check_restart(box, tmp_path)
+        check_restart(box, tmp_path, store_location)
     finally:
         box.stop()
 
 
-def check_restart(box: Sandbox, tmp_path: Path) -> None:
-    config = write_config(box, tmp_path, interval=60)
+def check_restart(box: Sandbox, tmp_path: Path, location: str) -> None:
+    config = write_config(box, tmp_path, interval=60, store=location)
     once = [sys.executable, "-m", "cli", "--config", str(config), "daemon", "--once"]
     for _ in range(3):  # later cycles read back our own writes of the first
         run = subprocess.run(once, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
         assert "cycle done" in run.stderr, run.stderr
-    store = Store(tmp_path / "store.db")
+    store = Store(location)
     cursors = Counter(c["connection"] for c in store.cursors())
     store.close()
     assert set(cursors) == set(box.served)

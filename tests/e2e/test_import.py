@@ -120,7 +120,7 @@ def test_a_linear_answer_goes_to_the_stream_of_its_root_field(box: Sandbox, conf
     got = counts(imported(config, "linear", saved))
     store = stored(config)
     try:
-        kept = {row[0] for row in store.db.execute("SELECT DISTINCT stream FROM raw").fetchall()}
+        kept = {row[0] for row in store.sql.rows("SELECT DISTINCT stream FROM raw")}
     finally:
         store.close()
     assert kept <= {name}  # routed by the root field, not to the connector's first stream

@@ -1,5 +1,9 @@
+"""The store over both backends (SQLite and PostgreSQL, the ``backend`` fixture): pages with their cursor,
+page batches, links, quarantine and named migrations."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,21 +13,29 @@ from sync.model import Customer, Link, Records
 from sync.references import resolve_links
 from sync.store import Store
 from sync.store.base import PageBatch
-from sync.store.migrations import MIGRATIONS
+from sync.store.migrations import MIGRATIONS, POSTGRES
+from sync.store.sqlite import SqliteBackend
 from tests.builders import feedback, item
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "s.db")
+def store(store_location: str) -> Iterator[Store]:
+    opened = Store(store_location)
+    yield opened
+    opened.close()
 
 
-def test_migrations_are_named_and_applied_once(tmp_path: Path) -> None:
-    first = Store(tmp_path / "m.db")
-    recorded = [r["name"] for r in first.db["_sqlite_migrations"].rows_where("migration_set = 'rankbridge'")]
-    assert recorded == [name for name, _ in MIGRATIONS]
+def test_migrations_are_named_and_applied_once(store_location: str) -> None:
+    first = Store(store_location)
+    assert first.sql.applied_migrations() == [name for name, _ in MIGRATIONS]
     first.close()
-    assert Store(tmp_path / "m.db").migrate() == []
+    again = Store(store_location)
+    assert again.migrate() == []
+    again.close()
+
+
+def test_both_dialects_have_every_migration() -> None:
+    assert list(POSTGRES) == [name for name, _ in MIGRATIONS]
 
 
 def test_a_store_of_the_earlier_release_keeps_its_migration_record(tmp_path: Path) -> None:
@@ -38,13 +50,14 @@ def test_a_store_of_the_earlier_release_keeps_its_migration_record(tmp_path: Pat
         db.table("_migrations").insert({"name": name, "applied_at": f"2026-0{n + 1}-01T00:00:00.000Z"})
     db.close()
     store = Store(path)
+    assert isinstance(store.sql, SqliteBackend)
     try:
-        rows = list(store.db["_sqlite_migrations"].rows_where(order_by="id"))
+        rows = list(store.sql.db["_sqlite_migrations"].rows_where(order_by="id"))
         assert [r["name"] for r in rows] == [name for name, _ in MIGRATIONS]
         assert rows[0]["applied_at"] == "2026-01-01T00:00:00.000Z"
         legacy_times = {f"2026-0{n + 1}-01T00:00:00.000Z" for n in range(len(old))}
         assert rows[-1]["name"] == later[0] and rows[-1]["applied_at"] not in legacy_times
-        assert not store.db["_migrations"].exists()
+        assert not store.sql.db["_migrations"].exists()
         assert store.migrate() == []
     finally:
         store.close()
@@ -58,13 +71,22 @@ def test_page_and_cursor_commit_together_and_unchanged_records_change_nothing(st
     assert store.item("ENG-2").title == "renamed"  # type: ignore[union-attr]
 
 
+def refuse_bad_arr(store: Store) -> None:
+    """Make the store refuse a customer whose ``arr`` is not a number (PostgreSQL's column type does)."""
+    if isinstance(store.sql, SqliteBackend):
+        store.sql.execute(
+            "create trigger no_lots before insert on customers when new.arr = 'lots' "
+            "begin select raise(abort, 'bad arr'); end"
+        )
+
+
+BAD_ARR = r"bad arr|invalid input syntax for type double precision"
+
+
 def test_a_failing_page_leaves_neither_records_nor_cursor(store: Store) -> None:
     bad = Records(items=[item(1)], customers=[Customer("c", "z", "Acme", arr="lots")])  # type: ignore[arg-type]
-    store.db.execute(
-        "create trigger no_lots before insert on customers when new.arr = 'lots' "
-        "begin select raise(abort, 'bad arr'); end"
-    )
-    with pytest.raises(Exception, match="bad arr"):
+    refuse_bad_arr(store)
+    with pytest.raises(Exception, match=BAD_ARR):
         store.write_page("j", "issues", bad, [], "c9")
     assert store.items() == [] and store.cursor("j", "issues") is None
 
@@ -103,9 +125,9 @@ def test_quarantined_payloads_are_kept_with_their_reason(store: Store) -> None:
     assert row["reason"] == "no fields" and row["connection"] == "j"
 
 
-def _seen_elsewhere(store: Store) -> list[str]:
+def _seen_elsewhere(location: str) -> list[str]:
     """What another connection (another process) sees committed."""
-    other = Store(store.path)
+    other = Store(location)
     try:
         return sorted(i.key for i in other.items())
     finally:
@@ -118,32 +140,44 @@ def _write(store: Store, batch: PageBatch, records: Records, cursor: str) -> Non
     batch.written()
 
 
-def test_a_page_batch_commits_whole_pages_when_full(store: Store) -> None:
+def test_a_page_batch_commits_whole_pages_when_full(store: Store, store_location: str) -> None:
     with store.page_batch(max_records=3, max_seconds=3600) as batch:
         _write(store, batch, Records(items=[item(1), item(2)]), "c1")
-        assert _seen_elsewhere(store) == []  # two records: not yet committed
+        assert _seen_elsewhere(store_location) == []  # two records: not yet committed
         _write(store, batch, Records(items=[item(3)]), "c2")
-        assert _seen_elsewhere(store) == ["ENG-1", "ENG-2", "ENG-3"]  # three: committed with cursor c2
+        assert _seen_elsewhere(store_location) == [
+            "ENG-1",
+            "ENG-2",
+            "ENG-3",
+        ]  # three: committed with cursor c2
         _write(store, batch, Records(items=[item(4)]), "c3")
-        assert _seen_elsewhere(store) == ["ENG-1", "ENG-2", "ENG-3"]
-    assert _seen_elsewhere(store) == ["ENG-1", "ENG-2", "ENG-3", "ENG-4"]  # the end commits the rest
+        assert _seen_elsewhere(store_location) == ["ENG-1", "ENG-2", "ENG-3"]
+    assert _seen_elsewhere(store_location) == ["ENG-1", "ENG-2", "ENG-3", "ENG-4"]  # the end commits the rest
     assert store.cursor("j", "issues") == "c3"
 
 
-def test_a_page_batch_commits_when_old_enough(store: Store) -> None:
+def test_a_page_batch_commits_when_old_enough(store: Store, store_location: str) -> None:
     with store.page_batch(max_records=10**6, max_seconds=0) as batch:
         _write(store, batch, Records(items=[item(1)]), "c1")
-        assert _seen_elsewhere(store) == ["ENG-1"]
+        assert _seen_elsewhere(store_location) == ["ENG-1"]
 
 
-def test_a_page_failing_in_a_batch_rolls_back_alone_and_earlier_pages_commit(store: Store) -> None:
+def test_a_page_failing_in_a_batch_rolls_back_alone_and_earlier_pages_commit(
+    store: Store, store_location: str
+) -> None:
     bad = Records(items=[item(2)], customers=[Customer("c", "z", "Acme", arr="lots")])  # type: ignore[arg-type]
-    store.db.execute(
-        "create trigger no_lots before insert on customers when new.arr = 'lots' "
-        "begin select raise(abort, 'bad arr'); end"
-    )
-    with pytest.raises(Exception, match="bad arr"), store.page_batch(max_records=100) as batch:
+    refuse_bad_arr(store)
+    with pytest.raises(Exception, match=BAD_ARR), store.page_batch(max_records=100) as batch:
         _write(store, batch, Records(items=[item(1)]), "c1")
         _write(store, batch, bad, "c2")
-    assert _seen_elsewhere(store) == ["ENG-1"] and store.cursor("j", "issues") == "c1"
-    assert not store.db.conn.in_transaction
+    assert _seen_elsewhere(store_location) == ["ENG-1"] and store.cursor("j", "issues") == "c1"
+    assert not store.sql.in_transaction
+
+
+def test_a_nul_character_from_a_tracker_is_stored_and_a_reread_changes_nothing(store: Store) -> None:
+    """JSON allows ``\\u0000`` in a title; PostgreSQL text cannot hold it (stored there as U+FFFD)."""
+    store.write_page("j", "issues", Records(items=[item(1, title="before\x00after")]), [], "c1")
+    again = store.write_page("j", "issues", Records(items=[item(1, title="before\x00after")]), [], "c2")
+    assert (again.changed, again.unchanged) == (0, 1)
+    stored = store.item("ENG-1")
+    assert stored is not None and stored.title in ("before\x00after", "before\ufffdafter")

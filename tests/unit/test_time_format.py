@@ -62,7 +62,7 @@ def test_a_store_of_the_earlier_release_gets_zendesk_timestamps_in_milliseconds(
     db.close()
     store = Store(path)
     try:
-        rows = {r["uid"]: r for r in store.db["items"].rows}
+        rows = {r["uid"]: r for r in store.iter_table("items")}
         assert (rows["zd:1"]["created_at"], rows["zd:1"]["updated_at"], rows["zd:1"]["due_date"]) == (
             "2024-05-01T09:30:00.000Z",
             "2024-05-02T10:00:00.000Z",

@@ -8,7 +8,6 @@ rule that closes an item's mirrors once it is done.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from click.testing import CliRunner
 from cli import main
 from connectors.registry import service_types
 from sandbox.launcher import Sandbox
+from tests.postgres import read_store
 from tests.worlds import start_sandbox, write_world_config
 
 SERVICES = service_types()
@@ -54,7 +54,7 @@ RULES: dict[str, Any] = {
 class World:
     box: Sandbox
     config: Path
-    store: Path
+    store: Path | str  # an SQLite file, or a PostgreSQL URL (``any_world``)
     last_stderr: str = ""
 
     def cli(self, *args: str, code: int | None = 0) -> click.testing.Result:
@@ -69,13 +69,8 @@ class World:
         return json.loads(result.stdout)
 
     def sql(self, query: str, *params: Any) -> list[dict[str, Any]]:
-        """Read the store as any SQLite client would (a read-only connection of our own)."""
-        db = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True, timeout=30)
-        db.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in db.execute(query, params)]
-        finally:
-            db.close()
+        """Read the store as any client of its database would (a connection of our own)."""
+        return read_store(self.store, query, params)
 
     def writes(self, service: str) -> list[dict[str, Any]]:
         return [r for r in self.box.requests(service) if r["mutating"]]
@@ -120,13 +115,23 @@ def write_config(
     tmp_path: Path,
     extra: dict[str, Any] | None = None,
     connections: dict[str, dict[str, Any]] | None = None,
+    store: str | None = None,
 ) -> Path:
-    """The sandbox's config with :data:`RULES`, ``extra`` tables and per-connection ``connections`` keys."""
-    return write_world_config(box, tmp_path, RULES | (extra or {}), connections)
+    """The sandbox's config with :data:`RULES`, ``extra`` tables and per-connection ``connections`` keys
+    (and ``store``: a path or PostgreSQL URL instead of ``store.db`` beside it)."""
+    return write_world_config(box, tmp_path, RULES | (extra or {}), connections, store=store)
 
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     box = start_sandbox(monkeypatch, SERVICES, items=ITEMS, seed=SEED)
     yield World(box, write_config(box, tmp_path), tmp_path / "store.db")
+    box.stop()
+
+
+@pytest.fixture
+def any_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_location: str) -> Iterator[World]:
+    """:func:`world` once per store backend (SQLite, PostgreSQL)."""
+    box = start_sandbox(monkeypatch, SERVICES, items=ITEMS, seed=SEED)
+    yield World(box, write_config(box, tmp_path, store=store_location), store_location)
     box.stop()

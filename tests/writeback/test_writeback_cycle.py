@@ -25,7 +25,9 @@ def canonical(op: dict[str, Any]) -> str:
     return json.dumps([op["connection"], op["kind"], op["payload"]], sort_keys=True)
 
 
-def test_plan_push_gives_the_unified_order_and_the_next_syncs_plan_nothing(world: World) -> None:
+def test_plan_push_gives_the_unified_order_and_the_next_syncs_plan_nothing(any_world: World) -> None:
+    """Over both store backends."""
+    world = any_world
     world.cli("pull")
     world.cli("rank")
     plan = world.json("plan")
