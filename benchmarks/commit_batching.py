@@ -48,7 +48,7 @@ def log_mb(connector: Connector, pages: list[Page], path: Path, max_records: int
     which copies the log back and removes it)."""
     store = Store(path)
     try:
-        store.db.execute("PRAGMA wal_autocheckpoint = 0")
+        store.sql.execute("PRAGMA wal_autocheckpoint = 0")
         write_all(store, connector, pages, max_records)
         return round(Path(f"{path}-wal").stat().st_size / 1e6, 1)
     finally:
