@@ -92,6 +92,13 @@ class DaemonConfig(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8787, ge=0, le=65535)
     jitter: float = Field(5.0, ge=0)
+    max_parallel_pulls: int = Field(4, ge=1, description="connections one daemon pulls at the same time")
+    lease_timeout: float = Field(
+        10.0,
+        ge=1,
+        description="PostgreSQL: seconds of silence (idle_session_timeout, tcp_user_timeout) after which "
+        "a daemon's leases pass to another",
+    )
     auth_token: SecretStr | None = Field(None, description="bearer token every request must carry")
     basic_user: str | None = None
     basic_password_hash: str | None = Field(None, description="from `rankbridge hash-password`")

@@ -190,9 +190,10 @@ class Engine:
             ready.append(name)
         return ready, unsettled
 
-    def push(self, strict: bool = True) -> PushReport:
-        """Push the staged ops of every connection not pulled since their plan. ``strict``: refuse
-        (:class:`StalePlan`) when some are stale; else leave them for the next plan of their connection."""
+    def push(self, strict: bool = True, connection: str | None = None) -> PushReport:
+        """Push the staged ops of every connection (or only ``connection``'s, its run recorded as that
+        connection's) not pulled since their plan. ``strict``: refuse (:class:`StalePlan`) when some are
+        stale; else leave them for the next plan of their connection."""
         from sync.push.pusher import Pusher
 
         stale = self._stale_connections()
@@ -202,7 +203,9 @@ class Engine:
                 f"{', '.join(sorted(stale))}; run `rankbridge plan` again to see what would be written now"
             )
         only = {op.connection for op, _ in self.store.outbox()} - stale.keys() - self.busy
-        run_id = self.store.start_run("push")
+        if connection is not None:
+            only &= {connection}
+        run_id = self.store.start_run("push", connection)
         report = Pusher(self.store, self.connectors, run_id, self.stop_event, only).push()
         status = "ok" if not report.errors else "failed"
         self.store.finish_run(

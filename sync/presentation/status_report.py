@@ -1,5 +1,5 @@
 """``rankbridge status``: per connection last run, lag, cursors, errors, pending ops, quarantine, manual
-overrides (from the latest plan), and who holds the store (a running daemon)."""
+overrides (from the latest plan), who holds the store (a running daemon) and its leases."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sync.daemon.advisory import store_holder
+from sync.daemon.lease import lease_holders
 from sync.engine import Engine
 from sync.presentation.people import human_age, pending_reason
 from sync.references import last_resolution
@@ -84,6 +85,7 @@ def connection_status(engine: Engine) -> dict[str, Any]:
         "counts": store.counts(),
         "links": last_resolution(store),
         "daemon": holder.describe() if holder else None,
+        "leases": lease_holders(engine.config),
         "interrupted": list(cut.values()),
     }
 

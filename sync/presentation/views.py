@@ -313,3 +313,12 @@ def show_status(console: Console, data: dict[str, Any]) -> None:
         )
     if data.get("daemon"):
         console.print(f"store in use by {data['daemon']}", markup=False)
+    for lease in data.get("leases", []):
+        names = f" ({', '.join(lease['connections'])})" if lease["connections"] else ""
+        beat = f", last heartbeat {lease['heartbeat']}" if lease["heartbeat"] else ""
+        console.print(
+            f"lease {lease['lease']}{names}: held by {lease['host']} pid {lease['pid']} since "
+            f"{lease['since']}{beat}",
+            markup=False,
+            highlight=False,
+        )

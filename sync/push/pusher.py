@@ -2,7 +2,9 @@
 
 Safety, in order of the steps of one op:
 1. the op is in the outbox (``pending``) before anything is sent;
-2. it is marked ``sending`` (committed) just before the request;
+2. it is marked ``sending`` (committed) just before the request; in a daemon, that commit and the request
+   each need the lease of the op's connection still held (``store.guard``), so a daemon that lost it while
+   frozen or cut off neither commits nor sends after it wakes;
 3. the result is journalled and the op settled (``done``/``failed``) in one transaction.
 
 After a crash between 2 and 3 the op is still ``sending``: the next push asks the tracker (``verify``)
@@ -265,6 +267,7 @@ class Pusher:
     def _apply_once(self, connector: Connector, op: Op) -> OpResult:
         """Apply ``op``; after a write that got no answer, re-read before sending it again."""
         for _ in range(connector.policy.settings.attempts - 1):
+            self._guard()
             try:
                 return connector.apply(op)
             except Unanswered as exc:
@@ -273,7 +276,14 @@ class Pusher:
                 )
                 if connector.verify([op]).get(op.key):
                     return OpResult(ok=True, detail="no answer; found applied on re-read")
+        self._guard()
         return connector.apply(op)
+
+    def _guard(self) -> None:
+        """Right before a request that writes: the store's guard (a daemon's lease still held, its session
+        answering) raises :class:`~sync.daemon.lease.LeaseLost` otherwise, and nothing is sent."""
+        if self.store.guard is not None:
+            self.store.guard()
 
     def _confirm(self, connector: Connector, sent: list[Op]) -> None:
         if not sent:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +64,9 @@ class StoreBase:
     path (the default) or a ``postgresql://`` URL."""
 
     def __init__(self, location: str | Path) -> None:
+        # Called before every commit; raises to roll the transaction back instead (a daemon sets it to
+        # its leases' guard, so that one that lost a lease commits nothing more).
+        self.guard: Callable[[], None] | None = None
         self.sql: Backend = open_backend(str(location))
         try:
             self.migrate()
@@ -97,6 +100,17 @@ class StoreBase:
         except BaseException:
             self.sql.rollback()
             raise
+        self._commit()
+
+    def _commit(self) -> None:
+        """Commit the open transaction, unless :attr:`guard` refuses: then it is rolled back and the
+        refusal raised."""
+        if self.guard is not None:
+            try:
+                self.guard()
+            except BaseException:
+                self.sql.rollback()
+                raise
         self.sql.commit()
 
     def page_batch(self, max_records: int = 5000, max_seconds: float = 2.0) -> PageBatch:
@@ -149,7 +163,7 @@ class PageBatch:
             return
         self._opened, self._pending = None, 0
         try:
-            self.store.sql.commit()
+            self.store._commit()
         except BaseException:
             with contextlib.suppress(Exception):
                 self.store.sql.rollback()

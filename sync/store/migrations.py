@@ -206,6 +206,44 @@ def m009_full_reads(db: sqlite_utils.Database) -> None:
     )
 
 
+def m010_connection_schedule(db: sqlite_utils.Database) -> None:
+    """When each connection is pulled next, shared by every daemon of the store (it replaced the daemon's
+    in-memory backoff): its interval, the next run, failures in a row and the last error; and whether a
+    pull's changes still owe it a plan (``plan_owed``), so that whoever runs the stages next plans it."""
+    db.table("connection_schedule").create(
+        {
+            "connection": str,
+            "interval_seconds": int,
+            "next_run_at": str,
+            "failures": int,
+            "last_error": str,
+            "plan_owed": int,
+            "updated_at": str,
+        },
+        pk="connection",
+        defaults={"failures": 0, "plan_owed": 0},
+        not_null={"interval_seconds", "next_run_at"},
+    )
+
+
+def m011_leases(db: sqlite_utils.Database) -> None:
+    """Who holds each daemon lease (a PostgreSQL store's advisory locks; see :mod:`sync.daemon.pglease`):
+    its name, connections, host, pid, server session, since when and its last heartbeat, for `status`."""
+    db.table("leases").create(
+        {
+            "lease": int,
+            "name": str,
+            "connections": str,
+            "host": str,
+            "pid": int,
+            "session_pid": int,
+            "since": str,
+            "heartbeat_at": str,
+        },
+        pk="lease",
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_journal_scope", m002_journal_scope),
@@ -216,6 +254,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("007_connection_writes", m007_connection_writes),
     ("008_zendesk_milliseconds", m008_zendesk_milliseconds),
     ("009_full_reads", m009_full_reads),
+    ("010_connection_schedule", m010_connection_schedule),
+    ("011_leases", m011_leases),
 ]
 
 SET_NAME = "rankbridge"
@@ -325,4 +365,21 @@ POSTGRES: dict[str, list[str]] = {
         for column in ("created_at", "updated_at", "due_date")
     ],
     "009_full_reads": [_table("full_reads", "connection T, stream T, started_at T", "connection, stream")],
+    "010_connection_schedule": [
+        _table(
+            "connection_schedule",
+            f"connection T, interval_seconds {INT} not null, next_run_at T not null, "
+            f"failures {INT} not null default 0, last_error T, plan_owed {INT} not null default 0, "
+            "updated_at T",
+            "connection",
+        )
+    ],
+    "011_leases": [
+        _table(
+            "leases",
+            f"lease {INT}, name T, connections T, host T, pid {INT}, session_pid {INT}, since T, "
+            "heartbeat_at T",
+            "lease",
+        )
+    ],
 }

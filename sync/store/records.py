@@ -18,7 +18,7 @@ from sync.model import Customer, Item, Link, Records, batched
 from sync.store import jsontext
 from sync.store.base import SQL_VARIABLES, digest, link_rows, now_iso
 from sync.store.echo import is_echo
-from sync.store.runlog import RunLog
+from sync.store.schedule import ScheduleLog
 
 ITEM_FIELDS = [f.name for f in fields(Item)]
 JSON_ITEM_FIELDS = ("labels", "fields")
@@ -88,9 +88,9 @@ def content_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(jsontext.dumps_bytes(values)).hexdigest()[:24]
 
 
-class Store(RunLog):
-    """Pulled records, links and customers; runs and scores come from :class:`RunLog`, the write log from
-    :class:`WriteLog`."""
+class Store(ScheduleLog):
+    """Pulled records, links and customers; runs and scores come from :class:`RunLog`, the shared schedule
+    from :class:`ScheduleLog`, the write log from :class:`WriteLog`."""
 
     # --- pulling -------------------------------------------------------------------------------------
     def cursor(self, connection: str, stream: str) -> str | None:

@@ -22,7 +22,8 @@ class RunLog(WriteLog):
     # --- runs ------------------------------------------------------------------------------------------
     def start_run(self, kind: str, connection: str | None = None) -> int:
         row = {"kind": kind, "connection": connection, "started_at": now_iso(), "status": "running"}
-        run_id = self.sql.insert_returning_id("runs", row)
+        with self._writing():
+            run_id = self.sql.insert_returning_id("runs", row)
         self._run_clock[run_id] = (time.monotonic(), kind, connection)
         emit("run_start", f"{kind} run {run_id} started", run=run_id, kind=kind, connection=connection)
         return run_id
@@ -36,10 +37,11 @@ class RunLog(WriteLog):
     def finish_run(
         self, run_id: int, status: str, stats: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
-        self.sql.execute(
-            "update runs set finished_at = ?, status = ?, stats = ?, error = ? where id = ?",
-            [now_iso(), status, json.dumps(stats or {}), error, run_id],
-        )
+        with self._writing():
+            self.sql.execute(
+                "update runs set finished_at = ?, status = ?, stats = ?, error = ? where id = ?",
+                [now_iso(), status, json.dumps(stats or {}), error, run_id],
+            )
         started, kind, connection = self._run_clock.pop(run_id, (None, None, None))
         emit(
             "run_end",

@@ -71,7 +71,8 @@ class WriteLog(StoreBase):
         sql = "update outbox set state = ?, error = ?, updated_at = ?"
         if attempt:
             sql += ", attempts = attempts + 1"
-        self.sql.execute(sql + " where key = ?", [state, error, now_iso(), key])
+        with self._writing():
+            self.sql.execute(sql + " where key = ?", [state, error, now_iso(), key])
 
     def mark_sending(self, op: Op) -> None:
         """Just before ``op`` is sent: it may reach the tracker from now on, and the connection's store is

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
-from sync.daemon.backoff import MAX_BACKOFF, Backoff, backoff_delay
 from sync.daemon.metrics import Live, Metrics
+from sync.store import Store
+from sync.store.schedule import MAX_BACKOFF, backoff_delay
 
 SAMPLE = re.compile(r'^([a-z_:][a-z0-9_:]*)(\{([a-z_]+="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+]+|\+Inf|-Inf|NaN)$')
 
@@ -147,21 +150,32 @@ def test_metrics_render_in_the_prometheus_text_format() -> None:
     assert abs(samples['rankbridge_run_duration_seconds_sum{connection="jira"}'] - 7.35) < 1e-9
 
 
-def test_backoff_doubles_up_to_a_cap_and_resets_on_success() -> None:
-    assert [backoff_delay(n, 10) for n in range(6)] == [0, 10, 20, 40, 80, 160]
+def test_the_shared_schedule_backs_off_up_to_a_cap_and_resets_on_success(tmp_path: Path) -> None:
+    assert [backoff_delay(n, 10) for n in range(6)] == [10, 10, 20, 40, 80, 160]
     assert backoff_delay(30, 10) == MAX_BACKOFF
     assert backoff_delay(3, 7200) == 7200  # never shorter than the interval itself
 
-    clock = Clock(0.0)
-    backoff = Backoff(clock=clock)
-    assert backoff.due("jira")
-    assert backoff.failed("jira", 10) == 10
-    clock.now = 9.9  # the next scheduled run (at 10) goes ahead after one failure
-    assert backoff.due("jira")
-    assert backoff.failed("jira", 10) == 20  # at 9.9: skip the run at ~19.9, take the one at ~29.9
-    clock.now = 19.9
-    assert not backoff.due("jira")
-    clock.now = 29.9
-    assert backoff.due("jira") and backoff.due("github")
-    backoff.succeeded("jira")
-    assert backoff.failures == {} and backoff.due("jira")
+    store = Store(tmp_path / "store.db")
+    try:
+        store.schedule_connections({"jira": 10, "github": 60})
+        assert set(store.due_connections()) == {"jira", "github"}  # new connections are due at once
+        store.claim("jira")  # a daemon took jira's lease: nobody else sees it due meanwhile
+        assert store.due_connections() == ["github"]
+        assert store.ran("jira", "HTTP 503") == 10  # one failure: the next run on schedule
+        assert store.ran("jira", "HTTP 503") == 20
+        row = store.schedule()["jira"]
+        assert (row["failures"], row["last_error"]) == (2, "HTTP 503")
+        assert store.run_now(["jira"]) == ["jira"]  # `sync --now`: due again, its failures kept
+        assert "jira" in store.due_connections() and store.schedule()["jira"]["failures"] == 2
+        assert store.ran("jira", None) == 10
+        assert (store.schedule()["jira"]["failures"], store.schedule()["jira"]["last_error"]) == (0, None)
+        store.schedule_connections({"jira": 5, "github": 60})  # a shorter interval brings the run forward
+        assert store.schedule()["jira"]["interval_seconds"] == 5
+        assert 4 <= seconds_until(store.schedule()["jira"]["next_run_at"]) <= 5
+        assert seconds_until(store.schedule()["github"]["next_run_at"]) <= 0  # still due: never claimed
+    finally:
+        store.close()
+
+
+def seconds_until(stamp: str) -> float:
+    return (datetime.fromisoformat(stamp.replace("Z", "+00:00")) - datetime.now(UTC)).total_seconds()

@@ -119,7 +119,8 @@ def daemon(ctx: Context, once: bool) -> None:
     """Sync on a schedule: each connection pulled on its own interval, rank/plan/push after changes;
     /healthz and /metrics on [daemon] host:port; stops cleanly on SIGTERM or Ctrl-C."""
     from rules.status import StatusRules
-    from sync.daemon.scheduler import Daemon, daemon_logging, exit_now
+    from sync.daemon.process import daemon_logging, exit_now
+    from sync.daemon.scheduler import Daemon
     from sync.presentation.report.site import publisher
     from sync.rank import rules_engine
 
