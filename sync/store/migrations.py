@@ -368,7 +368,7 @@ POSTGRES: dict[str, list[str]] = {
     "010_connection_schedule": [
         _table(
             "connection_schedule",
-            f"connection T, interval_seconds {INT} not null, next_run_at T not null, "
+            f"connection T, interval_seconds {INT} not null, next_run_at {TEXT} not null, "
             f"failures {INT} not null default 0, last_error T, plan_owed {INT} not null default 0, "
             "updated_at T",
             "connection",
