@@ -157,6 +157,38 @@ class Customer:
     fields: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
+@dataclass(frozen=True)
+class Team:
+    """A team as its tracker describes it (a Linear team): the container its items carry, its name, its
+    workflow states in the team's order with their canonical category, and its cycle length in weeks
+    (None when the team plans without cycles). ``uid`` is ``<connection>:<native id>``."""
+
+    uid: str
+    connection: str
+    container: str
+    name: str
+    states: tuple[tuple[str, str], ...] = ()
+    cycle_weeks: float | None = None
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """A team's planning period in its tracker (a Linear cycle), from ``starts_at`` to ``ends_at`` (UTC):
+    which cycle is current or next for a team's capacity. ``uid`` is ``<connection>:<native id>``;
+    ``deleted`` marks an archived cycle."""
+
+    uid: str
+    connection: str
+    container: str
+    number: int
+    name: str | None
+    starts_at: str
+    ends_at: str
+    completed_at: str | None = None
+    updated_at: str | None = None
+    deleted: bool = False
+
+
 @dataclass
 class Records:
     """What one payload normalises into."""
@@ -164,11 +196,15 @@ class Records:
     items: list[Item] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     customers: list[Customer] = field(default_factory=list)
+    teams: list[Team] = field(default_factory=list)
+    cycles: list[Cycle] = field(default_factory=list)
 
     def extend(self, other: Records) -> None:
         self.items.extend(other.items)
         self.links.extend(other.links)
         self.customers.extend(other.customers)
+        self.teams.extend(other.teams)
+        self.cycles.extend(other.cycles)
 
 
 class OpKind(StrEnum):

@@ -6,9 +6,11 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import Connector
+from rules.capacity import tracker_cycle
 from rules.engine import RankResult, RulesEngine
 from rules.explain import components, explain
 from rules.roadmap import AlignmentReport, alignment_report
@@ -102,6 +104,15 @@ def person_snapshot(store: Store) -> Snapshot:
     return snapshot
 
 
+def name_tracker_cycles(result: RankResult, store: Store) -> None:
+    """Each cut line names the tracker's own cycle it counts against, where the tracker keeps cycles."""
+    if not result.capacity:
+        return
+    cycles, today = store.cycles(), datetime.now(UTC).date()
+    for line in result.capacity.values():
+        line.tracker_cycle = tracker_cycle(cycles, line.connection, line.container, today)
+
+
 def rank(store: Store, config: Config, connectors: Mapping[str, Connector], save: bool = True) -> RankOutcome:
     """Score and rank the store; every member of a mirror group gets the group's score and rank (the
     planner then puts each tracker's copy at that position). ``save=False`` writes nothing to the store."""
@@ -115,6 +126,7 @@ def rank(store: Store, config: Config, connectors: Mapping[str, Connector], save
         snapshot.customers,
         tie_break(snapshot.items, connectors, {uid: row["rank"] for uid, row in previous.items()}),
     )
+    name_tracker_cycles(result, store)
     rows = [
         {
             "uid": s.uid,

@@ -8,7 +8,9 @@
 * projects → ``epic`` Items (roadmap anchors); customers → Customer records;
 * customer_needs → a ``feedback`` Item per need (organization = customer uid) with a ``requests`` Link to
   its issue, so the rules engine counts it like a Zendesk ticket;
-* teams and cycles carry no items (teams feed the connector's state cache; cycles reach issues as fields).
+* teams → a Team record (name, workflow states with their categories, cycle length in weeks; the pull also
+  feeds the connector's state cache from them); cycles → a Cycle record (team, number, dates, completion),
+  the planning calendar, besides reaching issues as ``fields["cycle"]``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,19 @@ from typing import Any
 
 from connectors.errors import SkippableError
 from connectors.urls import TRACKER_URL
-from sync.model import Customer, Item, Kind, Link, LinkType, Records, StatusCategory, parse_utc, utc_iso
+from sync.model import (
+    Customer,
+    Cycle,
+    Item,
+    Kind,
+    Link,
+    LinkType,
+    Records,
+    StatusCategory,
+    Team,
+    parse_utc,
+    utc_iso,
+)
 
 SOURCE = "linear"
 
@@ -286,10 +300,47 @@ def customer_need(ctx: Context, p: Mapping[str, Any]) -> Records:
     return Records(items=[item], links=links)
 
 
-def nothing(ctx: Context, p: Mapping[str, Any]) -> Records:
-    if not p.get("id"):
-        raise ValueError("payload without id")
-    return Records()
+def team(ctx: Context, p: Mapping[str, Any]) -> Records:
+    """A team (linear/schema.graphql ``Team``: ``key``, ``name``, ``states``, ``cyclesEnabled``,
+    ``cycleDuration`` in weeks)."""
+    states = tuple(
+        (str(s["name"]), category(ctx, str(s["name"]), str(s["type"]), STATE_TYPES))
+        for s in sorted(nodes(p.get("states")), key=lambda s: float(s.get("position") or 0))
+    )
+    weeks = p.get("cycleDuration") if p.get("cyclesEnabled") else None
+    return Records(
+        teams=[
+            Team(
+                uid=ctx.uid(str(p["id"])),
+                connection=ctx.connection,
+                container=str(p["key"]),
+                name=str(p["name"]),
+                states=states,
+                cycle_weeks=float(weeks) if weeks is not None else None,
+            )
+        ]
+    )
+
+
+def cycle(ctx: Context, p: Mapping[str, Any]) -> Records:
+    """A cycle (linear/schema.graphql ``Cycle``: ``number``, ``name``, ``startsAt``, ``endsAt``,
+    ``completedAt``, ``team``); an archived one is kept as deleted."""
+    return Records(
+        cycles=[
+            Cycle(
+                uid=ctx.uid(str(p["id"])),
+                connection=ctx.connection,
+                container=str(p["team"]["key"]),
+                number=int(p["number"]),
+                name=p.get("name"),
+                starts_at=timestamp(p["startsAt"]),
+                ends_at=timestamp(p["endsAt"]),
+                completed_at=optional_timestamp(p.get("completedAt")),
+                updated_at=optional_timestamp(p.get("updatedAt")),
+                deleted=p.get("archivedAt") is not None,
+            )
+        ]
+    )
 
 
 MAPPERS: dict[str, Callable[[Context, Mapping[str, Any]], Records]] = {
@@ -297,6 +348,6 @@ MAPPERS: dict[str, Callable[[Context, Mapping[str, Any]], Records]] = {
     "projects": project,
     "customers": customer,
     "customer_needs": customer_need,
-    "teams": nothing,
-    "cycles": nothing,
+    "teams": team,
+    "cycles": cycle,
 }

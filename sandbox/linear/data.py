@@ -164,6 +164,7 @@ class LinearData:
                 "fromPriority": float(issue["priority"]),
                 "toPriority": float(new),
                 "actorId": actor,
+                "_issue": issue["id"],
             }
         )
 

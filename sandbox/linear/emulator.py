@@ -15,9 +15,10 @@ from graphql import GraphQLError, execute_sync, parse, validate
 
 from sandbox.framework import Budget, Emulator, HttpError, Request, Response, graphql_operation, route
 from sandbox.linear import sandbox_api
+from sandbox.linear.complexity import complexity
 from sandbox.linear.data import LinearData
 from sandbox.linear.generate import generate
-from sandbox.linear.resolvers import complexity, executable_schema
+from sandbox.linear.resolvers import executable_schema
 
 MAX_COMPLEXITY = 10_000
 CODES = {

@@ -171,6 +171,8 @@ def _projects(data: LinearData, ids: _Ids, rng: random.Random, count: int) -> No
             "type": status_type,
             "color": "#26b5ce",
             "position": float(position),
+            "createdAt": iso(EPOCH),
+            "updatedAt": iso(EPOCH),
         }
     statuses = list(data.statuses)
     teams = list(data.teams)
@@ -199,10 +201,15 @@ def _projects(data: LinearData, ids: _Ids, rng: random.Random, count: int) -> No
 
 
 def _cycles(data: LinearData, ids: _Ids) -> None:
+    """Two-week cycles that run now, as a working team's do: cycle 1 finished, 2 running since this week's
+    Monday, 3 next (so a plan made today has a current and a next cycle to count capacity against)."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    running = today - timedelta(days=today.weekday())
     for team_id in data.teams:
         for number in range(1, 4):
             cycle_id = ids()
-            starts = EPOCH + timedelta(days=14 * (number - 1) + 60)
+            starts = running + timedelta(days=14 * (number - 2))
+            changed = starts + timedelta(days=14) if number == 1 else min(starts, today)
             data.cycles[cycle_id] = {
                 "id": cycle_id,
                 "number": float(number),
@@ -213,7 +220,7 @@ def _cycles(data: LinearData, ids: _Ids) -> None:
                 "completedAt": iso(starts + timedelta(days=14)) if number == 1 else None,
                 "_team": team_id,
                 "createdAt": iso(EPOCH),
-                "updatedAt": iso(starts),
+                "updatedAt": iso(changed),
                 "archivedAt": None,
             }
 
@@ -227,6 +234,8 @@ def _customers(data: LinearData, ids: _Ids, rng: random.Random, count: int) -> N
             "displayName": display,
             "color": "#f2c94c",
             "position": float(position),
+            "createdAt": iso(EPOCH),
+            "updatedAt": iso(EPOCH),
         }
     tiers = list(data.tiers)
     for number in range(count):
@@ -331,6 +340,7 @@ def _relations(
                 "title": f"{ref['service']} {ref['key']}",
                 "url": ref["url"],
                 "sourceType": ref["service"],
+                "_issue": issue["id"],
                 "createdAt": issue["createdAt"],
                 "updatedAt": issue["createdAt"],
             }

@@ -1,219 +1,124 @@
-"""The emulator's GraphQL execution: the schema from ``schema.graphql`` with resolvers over
-:class:`~sandbox.linear.data.LinearData`, Relay pagination, Linear's filters, and query complexity.
+"""The emulator's GraphQL execution: the schema (``schema*.graphql``: the official types it serves, each with
+every official field whose type it serves) with resolvers over :class:`~sandbox.linear.data.LinearData`,
+Relay pagination (:mod:`sandbox.linear.paging`), Linear's filters (:mod:`sandbox.linear.filters`), derived
+fields (:mod:`sandbox.linear.fields`), defaults (:mod:`sandbox.linear.defaults`) and query complexity.
 """
 
 from __future__ import annotations
 
-import base64
 import bisect
 import itertools
-import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from typing import Any
 
 from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
     build_schema,
-    get_named_type,
-    is_leaf_type,
-    value_from_ast_untyped,
 )
-from graphql.language import DocumentNode
 
-from sandbox.linear.data import PRIORITY_LABELS, GraphQLFailure, LinearData, parse_iso
+from sandbox.linear.data import PRIORITY_LABELS, GraphQLFailure, LinearData
+from sandbox.linear.defaults import DEFAULTS
+from sandbox.linear.fields import Derived, organization
+from sandbox.linear.filters import Filters, iso_moment
+from sandbox.linear.paging import connection, decode_cursor, edges, nested, ordered
 
 Entity = dict[str, Any]
-DEFAULT_PAGE = 50
-MAX_PAGE = 250
+SCHEMA_FILES = ("schema.graphql", "schema_filters.graphql", "schema_issue.graphql", "schema_project.graphql",
+                "schema_team.graphql")  # fmt: skip
+ISSUE_KEY = re.compile(r"([a-z][a-z0-9]*-\d+)", re.IGNORECASE)
 
 
 def sdl() -> str:
-    return resources.files("sandbox.linear").joinpath("schema.graphql").read_text(encoding="utf-8")
+    folder = resources.files("sandbox.linear")
+    return "\n".join(folder.joinpath(name).read_text(encoding="utf-8") for name in SCHEMA_FILES)
 
 
-# --- filters ---------------------------------------------------------------------------------------------
-def _compare(value: Any, comparator: dict[str, Any]) -> bool:
-    for op, wanted in comparator.items():
-        if op == "null":
-            if (value is None) != bool(wanted):
-                return False
-            continue
-        if value is None:
-            return False
-        if op in ("gt", "gte", "lt", "lte") or (op in ("eq", "neq") and _is_time(value)):
-            left, right = parse_iso(str(value)), parse_iso(str(wanted))
-            ok = {
-                "gt": left > right,
-                "gte": left >= right,
-                "lt": left < right,
-                "lte": left <= right,
-                "eq": left == right,
-                "neq": left != right,
-            }[op]
-        elif op == "eq":
-            ok = value == wanted
-        elif op == "neq":
-            ok = value != wanted
-        elif op == "in":
-            ok = value in wanted
-        elif op == "nin":
-            ok = value not in wanted
-        else:
-            raise GraphQLFailure(f"Unsupported comparator {op}")
-        if not ok:
-            return False
-    return True
+def not_found(type_name: str, ref: str) -> GraphQLFailure:
+    return GraphQLFailure(f"Entity not found: {type_name} - Could not find referenced {type_name} {ref}.")
 
 
-def _is_time(value: Any) -> bool:
-    return isinstance(value, str) and len(value) >= 20 and value[4] == "-" and value[10] == "T"
+# Filter fields that are not fields of the filtered object (linear/schema.graphql, IssueFilter,
+# ProjectFilter, CycleFilter, UserFilter): their values, from the data or none.
+def _filter_only(d: LinearData) -> dict[tuple[str, str], Callable[[Entity], Any]]:
+    def customers(issue: Entity, important: bool) -> int:
+        needs = (d.needs[n] for n in issue["_needs"])
+        return len({n["_customer"] for n in needs if not important or n["priority"] >= 1})
 
-
-class Filters:
-    """Evaluates Linear filter objects: comparators on scalars, nested filters on relations, and/or."""
-
-    def __init__(self, data: LinearData) -> None:
-        self.relations: dict[str, Callable[[Entity], Entity | None]] = {
-            "team": lambda e: data.teams.get(e.get("_team", "")),
-            "state": lambda e: data.states.get(e.get("_state", "")),
-        }
-        # Collections filtered by ``some`` / ``every`` (AttachmentCollectionFilter)
-        self.collections: dict[str, Callable[[Entity], list[Entity]]] = {
-            "attachments": lambda e: list(e.get("_attachments") or ()),
-        }
-
-    def match(self, entity: Entity, flt: dict[str, Any] | None) -> bool:
-        for name, condition in (flt or {}).items():
-            if condition is None:
-                continue
-            if name == "and":
-                ok = all(self.match(entity, f) for f in condition)
-            elif name == "or":
-                ok = any(self.match(entity, f) for f in condition)
-            elif name in self.collections:
-                members = self.collections[name](entity)
-                some, every = condition.get("some"), condition.get("every")
-                ok = (some is None or any(self.match(m, some) for m in members)) and (
-                    every is None or all(self.match(m, every) for m in members)
-                )
-            elif name in self.relations:
-                related = self.relations[name](entity)
-                ok = related is not None and self.match(related, condition)
-            else:
-                ok = _compare(entity.get(name), condition)
-            if not ok:
-                return False
-        return True
-
-
-# --- pagination ------------------------------------------------------------------------------------------
-def encode_cursor(key: tuple[str, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        first, second = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError) as exc:
-        raise GraphQLFailure(f"Invalid cursor {cursor!r}") from exc
-    return str(first), str(second)
-
-
-def page_size(args: dict[str, Any]) -> int:
-    first = args.get("first")
-    size = DEFAULT_PAGE if first is None else int(first)
-    if not 0 < size <= MAX_PAGE:
-        raise GraphQLFailure(f"first must be between 1 and {MAX_PAGE}")
-    return size
-
-
-def connection(
-    keyed: Iterable[tuple[tuple[str, str], Entity]], args: dict[str, Any], keep: Callable[[Entity], bool]
-) -> Entity:
-    """A Relay connection of the entities that pass ``keep``, after ``args["after"]``, ``first`` of them."""
-    size = page_size(args)
-    after = decode_cursor(args["after"]) if args.get("after") else None
-    include_archived = bool(args.get("includeArchived"))
-    nodes: list[Entity] = []
-    keys: list[tuple[str, str]] = []
-    more = False
-    for key, entity in keyed:
-        if after is not None and key <= after:
-            continue
-        if (entity.get("archivedAt") is not None and not include_archived) or not keep(entity):
-            continue
-        if len(nodes) == size:
-            more = True
-            break
-        nodes.append(entity)
-        keys.append(key)
     return {
-        "nodes": nodes,
-        "pageInfo": {
-            "hasNextPage": more,
-            "hasPreviousPage": after is not None,
-            "startCursor": encode_cursor(keys[0]) if keys else None,
-            "endCursor": encode_cursor(keys[-1]) if keys else None,
-        },
+        ("Issue", "customerCount"): lambda i: customers(i, False),
+        ("Issue", "customerImportantCount"): lambda i: customers(i, True),
+        ("Issue", "accumulatedStateUpdatedAt"): lambda _: None,
+        ("Project", "activityType"): lambda _: None,
+        ("Project", "healthWithAge"): lambda _: None,
+        ("Project", "customerCount"): lambda _: 0,  # needs attach to issues, not projects, in the sandbox
+        ("Project", "customerImportantCount"): lambda _: 0,
+        ("Cycle", "isInCooldown"): lambda _: False,  # Team.cycleCooldownTime is 0
+        ("Cycle", "inheritedFromId"): lambda _: None,
+        ("User", "invited"): lambda _: False,
+        ("User", "isInvited"): lambda _: False,
     }
 
 
-def ordered(entities: Iterable[Entity], order_by: str | None) -> list[tuple[tuple[str, str], Entity]]:
-    field = order_by or "createdAt"
-    return sorted(((str(e[field]), str(e["id"])), e) for e in entities)
-
-
-def nested(items: list[Entity], args: dict[str, Any]) -> Entity:
-    """A small nested connection (labels, attachments, states …): one page, in stored order."""
-    keyed = [((f"{index:08d}", str(e["id"])), e) for index, e in enumerate(items)]
-    return connection(keyed, args, lambda _: True)
-
-
-# --- schema ----------------------------------------------------------------------------------------------
 class Resolvers:
     def __init__(self, data: LinearData) -> None:
         self.data = data
-        self.filters = Filters(data)
         self._sorted: dict[tuple[str, str | None], tuple[Any, list[tuple[tuple[str, str], Entity]]]] = {}
 
+    def match(self, type_name: str) -> Callable[[Entity, dict[str, Any] | None], bool]:
+        return lambda entity, flt: self.filters.match(type_name, entity, flt)
+
+    # --- lists ------------------------------------------------------------------------------------------
     def issues_keyed(self, args: dict[str, Any]) -> Iterator[tuple[tuple[str, str], Entity]]:
         index = self.data.by_updated if args.get("orderBy") == "updatedAt" else self.data.by_created
         start = 0
         flt = args.get("filter") or {}
         since = flt.get("updatedAt") or _or_updated(flt) or {}
-        if index is self.data.by_updated and (since.get("gt") or since.get("gte")):
-            start = bisect.bisect_left(index, (str(since.get("gt") or since.get("gte"))[:10], ""))
+        bound = since.get("gt") or since.get("gte")
+        if index is self.data.by_updated and bound:
+            start = bisect.bisect_left(index, (iso_moment(bound)[:10], ""))
         if args.get("after"):
             start = max(start, bisect.bisect_right(index, decode_cursor(args["after"])))
         keys: Iterable[tuple[str, str]] = index[start:]
-        linked_since = _attachment_branch(args.get("filter") or {})
+        linked_since = _attachment_branch(flt)
         if linked_since is not None and index is self.data.by_updated:
             # ``or`` with issues whose attachments changed since: those may have older updatedAt values
             extra = {
                 (self.data.issues[i]["updatedAt"], i)
-                for i in self.data.attachment_changed_since(linked_since)
+                for i in self.data.attachment_changed_since(iso_moment(linked_since))
             }
             after = decode_cursor(args["after"]) if args.get("after") else None
             keys = sorted(set(index[start:]) | {k for k in extra if after is None or k > after})
         for key in keys:
             yield key, self.data.issues[key[1]]
 
-    def root_connection(self, table: str) -> Callable[..., Entity]:
+    def issues(self, _root: Any, _info: Any, **args: Any) -> Entity:
+        match = self.match("Issue")
+        return connection(self.issues_keyed(args), args, lambda e: match(e, args.get("filter")))
+
+    def issue_search(self, _root: Any, _info: Any, query: str | None = None, **args: Any) -> Entity:
+        """``issueSearch``: issues whose title or description contains ``query`` (any case), filtered."""
+        words = (query or "").casefold()
+        match = self.match("Issue")
+
+        def keep(issue: Entity) -> bool:
+            text = f"{issue['title']}\n{issue.get('description') or ''}".casefold()
+            return words in text and match(issue, args.get("filter"))
+
+        return connection(self.issues_keyed({**args, "filter": None}), args, keep)
+
+    def root_connection(self, table: str, type_name: str) -> Callable[..., Entity]:
+        match = self.match(type_name)
+
         def resolve(_root: Any, _info: Any, **args: Any) -> Entity:
             keyed = self._ordered(table, args.get("orderBy"))
             start = 0
             if args.get("after"):
                 start = bisect.bisect_right(keyed, decode_cursor(args["after"]), key=lambda pair: pair[0])
             rest = itertools.islice(keyed, start, None)
-            return connection(rest, args, lambda e: self.filters.match(e, args.get("filter")))
+            return connection(rest, args, lambda e: match(e, args.get("filter")))
 
         return resolve
 
@@ -229,9 +134,52 @@ class Resolvers:
             self._sorted[(table, order_by)] = cached
         return cached[1]
 
-    def issues(self, _root: Any, _info: Any, **args: Any) -> Entity:
-        return connection(self.issues_keyed(args), args, lambda e: self.filters.match(e, args.get("filter")))
+    def all_attachments(self) -> list[Entity]:
+        return [a for issue in self.data.issues.values() for a in issue["_attachments"]]
 
+    def attachments(self, _root: Any, _info: Any, url: str | None = None, **args: Any) -> Entity:
+        """``attachments`` (filtered) and ``attachmentsForURL`` (the attachments with that url)."""
+        match = self.match("Attachment")
+        chosen = [a for a in self.all_attachments() if url is None or a["url"] == url]
+        return connection(ordered(chosen, args.get("orderBy")), args, lambda a: match(a, args.get("filter")))
+
+    # --- single entities --------------------------------------------------------------------------------
+    def lookup(self, table: str, type_name: str, *alternates: str) -> Callable[..., Entity]:
+        """An entity by id, or by one of the ``alternates`` fields (a team's key, a project's slugId)."""
+
+        def resolve(_root: Any, _info: Any, id: str | None = None, **_args: Any) -> Entity:
+            rows: dict[str, Entity] = getattr(self.data, table)
+            found = rows.get(id or "") or next(
+                (r for r in rows.values() for f in alternates if id is not None and r.get(f) == id), None
+            )
+            if found is None:
+                raise not_found(type_name, str(id))
+            return found
+
+        return resolve
+
+    def attachment(self, _root: Any, _info: Any, id: str) -> Entity:
+        found = next((a for a in self.all_attachments() if a["id"] == id), None)
+        if found is None:
+            raise not_found("Attachment", id)
+        return found
+
+    def attachment_issue(self, root: Any, info: Any, id: str) -> Entity:
+        """``attachmentIssue``: the issue of the attachment with this id (or url)."""
+        found = next((a for a in self.all_attachments() if id in (a["id"], a["url"])), None)
+        if found is None:
+            raise not_found("Attachment", id)
+        return self.data.issues[found["_issue"]]
+
+    def branch_issue(self, _root: Any, _info: Any, branchName: str) -> Entity | None:
+        """``issueVcsBranchSearch``: the issue whose identifier the branch name carries, or null."""
+        for key in ISSUE_KEY.findall(branchName):
+            issue_id = self.data.by_identifier.get(key.upper())
+            if issue_id is not None:
+                return self.data.issues[issue_id]
+        return None
+
+    # --- mutations --------------------------------------------------------------------------------------
     def issue_update(self, _root: Any, _info: Any, id: str, input: dict[str, Any]) -> Entity:
         issue = self.data.update_issue(self.data.issue(id), input)
         return {"success": True, "lastSyncId": float(self.data.sync_id), "issue": issue}
@@ -244,70 +192,16 @@ class Resolvers:
         self.data.delete_attachment(id)
         return {"success": True, "lastSyncId": float(self.data.sync_id), "entityId": id}
 
+    # --- binding ----------------------------------------------------------------------------------------
     def bind(self, schema: GraphQLSchema) -> GraphQLSchema:
         d = self.data
+        self.filters = Filters(
+            schema, _filter_only(d), {("Issue", "attachments"): lambda e: list(e["_attachments"])}
+        )
+        self._bind_roots(schema)
+        _bind_type(schema, "Issue", self._issue_fields())
         ref = _ref
-        query, mutation = schema.type_map["Query"], schema.type_map["Mutation"]
-        assert isinstance(query, GraphQLObjectType) and isinstance(mutation, GraphQLObjectType)
-        _set(query, "viewer", lambda *_: d.users[d.viewer_id])
-        _set(query, "issue", lambda _r, _i, id: d.issue(id))
-        _set(query, "issues", self.issues)
-        for name, table in (
-            ("teams", "teams"),
-            ("projects", "projects"),
-            ("cycles", "cycles"),
-            ("customers", "customers"),
-            ("customerNeeds", "needs"),
-            ("users", "users"),
-            ("workflowStates", "states"),
-            ("issueLabels", "labels"),
-        ):
-            _set(query, name, self.root_connection(table))
-        _set(mutation, "issueUpdate", self.issue_update)
-        _set(mutation, "attachmentCreate", self.attachment_create)
-        _set(mutation, "attachmentDelete", self.attachment_delete)
-        matches = self.filters.match
-        _bind_type(
-            schema,
-            "Issue",
-            {
-                "state": ref(d, "states", "_state"),
-                "team": ref(d, "teams", "_team"),
-                "project": ref(d, "projects", "_project"),
-                "parent": ref(d, "issues", "_parent"),
-                "cycle": ref(d, "cycles", "_cycle"),
-                "assignee": ref(d, "users", "_assignee"),
-                "creator": ref(d, "users", "_creator"),
-                "priorityLabel": lambda e, _i: PRIORITY_LABELS[int(e["priority"])],
-                "labels": lambda e, _i, **a: nested([d.labels[x] for x in e["_labels"]], a),
-                "attachments": lambda e, _i, **a: nested(
-                    [x for x in e["_attachments"] if matches(x, a.get("filter"))], a
-                ),
-                "needs": lambda e, _i, **a: nested([d.needs[x] for x in e["_needs"]], a),
-                "history": lambda e, _i, **a: nested(e.get("_history", []), a),
-                "labelIds": lambda e, _i: list(e["_labels"]),
-                "previousIdentifiers": lambda e, _i: [],  # the sandbox never moves an issue between teams
-                "branchName": lambda e, _i: branch_name(e),
-                "children": lambda e, _i, **a: nested(
-                    [c for c in d.issues.values() if is_child(c, e, a) and matches(c, a.get("filter"))], a
-                ),
-                # the sandbox keeps no comments or subscriptions: empty, not an error
-                "comments": lambda e, _i, **a: nested([], a),
-                "subscribers": lambda e, _i, **a: nested([], a),
-            },
-        )
-        _bind_type(
-            schema,
-            "Team",
-            {
-                "states": lambda e, _i, **a: nested(
-                    sorted(
-                        (s for s in d.states.values() if s["_team"] == e["id"]), key=lambda s: s["position"]
-                    ),
-                    a,
-                )
-            },
-        )
+        _bind_type(schema, "Team", {"states": self._team_states})
         _bind_type(schema, "WorkflowState", {"team": ref(d, "teams", "_team")})
         _bind_type(schema, "Cycle", {"team": ref(d, "teams", "_team")})
         _bind_type(
@@ -329,7 +223,112 @@ class Resolvers:
                 "creator": ref(d, "users", "_creator"),
             },
         )
+        for type_name, resolvers in Derived(d, self.filters).by_type().items():
+            _bind_type(schema, type_name, resolvers)
+        _bind_defaults(schema)
+        for name, owner in schema.type_map.items():
+            if (
+                name.endswith("Connection")
+                and isinstance(owner, GraphQLObjectType)
+                and "edges" in owner.fields
+            ):
+                _set(owner, "edges", edges)
         return schema
+
+    def _bind_roots(self, schema: GraphQLSchema) -> None:
+        d = self.data
+        query, mutation = schema.type_map["Query"], schema.type_map["Mutation"]
+        assert isinstance(query, GraphQLObjectType) and isinstance(mutation, GraphQLObjectType)
+        _set(query, "viewer", lambda *_: d.users[d.viewer_id])
+        _set(query, "organization", lambda *_: organization(d))
+        _set(query, "_dummy", lambda *_: "")  # a placeholder field of Linear's schema, with no meaning
+        _set(query, "notificationsUnreadCount", lambda *_: 0)  # the sandbox sends no notifications
+        _set(query, "issue", lambda _r, _i, id: d.issue(id))
+        _set(query, "issues", self.issues)
+        _set(query, "issueSearch", self.issue_search)
+        _set(query, "issueVcsBranchSearch", self.branch_issue)
+        _set(query, "issueFigmaFileKeySearch", lambda _r, _i, **a: nested([], a))  # no Figma links here
+        _set(query, "attachment", self.attachment)
+        _set(query, "attachmentIssue", self.attachment_issue)
+        _set(query, "attachments", self.attachments)
+        _set(query, "attachmentsForURL", self.attachments)
+        _set(query, "comments", lambda _r, _i, **a: nested([], a))  # the sandbox keeps no comments
+        _set(
+            query, "comment", lambda _r, _i, id=None, hash=None: _raise(not_found("Comment", str(id or hash)))
+        )
+        _set(query, "archivedTeams", lambda *_: [t for t in d.teams.values() if t.get("archivedAt")])
+        for name, table, type_name in (
+            ("teams", "teams", "Team"),
+            ("administrableTeams", "teams", "Team"),  # the API key's user administers every team
+            ("projects", "projects", "Project"),
+            ("cycles", "cycles", "Cycle"),
+            ("customers", "customers", "Customer"),
+            ("customerNeeds", "needs", "CustomerNeed"),
+            ("users", "users", "User"),
+            ("workflowStates", "states", "WorkflowState"),
+            ("issueLabels", "labels", "IssueLabel"),
+        ):
+            _set(query, name, self.root_connection(table, type_name))
+        for name, table, type_name, alternates in (
+            ("team", "teams", "Team", ("key",)),
+            ("project", "projects", "Project", ("slugId",)),
+            ("cycle", "cycles", "Cycle", ()),
+            ("customer", "customers", "Customer", ()),
+            ("customerNeed", "needs", "CustomerNeed", ()),
+            ("customerTier", "tiers", "CustomerTier", ()),
+            ("user", "users", "User", ()),
+            ("workflowState", "states", "WorkflowState", ()),
+            ("issueLabel", "labels", "IssueLabel", ()),
+            ("projectStatus", "statuses", "ProjectStatus", ()),
+        ):
+            _set(query, name, self.lookup(table, type_name, *alternates))
+        _set(mutation, "issueUpdate", self.issue_update)
+        _set(mutation, "attachmentCreate", self.attachment_create)
+        _set(mutation, "attachmentDelete", self.attachment_delete)
+
+    def _team_states(self, team: Entity, _info: Any, **args: Any) -> Entity:
+        states = sorted(
+            (s for s in self.data.states.values() if s["_team"] == team["id"]), key=lambda s: s["position"]
+        )
+        flt = args.get("filter")
+        return nested([s for s in states if self.filters.match("WorkflowState", s, flt)], args)
+
+    def _issue_fields(self) -> dict[str, Callable[..., Any]]:
+        d, ref, matches = self.data, _ref, self.match
+        return {
+            "state": ref(d, "states", "_state"),
+            "team": ref(d, "teams", "_team"),
+            "project": ref(d, "projects", "_project"),
+            "parent": ref(d, "issues", "_parent"),
+            "cycle": ref(d, "cycles", "_cycle"),
+            "assignee": ref(d, "users", "_assignee"),
+            "creator": ref(d, "users", "_creator"),
+            "priorityLabel": lambda e, _i: PRIORITY_LABELS[int(e["priority"])],
+            "labels": lambda e, _i, **a: nested(
+                [d.labels[x] for x in e["_labels"] if matches("IssueLabel")(d.labels[x], a.get("filter"))], a
+            ),
+            "attachments": lambda e, _i, **a: nested(
+                [x for x in e["_attachments"] if matches("Attachment")(x, a.get("filter"))], a
+            ),
+            "needs": lambda e, _i, **a: nested(
+                [d.needs[x] for x in e["_needs"] if matches("CustomerNeed")(d.needs[x], a.get("filter"))], a
+            ),
+            "history": lambda e, _i, **a: nested(e.get("_history", []), a),
+            "labelIds": lambda e, _i: list(e["_labels"]),
+            "previousIdentifiers": lambda e, _i: [],  # the sandbox never moves an issue between teams
+            "branchName": lambda e, _i: branch_name(e),
+            "children": lambda e, _i, **a: nested(
+                [c for c in d.issues.values() if is_child(c, e, a) and matches("Issue")(c, a.get("filter"))],
+                a,
+            ),
+            # the sandbox keeps no comments or subscriptions: empty, not an error
+            "comments": lambda e, _i, **a: nested([], a),
+            "subscribers": lambda e, _i, **a: nested([], a),
+        }
+
+
+def _raise(error: Exception) -> Any:
+    raise error
 
 
 def is_child(issue: Entity, parent: Entity, args: dict[str, Any]) -> bool:
@@ -370,6 +369,21 @@ def _set(owner: GraphQLObjectType, field: str, resolver: Callable[..., Any]) -> 
     owner.fields[field].resolve = resolver
 
 
+def _bind_defaults(schema: GraphQLSchema) -> None:
+    """Fields without a resolver and with a default in :data:`DEFAULTS` resolve to the stored value, else
+    the default."""
+    for type_name, defaults in DEFAULTS.items():
+        owner = schema.type_map[type_name]
+        assert isinstance(owner, GraphQLObjectType)
+        for field, default in defaults.items():
+            if owner.fields[field].resolve is None:
+                _set(owner, field, _stored_or(field, default))
+
+
+def _stored_or(field: str, default: Any) -> Callable[..., Any]:
+    return lambda entity, _info: entity.get(field, default)
+
+
 def _bind_type(schema: GraphQLSchema, type_name: str, resolvers: dict[str, Callable[..., Any]]) -> None:
     owner = schema.type_map[type_name]
     assert isinstance(owner, GraphQLObjectType)
@@ -379,49 +393,3 @@ def _bind_type(schema: GraphQLSchema, type_name: str, resolvers: dict[str, Calla
 
 def executable_schema(data: LinearData) -> GraphQLSchema:
     return Resolvers(data).bind(build_schema(sdl()))
-
-
-# --- complexity ------------------------------------------------------------------------------------------
-def complexity(schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]) -> float:
-    """Linear's rule: 0.1 per property, 1 per object, connections multiply their children by ``first``
-    (50 when absent)."""
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    total = 0.0
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            root = schema.get_root_type(definition.operation)
-            if root is not None:
-                total += _cost(root, definition.selection_set, fragments, variables)
-    return total
-
-
-def _cost(
-    owner: GraphQLObjectType,
-    selections: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
-) -> float:
-    total = 0.0
-    for node in selections.selections if selections else ():
-        if isinstance(node, FragmentSpreadNode) and node.name.value in fragments:
-            total += _cost(owner, fragments[node.name.value].selection_set, fragments, variables)
-        elif isinstance(node, InlineFragmentNode):
-            total += _cost(owner, node.selection_set, fragments, variables)
-        elif isinstance(node, FieldNode) and node.name.value in owner.fields:
-            named = get_named_type(owner.fields[node.name.value].type)
-            if is_leaf_type(named) or not isinstance(named, GraphQLObjectType):
-                total += 0.1
-                continue
-            inner = 1.0 + _cost(named, node.selection_set, fragments, variables)
-            if named.name.endswith("Connection"):
-                first = next(
-                    (
-                        value_from_ast_untyped(a.value, variables)
-                        for a in node.arguments or ()
-                        if a.name.value == "first"
-                    ),
-                    None,
-                )
-                inner *= float(first) if first is not None else DEFAULT_PAGE
-            total += inner
-    return total

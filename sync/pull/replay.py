@@ -47,12 +47,14 @@ def offline_config(model: type[ConnectionConfig], service: str) -> ConnectionCon
 
 @dataclass
 class Imported:
-    """What one import kept: records by kind, quarantined payloads, and the payloads read per stream (a
-    stream such as Linear's teams is read and routed but keeps nothing, as in a pull)."""
+    """What one import kept: records by kind (teams and cycles: a tracker's planning calendar), quarantined
+    payloads, and the payloads read per stream."""
 
     items: int = 0
     customers: int = 0
     links: int = 0
+    teams: int = 0
+    cycles: int = 0
     quarantined: int = 0
     read: dict[str, int] = field(default_factory=dict)
 
@@ -83,6 +85,8 @@ def import_file(config: Config, source: str, path: Path) -> Imported:
             done.items += len(records.items)
             done.customers += len(records.customers)
             done.links += len(records.links)
+            done.teams += len(records.teams)
+            done.cycles += len(records.cycles)
             done.quarantined += len(quarantined)
         resolve_links(store)
     finally:

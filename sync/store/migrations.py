@@ -244,6 +244,31 @@ def m011_leases(db: sqlite_utils.Database) -> None:
     )
 
 
+def m012_teams_and_cycles(db: sqlite_utils.Database) -> None:
+    """Trackers' teams (name, workflow states, cycle length) and their cycles (dates, completion): the
+    planning calendar a team's capacity is counted against."""
+    db.table("teams").create(
+        {"uid": str, "connection": str, "container": str, "name": str, "states": str, "cycle_weeks": float},
+        pk="uid",
+    )
+    db.table("cycles").create(
+        {
+            "uid": str,
+            "connection": str,
+            "container": str,
+            "number": int,
+            "name": str,
+            "starts_at": str,
+            "ends_at": str,
+            "completed_at": str,
+            "updated_at": str,
+            "deleted": int,
+        },
+        pk="uid",
+    )
+    db.table("cycles").create_index(["connection", "container"])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_journal_scope", m002_journal_scope),
@@ -256,6 +281,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("009_full_reads", m009_full_reads),
     ("010_connection_schedule", m010_connection_schedule),
     ("011_leases", m011_leases),
+    ("012_teams_and_cycles", m012_teams_and_cycles),
 ]
 
 SET_NAME = "rankbridge"
@@ -381,5 +407,14 @@ POSTGRES: dict[str, list[str]] = {
             "heartbeat_at T",
             "lease",
         )
+    "012_teams_and_cycles": [
+        _table("teams", f"uid T, connection T, container T, name T, states T, cycle_weeks {REAL}", "uid"),
+        _table(
+            "cycles",
+            f"uid T, connection T, container T, number {INT}, name T, starts_at T, ends_at T, "
+            f"completed_at T, updated_at T, deleted {INT}",
+            "uid",
+        ),
+        "create index idx_cycles_connection_container on cycles (connection, container)",
     ],
 }

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sync.model import Customer, Item, Link, Records, batched
+from sync.model import Customer, Cycle, Item, Link, Records, Team, batched
 from sync.store import jsontext
 from sync.store.base import SQL_VARIABLES, digest, link_rows, now_iso
 from sync.store.echo import is_echo
@@ -67,6 +67,14 @@ def customer_from_row(row: dict[str, Any]) -> Customer:
         domains=tuple(json.loads(row.get("domains") or "[]")),
         fields=json.loads(row.get("fields") or "{}"),
     )
+
+
+def team_row(team: Team) -> dict[str, Any]:
+    return {**vars(team), "states": jsontext.dumps([list(s) for s in team.states])}
+
+
+def cycle_row(cycle: Cycle) -> dict[str, Any]:
+    return {**vars(cycle), "deleted": int(cycle.deleted)}
 
 
 def item_row(item: Item) -> dict[str, Any]:
@@ -159,6 +167,10 @@ class Store(ScheduleLog):
                 # Side-loaded organisations repeat on every ticket of a page: write each once (the last wins).
                 unique = {c.uid: c for c in records.customers}
                 self.sql.upsert("customers", [customer_row(c) for c in unique.values()], ("uid",))
+            if records.teams:
+                self.sql.upsert("teams", [team_row(t) for t in records.teams], ("uid",))
+            if records.cycles:
+                self.sql.upsert("cycles", [cycle_row(c) for c in records.cycles], ("uid",))
             for payload, reason in quarantined:
                 stats.quarantined += 1
                 self._quarantine(connection, stream, payload, reason)
@@ -370,6 +382,21 @@ class Store(ScheduleLog):
 
     def snapshot(self) -> Snapshot:
         return Snapshot(items=self.items(), links=self.links(), customers=self.customers())
+
+    def teams(self) -> list[Team]:
+        rows = self.sql.query("select * from teams order by connection, container")
+        columns = ("uid", "connection", "container", "name", "cycle_weeks")
+        return [
+            Team(
+                **{k: r[k] for k in columns}, states=tuple(tuple(s) for s in json.loads(r["states"] or "[]"))
+            )
+            for r in rows
+        ]
+
+    def cycles(self) -> list[Cycle]:
+        """Every stored cycle, by connection, team and start."""
+        rows = self.sql.query("select * from cycles order by connection, container, starts_at")
+        return [Cycle(**{**r, "deleted": bool(r["deleted"])}) for r in rows]
 
     def counts(self) -> dict[str, int]:
         return {

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from cli import main
 from connectors.graphql import document
-from sandbox.launcher import Sandbox
+from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.store import Store
 
 SERVICES = ["jira", "github", "linear", "zendesk"]
@@ -131,6 +131,38 @@ def test_a_linear_answer_goes_to_the_stream_of_its_root_field(box: Sandbox, conf
         assert got["customers"] == len(nodes)
 
 
+def test_linear_teams_and_cycles_are_stored_as_the_pull_stores_them(box: Sandbox, config: Path) -> None:
+    """A saved teams answer keeps each team (name, states by category, cycle length) and a cycles answer
+    each cycle (team, number, dates, completion, archived), through the CLI, as the pull keeps them."""
+    teams = queried(box, "linear", "connectors.linear", "teams", {"first": 50})
+    cycles = queried(box, "linear", "connectors.linear", "cycles", {"first": 50, "filter": {}})
+    team_nodes, cycle_nodes = teams["data"]["teams"]["nodes"], cycles["data"]["cycles"]["nodes"]
+    cycle_nodes[-1]["archivedAt"] = "2025-09-01T00:00:00.000Z"  # an archived cycle, as includeArchived reads
+    result = imported(config, "linear", teams)
+    assert result.exit_code == 0, result.output
+    assert f"{len(team_nodes)} team(s)" in " ".join(result.output.split())
+    result = imported(config, "linear", cycles)
+    assert result.exit_code == 0 and f"{len(cycle_nodes)} cycle(s)" in " ".join(result.output.split())
+    store = stored(config)
+    try:
+        kept_teams, kept_cycles = store.teams(), store.cycles()
+    finally:
+        store.close()
+    emulator = box.emulator("linear")
+    assert {(t.container, t.name) for t in kept_teams} == {(t["key"], t["name"]) for t in team_nodes}
+    eng = next(t for t in kept_teams if t.container == "ENG")
+    assert eng.cycle_weeks == 2 and eng.states[0] == ("Triage", "triage") and ("Done", "done") in eng.states
+    assert len(kept_cycles) == len(cycle_nodes)
+    by_uid = {c.uid: c for c in kept_cycles}
+    for node in cycle_nodes:
+        kept = by_uid[f"linear:{node['id']}"]
+        truth = emulator.data.cycles[node["id"]]
+        assert (kept.container, kept.number, kept.starts_at, kept.ends_at, kept.completed_at) == (
+            node["team"]["key"], truth["number"], truth["startsAt"], truth["endsAt"], truth["completedAt"]
+        )  # fmt: skip
+        assert kept.deleted == (node is cycle_nodes[-1])
+
+
 def test_a_github_rest_issues_list_goes_to_its_repository_stream(box: Sandbox, config: Path) -> None:
     saved = fetched(box, "github", "/repos/acme/api/issues", state="all", per_page=100)
     issues = [issue for issue in saved if "pull_request" not in issue]
@@ -227,3 +259,22 @@ def test_a_file_of_no_known_shape_fails_naming_the_shapes_accepted(
     output = " ".join(result.output.split())
     assert f"not a saved {service} response this can import" in output and accepted in output
     assert "Traceback" not in result.output
+
+
+def test_a_pull_keeps_the_teams_and_cycles_an_import_of_the_same_answers_keeps(
+    box: Sandbox, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, box.token)
+    pulled_config = box.write_config(tmp_path / "pulled.toml", tmp_path / "pulled.db")
+    result = CliRunner().invoke(main, ["--config", str(pulled_config), "pull", "linear"])
+    assert result.exit_code == 0, result.output
+    for name, variables in (("teams", {"first": 50}), ("cycles", {"first": 50, "filter": {}})):
+        saved = queried(box, "linear", "connectors.linear", name, variables)
+        assert imported(config, "linear", saved).exit_code == 0
+    pulled, replayed = Store(tmp_path / "pulled.db"), stored(config)
+    try:
+        assert pulled.teams() == replayed.teams() and len(pulled.teams()) == 2
+        assert pulled.cycles() == replayed.cycles() and len(pulled.cycles()) == 6
+    finally:
+        pulled.close()
+        replayed.close()

@@ -11,7 +11,8 @@ from connectors.linear.client import document, document_names
 from connectors.linear.config import MAX_PAGE_SIZE
 from connectors.linear.connector import LinearConnector
 from sandbox.linear import LinearEmulator
-from sandbox.linear.resolvers import complexity, sdl
+from sandbox.linear.complexity import complexity
+from sandbox.linear.resolvers import sdl
 from tests.specs import assert_schema_subset, assert_valid_document
 
 EXPECTED_DOCUMENTS = {

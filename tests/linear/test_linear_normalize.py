@@ -225,10 +225,48 @@ def test_customer_need_is_feedback_requesting_the_issue() -> None:
     assert links == {("requests", "lin:i-1"), ("mirrors", "url:https://acme.zendesk.com/agent/tickets/9")}
 
 
-def test_teams_and_cycles_carry_no_items() -> None:
-    assert connector().normalize("teams", {"id": "t-1", "key": "ENG"}).items == []
+def test_a_team_keeps_its_states_in_order_and_its_cycle_length() -> None:
+    states = {"nodes": [
+        {"name": "Done", "type": "completed", "position": 3},
+        {"name": "Icebox", "type": "backlog", "position": 0},
+        {"name": "Doing", "type": "started", "position": 1.5},
+    ]}  # fmt: skip
+    team = {"id": "t-1", "key": "ENG", "name": "Engineering", "states": states}
+    records = connector().normalize("teams", {**team, "cyclesEnabled": True, "cycleDuration": 2})
+    assert records.items == [] and len(records.teams) == 1
+    kept = records.teams[0]
+    assert (kept.uid, kept.container, kept.name, kept.cycle_weeks) == ("lin:t-1", "ENG", "Engineering", 2.0)
+    assert kept.states == (("Icebox", "backlog"), ("Doing", "in_progress"), ("Done", "done"))
+    # a team that plans without cycles has no cycle length, whatever cycleDuration says
+    assert (
+        connector()
+        .normalize("teams", {**team, "cyclesEnabled": False, "cycleDuration": 1})
+        .teams[0]
+        .cycle_weeks
+        is None
+    )
     with pytest.raises(SkippableError):
-        connector().normalize("cycles", {"number": 1})
+        connector().normalize("teams", {"id": "t-2", "key": "DES"})  # no name
+
+
+def test_a_cycle_keeps_its_team_dates_and_completion() -> None:
+    cycle = {
+        "id": "c-1", "number": 4, "name": None, "team": {"key": "ENG"},
+        "startsAt": "2026-11-30T08:00:00+00:00", "endsAt": "2026-12-14T08:00:00.000Z",
+        "completedAt": None, "updatedAt": "2026-11-30T08:00:00.000Z",
+        "archivedAt": "2026-12-01T00:00:00.000Z",
+    }  # fmt: skip
+    kept = connector().normalize("cycles", cycle).cycles[0]
+    assert (kept.container, kept.number, kept.name, kept.completed_at, kept.deleted) == (
+        "ENG",
+        4,
+        None,
+        None,
+        True,
+    )
+    assert (kept.starts_at, kept.ends_at) == ("2026-11-30T08:00:00.000Z", "2026-12-14T08:00:00.000Z")
+    with pytest.raises(SkippableError):
+        connector().normalize("cycles", {"id": "c-2", "number": 1, "team": {"key": "ENG"}})  # no dates
 
 
 def test_priority_is_written_only_when_the_connection_says_so() -> None:

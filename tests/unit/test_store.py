@@ -4,12 +4,13 @@ page batches, links, quarantine and named migrations."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 
-from sync.model import Customer, Link, Records
+from sync.model import Customer, Cycle, Link, Records, Team
 from sync.references import resolve_links
 from sync.store import Store
 from sync.store.base import PageBatch
@@ -181,3 +182,16 @@ def test_a_nul_character_from_a_tracker_is_stored_and_a_reread_changes_nothing(s
     assert (again.changed, again.unchanged) == (0, 1)
     stored = store.item("ENG-1")
     assert stored is not None and stored.title in ("before\x00after", "before\ufffdafter")
+
+
+def test_teams_and_cycles_are_kept_and_updated_in_place(store: Store) -> None:
+    """A tracker's teams and cycles (Linear's), written with a page, read back whole; a re-read cycle (now
+    completed) replaces the stored one."""
+    team = Team("l:t1", "l", "ENG", "Engineering", (("Todo", "todo"), ("Done", "done")), 2.0)
+    running = Cycle("l:c2", "l", "ENG", 2, "Cycle 2", "2026-11-30T00:00:00.000Z", "2026-12-14T00:00:00.000Z")
+    store.write_page("l", "teams", Records(teams=[team]), [], None)
+    store.write_page("l", "cycles", Records(cycles=[running]), [], "c1")
+    assert store.teams() == [team] and store.cycles() == [running]
+    done = replace(running, completed_at="2026-12-14T00:00:00.000Z", deleted=True)
+    store.write_page("l", "cycles", Records(cycles=[done]), [], "c2")
+    assert store.cycles() == [done] and store.cursor("l", "cycles") == "c2"

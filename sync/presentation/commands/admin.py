@@ -105,9 +105,11 @@ def import_(ctx: Context, source: str, file: Path) -> None:
     except (ValueError, KeyError) as exc:
         raise UsageError(f"import failed: {exc}") from None
     read = ", ".join(f"{count} {stream}" for stream, count in stats.read.items())
+    kept = (("team", stats.teams), ("cycle", stats.cycles))
+    calendar = "".join(f", {n} {kind}(s)" for kind, n in kept if n)
     ctx.out.print(
-        f"imported {stats.items} item(s), {stats.customers} customer(s), {stats.links} link(s) from {file}"
-        f" (read {read}; {stats.quarantined} quarantined)"
+        f"imported {stats.items} item(s), {stats.customers} customer(s), {stats.links} link(s){calendar}"
+        f" from {file} (read {read}; {stats.quarantined} quarantined)"
     )
 
 
