@@ -82,6 +82,15 @@ def conditional(request: Request, response: Response, extra: bytes = b"") -> Res
     return response
 
 
+NOT_EMULATED = "is not emulated by the rankbridge sandbox"
+
+
+def unserved_value(request: Request, name: str, values: list[str]) -> HttpError:
+    """501 for values of a documented parameter the handler does not produce (an ``expand`` or ``include``
+    it does not serve), naming the operation and the parameter, as :meth:`Emulator.not_emulated` does."""
+    return HttpError(501, f"{request.method} {request.path} with {name}={','.join(values)} {NOT_EMULATED}")
+
+
 class HttpError(Exception):
     """Raised by handlers to answer with the service's error body."""
 
@@ -117,16 +126,29 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     handler_name: str
-    template: str = ""  # the path as declared, ``{name}`` placeholders included
+    template: str = ""  # the path as declared, ``{name}`` placeholders included (constraints dropped)
+    params: frozenset[str] = frozenset()  # the query parameters the handler honours
+
+    def unserved(self, query: dict[str, list[str]]) -> list[str]:
+        """Query parameters of a request this route does not honour, as ``name=value``."""
+        return [f"{name}={','.join(values)}" for name, values in query.items() if name not in self.params]
 
 
-def route(method: str, path: str) -> Callable[[Handler], Handler]:
-    """Declare a handler: ``{name}`` in ``path`` captures one segment into ``request.params``."""
-    regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"
+PLACEHOLDER = re.compile(r"\{(\w+)(?::([^{}]+))?\}")
+
+
+def route(method: str, path: str, params: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+    """Declare a handler: ``{name}`` in ``path`` captures one segment into ``request.params``;
+    ``{name:regex}`` only a segment matching ``regex`` (so a literal sibling such as
+    ``/issue/createmeta`` is not read as an issue key). ``params`` lists the documented query parameters
+    the handler honours: a request with any other is answered 501 naming it (issue 15 item 8), never a
+    silent 200 that ignored it."""
+    regex = "^" + PLACEHOLDER.sub(lambda m: f"(?P<{m[1]}>(?:{m[2] or '[^/]+'}))", path) + "$"
+    template = PLACEHOLDER.sub(lambda m: "{" + m[1] + "}", path)
 
     def mark(fn: Handler) -> Handler:
         routes = getattr(fn, "_routes", [])
-        routes.append((method, regex, path))
+        routes.append((method, regex, template, frozenset(params)))
         fn._routes = routes  # type: ignore[attr-defined]
         return fn
 
@@ -219,8 +241,8 @@ class Emulator:
         routes: list[Route] = []
         for name in dir(type(self)):
             fn = getattr(type(self), name, None)
-            for method, regex, template in getattr(fn, "_routes", []):
-                routes.append(Route(method, re.compile(regex), name, template))
+            for method, regex, template, params in getattr(fn, "_routes", []):
+                routes.append(Route(method, re.compile(regex), name, template, params))
         return routes
 
     def handle(self, request: Request) -> Response | None:
@@ -295,6 +317,9 @@ class Emulator:
             if r.method != request.method:
                 continue
             request.params = match.groupdict()
+            unserved = r.unserved(request.query)
+            if unserved:
+                return self.not_emulated(request.method, f"{request.path} with {', '.join(unserved)}")
             try:
                 return getattr(self, r.handler_name)(request)  # type: ignore[no-any-return]
             except HttpError as exc:
@@ -314,7 +339,7 @@ class Emulator:
         documented is checked by tests/conformance against each service's endpoint index
         (../shared/apispecs/<service>/rest-endpoints.json); the sandbox does not read that index.
         """
-        message = f"{method} {path} is not emulated by the rankbridge sandbox"
+        message = f"{method} {path} {NOT_EMULATED}"
         return Response(501, self.error_body(501, message))
 
     def implements(self, method: str, path: str) -> bool:

@@ -6,7 +6,7 @@ Projects v2 at ``/graphql``. Auth is ``Authorization: token …`` (or ``Bearer``
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
 from sandbox.framework import (
     Budget,
@@ -18,16 +18,14 @@ from sandbox.framework import (
     graphql_operation,
     route,
 )
-from sandbox.github import generate, graphql, payloads, sandbox_api
-from sandbox.github.data import Issue, Repo, World, iso, parse_iso
+from sandbox.github import generate, graphql, listing, payloads, sandbox_api
+from sandbox.github.data import Issue, Repo, World, iso
 
 PRIMARY = (
     "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please"
     " include the request ID."
 )
 SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
-STATES = {"open", "closed", "all"}
-SORTS = {"created", "updated", "comments"}
 REASONS = {"completed", "not_planned", "duplicate", "reopened"}
 FREE = {"/rate_limit"}  # requests GitHub does not count against the primary limit
 # Separate budgets per resource, as ``GET /rate_limit`` reports them (``rate-limit-overview`` in
@@ -115,74 +113,45 @@ class GithubEmulator(Emulator):
         return issue
 
     def _invalid(self, resource: str, field: str) -> HttpError:
-        return HttpError(422, f"Validation Failed: {resource}.{field} is invalid")
+        return listing.invalid(resource, field)
 
     # --- REST ----------------------------------------------------------------------------------------
     @route("GET", "/repos/{owner}/{repo}")
     def get_repo(self, request: Request) -> Response:
         return Response(200, payloads.repository(self.base_url, self.world, self._repo(request)))
 
-    @route("GET", "/repos/{owner}/{repo}/issues")
+    @route("GET", "/repos/{owner}/{repo}/issues", params=listing.ISSUE_LIST_PARAMS)
     def list_issues(self, request: Request) -> Response:
+        """``issues/list-for-repo``, every documented parameter honoured (sandbox/github/listing.py)."""
         repo = self._repo(request)
-        state = request.arg("state", "open") or "open"
-        sort = request.arg("sort", "created") or "created"
-        direction = request.arg("direction", "desc") or "desc"
-        if state not in STATES or sort not in SORTS or direction not in ("asc", "desc"):
-            raise self._invalid("Issue", "state/sort/direction")
-        since_arg = request.arg("since")
-        try:
-            since = parse_iso(since_arg) if since_arg else None
-        except ValueError as exc:
-            raise self._invalid("Issue", "since") from exc
-        per_page = max(1, min(100, int(request.arg("per_page", "30") or 30)))
-        page = max(1, int(request.arg("page", "1") or 1))
-        if state == "all" and sort == "updated" and direction == "asc" and not request.args("labels"):
+        state, sort, direction = listing.issue_order(request)
+        since = listing.since_of(request, "Issue")
+        per_page, page = listing.page_size(request)
+        plain = not any(request.arg(name) is not None for name in listing.FILTERS)
+        if state == "all" and sort == "updated" and direction == "asc" and plain:
             # The incremental read (what rankbridge sends): one slice of the update-time index per page.
             shown, total = self.world.updated_page(repo.full_name, since, (page - 1) * per_page, per_page)
             last = max(1, -(-total // per_page))
             body = [payloads.issue(self.base_url, self.world, i) for i in shown]
-            headers = {"Link": self._links(request, page, last)} if last > 1 else {}
-            return self._conditional(request, Response(200, body, headers))
+            link = listing.link_header(self.base_url, request, page, last)
+            return self._conditional(request, Response(200, body, {"Link": link} if last > 1 else {}))
         rows = self.world.updated_since(repo.full_name, since)
         if state != "all":
             rows = [i for i in rows if i.state == state]
-        wanted = set(request.args("labels"))
-        if wanted:
-            rows = [i for i in rows if wanted <= set(i.labels)]
-        if sort == "created":
-            rows = sorted(rows, key=lambda i: (i.created_at, i.number))
-        elif sort == "comments":
-            rows = sorted(rows, key=lambda i: (len(i.comments), i.number))
-        if direction == "desc":
-            rows.reverse()
-        last = max(1, -(-len(rows) // per_page))
-        shown = rows[(page - 1) * per_page : page * per_page]
+        rows = listing.sorted_issues(listing.filtered(self.world, repo, request, rows), sort, direction)
+        shown, headers = listing.paged(self.base_url, request, rows)
         body = [payloads.issue(self.base_url, self.world, i) for i in shown]
-        headers = {"Link": self._links(request, page, last)} if last > 1 else {}
         return self._conditional(request, Response(200, body, headers))
-
-    def _links(self, request: Request, page: int, last: int) -> str:
-        def url(number: int) -> str:
-            query = {k: v[0] for k, v in request.query.items()} | {"page": str(number)}
-            return f"<{self.base_url}{request.path}?{urlencode(query)}>"
-
-        rels = []
-        if page < last:
-            rels += [f'{url(page + 1)}; rel="next"', f'{url(last)}; rel="last"']
-        if page > 1:
-            rels += [f'{url(1)}; rel="first"', f'{url(page - 1)}; rel="prev"']
-        return ", ".join(rels)
 
     def _conditional(self, request: Request, response: Response) -> Response:
         return conditional(request, response, response.headers.get("Link", "").encode())
 
-    @route("GET", "/repos/{owner}/{repo}/issues/{number}")
+    @route("GET", r"/repos/{owner}/{repo}/issues/{number:\d+}")
     def get_issue(self, request: Request) -> Response:
         issue = self._issue(request)
         return self._conditional(request, Response(200, payloads.issue(self.base_url, self.world, issue)))
 
-    @route("PATCH", "/repos/{owner}/{repo}/issues/{number}")
+    @route("PATCH", r"/repos/{owner}/{repo}/issues/{number:\d+}")
     def update_issue(self, request: Request) -> Response:
         issue = self._issue(request)
         data = request.json() or {}
@@ -209,13 +178,14 @@ class GithubEmulator(Emulator):
         self.world.touch(issue)
         return Response(200, payloads.issue(self.base_url, self.world, issue), mutated=True)
 
-    @route("GET", "/repos/{owner}/{repo}/issues/{number}/labels")
+    @route("GET", r"/repos/{owner}/{repo}/issues/{number:\d+}/labels", params=listing.PAGING)
     def issue_labels(self, request: Request) -> Response:
         issue = self._issue(request)
         repo = self.world.repos[issue.repo]
-        return Response(200, [payloads.label(self.base_url, repo, repo.labels[n]) for n in issue.labels])
+        shown, headers = listing.paged(self.base_url, request, issue.labels)
+        return Response(200, [payloads.label(self.base_url, repo, repo.labels[n]) for n in shown], headers)
 
-    @route("POST", "/repos/{owner}/{repo}/issues/{number}/labels")
+    @route("POST", r"/repos/{owner}/{repo}/issues/{number:\d+}/labels")
     def add_labels(self, request: Request) -> Response:
         issue = self._issue(request)
         repo = self.world.repos[issue.repo]
@@ -226,7 +196,7 @@ class GithubEmulator(Emulator):
         body = [payloads.label(self.base_url, repo, repo.labels[n]) for n in issue.labels]
         return Response(200, body, mutated=True)
 
-    @route("DELETE", "/repos/{owner}/{repo}/issues/{number}/labels/{name}")
+    @route("DELETE", r"/repos/{owner}/{repo}/issues/{number:\d+}/labels/{name}")
     def remove_label(self, request: Request) -> Response:
         """Remove a label from an issue (REST "Remove a label from an issue"): 200 with the labels left, 404
         when the issue does not carry it."""
@@ -240,12 +210,16 @@ class GithubEmulator(Emulator):
         body = [payloads.label(self.base_url, repo, repo.labels[n]) for n in issue.labels]
         return Response(200, body, mutated=True)
 
-    @route("GET", "/repos/{owner}/{repo}/issues/{number}/comments")
+    @route("GET", r"/repos/{owner}/{repo}/issues/{number:\d+}/comments", params=("since", *listing.PAGING))
     def list_comments(self, request: Request) -> Response:
+        """``issues/list-comments``: ``since`` (comments updated at or after it), oldest first, paged."""
         issue = self._issue(request)
-        return Response(200, [payloads.comment(self.base_url, self.world, issue, c) for c in issue.comments])
+        since = listing.since_of(request, "IssueComment")
+        rows = [c for c in issue.comments if since is None or _comment_time(c) >= since]
+        shown, headers = listing.paged(self.base_url, request, rows)
+        return Response(200, [payloads.comment(self.base_url, self.world, issue, c) for c in shown], headers)
 
-    @route("POST", "/repos/{owner}/{repo}/issues/{number}/comments")
+    @route("POST", r"/repos/{owner}/{repo}/issues/{number:\d+}/comments")
     def add_comment(self, request: Request) -> Response:
         issue = self._issue(request)
         body = (request.json() or {}).get("body")
@@ -256,17 +230,17 @@ class GithubEmulator(Emulator):
         self.world.touch(issue)
         return Response(201, payloads.comment(self.base_url, self.world, issue, data), mutated=True)
 
-    @route("GET", "/repos/{owner}/{repo}/labels")
+    @route("GET", "/repos/{owner}/{repo}/labels", params=listing.PAGING)
     def list_labels(self, request: Request) -> Response:
         repo = self._repo(request)
-        return Response(200, [payloads.label(self.base_url, repo, lab) for lab in repo.labels.values()])
+        shown, headers = listing.paged(self.base_url, request, list(repo.labels.values()))
+        return Response(200, [payloads.label(self.base_url, repo, lab) for lab in shown], headers)
 
-    @route("GET", "/repos/{owner}/{repo}/milestones")
+    @route("GET", "/repos/{owner}/{repo}/milestones", params=("state", "sort", "direction", *listing.PAGING))
     def list_milestones(self, request: Request) -> Response:
         repo = self._repo(request)
-        state = request.arg("state", "open")
-        rows = [m for m in repo.milestones.values() if state == "all" or m.state == state]
-        return Response(200, [payloads.milestone(self.base_url, self.world, repo, m) for m in rows])
+        shown, headers = listing.paged(self.base_url, request, listing.milestones(repo, self.world, request))
+        return Response(200, [payloads.milestone(self.base_url, self.world, repo, m) for m in shown], headers)
 
     @route("GET", "/rate_limit")
     def rate_limit(self, request: Request) -> Response:
@@ -362,3 +336,7 @@ class GithubEmulator(Emulator):
         if p is not None:
             config["project"] = {"owner": p.owner, "number": p.number, "owner_type": p.owner_type}
         return config
+
+
+def _comment_time(data: dict[str, Any]) -> float:
+    return float(data.get("updated_at") or data["created_at"])

@@ -281,3 +281,34 @@ def _set(issue: Issue, name: str, value: Any) -> None:
         issue.custom[field_id] = value
     else:
         raise KeyError(f"unknown field {name!r}")
+
+
+NO_ISSUE = "Issue does not exist or you do not have permission to see it."
+
+
+def rank_entries(
+    store: IssueStore, refs: list[str], anchor: Issue
+) -> tuple[list[dict[str, Any]], list[Issue]]:
+    """Per-issue entries of a rank request (Rank issues, 207 body) and the issues that move."""
+    entries: list[dict[str, Any]] = []
+    moving: list[Issue] = []
+    for ref in refs:
+        issue = store.find(ref)
+        if issue is None:
+            entry: dict[str, Any] = {"issueKey": ref, "status": 404, "errors": [NO_ISSUE]}
+            if ref.isdigit():
+                entry = {"issueId": int(ref), **entry}
+            entries.append(entry)
+        elif issue.id == anchor.id:
+            entries.append(
+                {
+                    "issueId": issue.id,
+                    "issueKey": issue.key,
+                    "status": 400,
+                    "errors": ["Cannot rank an issue relative to itself."],
+                }
+            )
+        elif issue not in moving:
+            moving.append(issue)
+            entries.append({"issueId": issue.id, "issueKey": issue.key, "status": 200})
+    return entries, moving

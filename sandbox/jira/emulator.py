@@ -15,8 +15,8 @@ from collections import OrderedDict
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from sandbox.framework import HttpError, Request, Response, route
-from sandbox.jira import edits
+from sandbox.framework import HttpError, Request, Response, route, unserved_value
+from sandbox.jira import edits, expand
 from sandbox.jira.data import (
     DEFAULT_ZONE,
     RANK,
@@ -25,8 +25,8 @@ from sandbox.jira.data import (
     Issue,
     IssueStore,
     jira_time,
-    status_json,
 )
+from sandbox.jira.edits import NO_ISSUE
 from sandbox.jira.generate import generate
 from sandbox.jira.jql import JqlError, Query, parse
 from sandbox.jira.limits import CloudLimits, JiraLimits
@@ -47,14 +47,19 @@ SEARCH_BODY_KEYS = {
 # produce (jira/platform.subset.openapi.json, GET/POST /rest/api/3/search/jql, operations
 # searchAndReconsileIssuesUsingJql and ...Post): answered 501 rather than silently ignored.
 UNSERVED_SEARCH_OPTIONS = ("expand", "properties", "fieldsByKeys")
+# failFast (what a failed field does) and reconcileIssues (read-after-write consistency for the ids named:
+# the emulator is always consistent) do not change its answer.
+SEARCH_JQL_PARAMS = ("jql", "nextPageToken", "maxResults", "fields", "failFast", "reconcileIssues")
+SEARCH_PARAMS = ("jql", "startAt", "maxResults", "fields", "validateQuery", "failFast")
 _UNSET: tuple[object, ...] = (None, "", "false", False, [], ())  # an option given as "off"
 RANK_BODY_KEYS = {"issues", "rankBeforeIssue", "rankAfterIssue", "rankCustomFieldId"}
-NO_ISSUE = "Issue does not exist or you do not have permission to see it."
 REMOVED_SEARCH = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
     "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
 MAX_RANKED = 50
+# An issue's own operations: its id or key (a literal sibling such as /issue/createmeta is another operation)
+ISSUE = r"/rest/api/{version}/issue/{ref:[A-Za-z][A-Za-z0-9_]*-\d+|\d+}"
 
 
 class JiraEmulator(CloudLimits):
@@ -171,10 +176,12 @@ class JiraEmulator(CloudLimits):
             },
         )
 
-    @route("GET", "/rest/api/{version}/myself")
+    @route("GET", "/rest/api/{version}/myself", params=("expand",))
     def myself(self, request: Request) -> Response:
         """``User`` of platform-swagger-v3.v3.full.json (``GET /rest/api/3/myself``): ``timeZone`` is the
         zone of the user's profile, in which Jira reads JQL dates and writes timestamps."""
+        if request.args("expand"):  # groups, applicationRoles: the emulated user has none to list
+            raise unserved_value(request, "expand", request.args("expand"))
         user = self.render.user("RankBridge Bot", self._version(request))
         profile = {"emailAddress": self.email, "timeZone": self.timezone, "locale": "en_US"}
         return Response(200, {**user, **profile})
@@ -184,7 +191,7 @@ class JiraEmulator(CloudLimits):
         self._version(request)
         return Response(200, self.render.field_catalogue())
 
-    @route("GET", "/rest/api/{version}/search/jql")
+    @route("GET", "/rest/api/{version}/search/jql", params=SEARCH_JQL_PARAMS)
     def search_jql_get(self, request: Request) -> Response:
         query = {k: request.arg(k) for k in ("jql", "nextPageToken", "maxResults", *UNSERVED_SEARCH_OPTIONS)}
         return self._search_jql(request, {**query, "fields": request.args("fields")})
@@ -227,11 +234,16 @@ class JiraEmulator(CloudLimits):
             body["nextPageToken"] = self._remember(ids, offset + size)
         return Response(200, body)
 
-    @route("GET", "/rest/api/{version}/search")
+    @route("GET", "/rest/api/{version}/search", params=SEARCH_PARAMS)
     def search_get(self, request: Request) -> Response:
         version = self._version(request)
         if self.cloud:
             raise HttpError(410, REMOVED_SEARCH)
+        for name in UNSERVED_SEARCH_OPTIONS:  # the same options as /search/jql's, on Data Center's search
+            if request.arg(name) not in _UNSET:
+                raise unserved_value(request, name, request.args(name))
+        if (request.arg("validateQuery") or "strict") not in ("strict", "true"):
+            raise unserved_value(request, "validateQuery", request.args("validateQuery"))
         jql = request.arg("jql") or ""
         ids = self._run(jql, self._parse(jql))
         fields = selected_fields(request.args("fields"), ["*navigable"])
@@ -290,23 +302,40 @@ class JiraEmulator(CloudLimits):
             raise HttpError(404, NO_ISSUE)
         return issue
 
-    @route("GET", "/rest/api/{version}/issue/{ref}")
+    @route(
+        "GET",
+        ISSUE,
+        params=expand.GET_ISSUE_PARAMS,
+    )
     def get_issue(self, request: Request) -> Response:
+        """getIssue, its documented parameters as sandbox/jira/expand.py says."""
         version = self._version(request)
+        expands = expand.issue_expands(request)
+        issue = self._issue(request)
         fields = selected_fields(request.args("fields"), ["*all"])
-        return Response(200, self.render.issue(self._issue(request), fields, version))
+        body = self.render.issue(issue, fields, version)
+        if request.args("properties"):
+            body["properties"] = {}  # the emulator keeps no issue properties
+        return Response(200, expand.expanded(self.render, issue, body, fields, version, expands))
 
-    @route("GET", "/rest/api/{version}/issue/{ref}/editmeta")
+    @route(
+        "GET",
+        ISSUE + "/editmeta",
+        params=expand.OVERRIDES,
+    )
     def edit_meta(self, request: Request) -> Response:
         """Get edit issue metadata (platform spec ``/rest/api/3/issue/{issueIdOrKey}/editmeta``): the
         fields on the issue's edit screen, which are the ones an edit may set."""
         self._version(request)
+        expand.refuse_true(request, *expand.OVERRIDES)
         self._issue(request)
         return Response(200, self.render.edit_meta(edits.EDIT_SCREEN))
 
-    @route("PUT", "/rest/api/{version}/issue/{ref}")
+    @route("PUT", ISSUE, params=expand.EDIT_PARAMS)
     def edit_issue(self, request: Request) -> Response:
         version = self._version(request)
+        expand.refuse_true(request, *expand.OVERRIDES)
+        expands = expand.issue_expands(request)
         issue = self._issue(request)
         body = request.json() or {}
         errors = edits.apply_edit(issue, body.get("fields") or {}, body.get("update") or {}, version)
@@ -314,38 +343,26 @@ class JiraEmulator(CloudLimits):
             return Response(400, {"errorMessages": [], "errors": errors})
         self.store.touch(issue)
         if request.arg("returnIssue") == "true":
+            fields = selected_fields([], ["*all"])
+            body = self.render.issue(issue, fields, version)
             return Response(
-                200, self.render.issue(issue, selected_fields([], ["*all"]), version), mutated=True
+                200, expand.expanded(self.render, issue, body, fields, version, expands), mutated=True
             )
         return Response(204, mutated=True)
 
-    @route("GET", "/rest/api/{version}/issue/{ref}/transitions")
+    @route(
+        "GET",
+        ISSUE + "/transitions",
+        params=expand.TRANSITION_PARAMS,
+    )
     def transitions(self, request: Request) -> Response:
         self._version(request)
+        transition_id, unavailable = expand.transition_options(request)
         issue = self._issue(request)
-        available = [t for t in TRANSITIONS if issue.status in t.sources]
-        return Response(
-            200,
-            {
-                "expand": "transitions",
-                "transitions": [
-                    {
-                        "id": t.id,
-                        "name": t.name,
-                        "to": status_json(t.target, self.base_url),
-                        "hasScreen": False,
-                        "isGlobal": False,
-                        "isInitial": False,
-                        "isAvailable": True,
-                        "isConditional": False,
-                        "isLooped": False,
-                    }
-                    for t in available
-                ],
-            },
-        )
+        found = expand.transitions(issue, self.base_url, transition_id, unavailable)
+        return Response(200, {"expand": "transitions", "transitions": found})
 
-    @route("POST", "/rest/api/{version}/issue/{ref}/transitions")
+    @route("POST", ISSUE + "/transitions")
     def do_transition(self, request: Request) -> Response:
         self._version(request)
         issue = self._issue(request)
@@ -362,9 +379,11 @@ class JiraEmulator(CloudLimits):
         self.store.touch(issue)
         return Response(204, mutated=True)
 
-    @route("POST", "/rest/api/{version}/issue/{ref}/comment")
+    @route("POST", ISSUE + "/comment", params=("expand",))
     def add_comment(self, request: Request) -> Response:
         version = self._version(request)
+        if request.args("expand"):  # renderedBody
+            raise unserved_value(request, "expand", request.args("expand"))
         issue = self._issue(request)
         text = (request.json() or {}).get("body")
         if not text:
@@ -406,34 +425,10 @@ class JiraEmulator(CloudLimits):
         anchor = self.store.find(str(anchor_ref))
         if anchor is None:
             raise HttpError(400, f"Issue {anchor_ref} to rank relative to does not exist.")
-        entries, moving = self._rank_entries(refs, anchor)
+        entries, moving = edits.rank_entries(self.store, refs, anchor)
         if moving:
             after = anchor if "rankAfterIssue" in body else None
             self.store.move(moving, after, None if after else anchor)
         if any(e["status"] != 200 for e in entries):
             return Response(207, {"entries": entries}, mutated=bool(moving))
         return Response(204, mutated=True)
-
-    def _rank_entries(self, refs: list[str], anchor: Issue) -> tuple[list[dict[str, Any]], list[Issue]]:
-        entries: list[dict[str, Any]] = []
-        moving: list[Issue] = []
-        for ref in refs:
-            issue = self.store.find(ref)
-            if issue is None:
-                entry: dict[str, Any] = {"issueKey": ref, "status": 404, "errors": [NO_ISSUE]}
-                if ref.isdigit():
-                    entry = {"issueId": int(ref), **entry}
-                entries.append(entry)
-            elif issue.id == anchor.id:
-                entries.append(
-                    {
-                        "issueId": issue.id,
-                        "issueKey": issue.key,
-                        "status": 400,
-                        "errors": ["Cannot rank an issue relative to itself."],
-                    }
-                )
-            elif issue not in moving:
-                moving.append(issue)
-                entries.append({"issueId": issue.id, "issueKey": issue.key, "status": 200})
-        return entries, moving

@@ -15,12 +15,25 @@ import binascii
 import time
 from typing import Any, ClassVar
 
-from sandbox.framework import Budget, Emulator, HttpError, Request, Response, Route, conditional, route
+from sandbox.framework import (
+    Budget,
+    Emulator,
+    HttpError,
+    Request,
+    Response,
+    Route,
+    conditional,
+    route,
+    unserved_value,
+)
 from sandbox.zendesk.data import Ticket, ZendeskData
 from sandbox.zendesk.generate import ADMIN_EMAIL, FIELDS, HOW, field_id, populate
 from sandbox.zendesk.writes import TicketWrites
 
-SIDELOADS = ("users", "groups", "organizations")  # the ticket export's side-loads this emulator serves
+SIDELOADS = ("users", "groups", "organizations")  # the ticket side-loads this emulator serves
+EXPORT_PARAMS = ("start_time", "cursor", "per_page", "include", "exclude_deleted")
+# Cursor pagination ("Paginating through lists using cursor pagination", Zendesk API introduction)
+CURSOR_PAGING = ("page[size]", "page[after]")
 ERROR_NAMES = {
     400: "InvalidValue",
     404: "RecordNotFound",
@@ -154,14 +167,12 @@ class ZendeskEmulator(TicketWrites, Emulator):
             )
 
     # --- incremental exports -------------------------------------------------------------------------
-    @route("GET", "/api/v2/incremental/tickets/cursor")
+    @route("GET", "/api/v2/incremental/tickets/cursor", params=EXPORT_PARAMS)
     def export_tickets(self, request: Request) -> Response:
         # Side-loads the Ticket sideloads reference documents beyond these (dates, metric_sets, slas, ...)
         # change the answer; they are answered 501, not silently left out (zendesk/rest-endpoints.json
         # documents ``include`` on GET /api/v2/incremental/tickets/cursor).
-        unserved = sorted(set(request.args("include")) - set(SIDELOADS))
-        if unserved:
-            return self.not_emulated(request.method, f"{request.path} with include={','.join(unserved)}")
+        include = self._included(request)
         self._export_turn(request.path)
         per_page = min(1000, int(request.arg("per_page") or 1000))
         cursor, start = request.arg("cursor"), request.arg("start_time")
@@ -188,8 +199,17 @@ class ZendeskEmulator(TicketWrites, Emulator):
             "before_url": None,
             "end_of_stream": len(pending) <= per_page,
         }
-        body.update(self._sideloads(tickets, request.args("include")))
+        body.update(self._sideloads(tickets, include))
         return Response(200, body)
+
+    def _included(self, request: Request, served: tuple[str, ...] = SIDELOADS) -> list[str]:
+        """The side-loads ``include`` asks for; 501 for one this emulator does not produce (Zendesk's
+        "Side-loading" documents many more, e.g. ``metric_sets``, ``dates``, ``slas``)."""
+        wanted = request.args("include")
+        unserved = [name for name in wanted if name not in served]
+        if unserved:
+            raise unserved_value(request, "include", unserved)
+        return wanted
 
     def _sideloads(self, tickets: list[Ticket], include: list[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -206,7 +226,7 @@ class ZendeskEmulator(TicketWrites, Emulator):
             ]
         return out
 
-    @route("GET", "/api/v2/incremental/organizations")
+    @route("GET", "/api/v2/incremental/organizations", params=("start_time", "per_page"))
     def export_organizations(self, request: Request) -> Response:
         self._export_turn(request.path)
         start = request.arg("start_time")
@@ -234,24 +254,34 @@ class ZendeskEmulator(TicketWrites, Emulator):
         )
 
     # --- reads ---------------------------------------------------------------------------------------
-    @route("GET", "/api/v2/tickets/{ticket_id}")
+    @route("GET", r"/api/v2/tickets/{ticket_id:\d+}", params=("include",))
     def show_ticket(self, request: Request) -> Response:
-        return Response(200, {"ticket": self._ticket(request.params["ticket_id"]).json(self.base_url)})
+        """Show Ticket, with the ``users``, ``groups`` and ``organizations`` side-loads (Side-loading)."""
+        include = self._included(request)
+        ticket = self._ticket(request.params["ticket_id"])
+        return Response(200, {"ticket": ticket.json(self.base_url), **self._sideloads([ticket], include)})
 
-    @route("GET", "/api/v2/tickets/show_many")
+    @route("GET", "/api/v2/tickets/show_many", params=("ids", "include"))
     def show_many_tickets(self, request: Request) -> Response:
+        include = self._included(request)
         ids = self._ids(request)
-        found = [self.data.tickets[i].json(self.base_url) for i in ids if i in self.data.tickets]
-        return Response(
-            200, {"tickets": found, "count": len(found), "next_page": None, "previous_page": None}
-        )
+        tickets = [self.data.tickets[i] for i in ids if i in self.data.tickets]
+        found = [t.json(self.base_url) for t in tickets]
+        body = {"tickets": found, "count": len(found), "next_page": None, "previous_page": None}
+        return Response(200, {**body, **self._sideloads(tickets, include)})
 
-    @route("GET", "/api/v2/tickets/{ticket_id}/comments")
+    @route("GET", r"/api/v2/tickets/{ticket_id:\d+}/comments", params=("include", "include_inline_images"))
     def list_comments(self, request: Request) -> Response:
-        comments = [c.json() for c in self._ticket(request.params["ticket_id"]).comments]
-        return Response(
-            200, {"comments": comments, "count": len(comments), "next_page": None, "previous_page": None}
-        )
+        """List Comments: ``include=users`` side-loads the authors; ``include_inline_images`` lists inline
+        images as attachments, and the emulator's comments have none, so the answer is the same."""
+        include = self._included(request, ("users",))
+        ticket = self._ticket(request.params["ticket_id"])
+        comments = [c.json() for c in ticket.comments]
+        body = {"comments": comments, "count": len(comments), "next_page": None, "previous_page": None}
+        if include:
+            authors = sorted({c.author_id for c in ticket.comments})
+            body["users"] = [self.data.users[i].json(self.base_url) for i in authors if i in self.data.users]
+        return Response(200, body)
 
     @route("GET", "/api/v2/ticket_fields")
     def list_ticket_fields(self, request: Request) -> Response:
@@ -270,7 +300,7 @@ class ZendeskEmulator(TicketWrites, Emulator):
             },
         )
 
-    @route("GET", "/api/v2/organizations")
+    @route("GET", "/api/v2/organizations", params=CURSOR_PAGING)
     def list_organizations(self, request: Request) -> Response:
         size = min(100, int(request.arg("page[size]") or 100))
         after = int(decode_cursor(request.arg("page[after]") or "")[1]) if request.arg("page[after]") else -1
@@ -292,7 +322,7 @@ class ZendeskEmulator(TicketWrites, Emulator):
             },
         )
 
-    @route("GET", "/api/v2/organizations/{organization_id}")
+    @route("GET", r"/api/v2/organizations/{organization_id:\d+}")
     def show_organization(self, request: Request) -> Response:
         org = self.data.organizations.get(int(request.params["organization_id"]))
         if org is None:
@@ -311,21 +341,21 @@ class ZendeskEmulator(TicketWrites, Emulator):
             },
         )
 
-    @route("GET", "/api/v2/users/{user_id}")
+    @route("GET", r"/api/v2/users/{user_id:\d+}")
     def show_user(self, request: Request) -> Response:
         user = self.data.users.get(int(request.params["user_id"]))
         if user is None:
             raise HttpError(404, "Not found")
         return Response(200, {"user": user.json(self.base_url)})
 
-    @route("GET", "/api/v2/users/show_many")
+    @route("GET", "/api/v2/users/show_many", params=("ids",))
     def show_many_users(self, request: Request) -> Response:
         ids = self._ids(request)
         return Response(
             200, {"users": [self.data.users[i].json(self.base_url) for i in ids if i in self.data.users]}
         )
 
-    @route("GET", "/api/v2/jira/links")
+    @route("GET", "/api/v2/jira/links", params=("filter[ticket_id]", "filter[issue_id]", *CURSOR_PAGING))
     def list_jira_links(self, request: Request) -> Response:
         size = min(1000, int(request.arg("page[size]") or 1000))
         after = int(request.arg("page[after]") or 0)
@@ -349,15 +379,15 @@ class ZendeskEmulator(TicketWrites, Emulator):
             },
         )
 
-    @route("PUT", "/api/v2/tickets/{ticket_id}")
+    @route("PUT", r"/api/v2/tickets/{ticket_id:\d+}")
     def put_ticket(self, request: Request) -> Response:
         return self.update_ticket(request)
 
-    @route("PUT", "/api/v2/tickets/update_many")
+    @route("PUT", "/api/v2/tickets/update_many", params=("ids",))
     def put_many_tickets(self, request: Request) -> Response:
         return self.update_many(request)
 
-    @route("GET", "/api/v2/job_statuses/{job_id}")
+    @route("GET", "/api/v2/job_statuses/{job_id:[0-9a-f]+}")
     def show_job_status(self, request: Request) -> Response:
         job = self.data.jobs.get(request.params["job_id"])
         if job is None:

@@ -281,7 +281,10 @@ def test_sandbox_writes_a_zendesk_connection(tmp_path: Any) -> None:
 
 
 def test_a_missing_ticket_is_404_and_an_unserved_operation_501(served: Served) -> None:
-    assert client(served).get("/api/v2/tickets/abc.json").status_code == 404
+    assert client(served).get("/api/v2/tickets/999999.json").status_code == 404
+    # "count" is Count Tickets (a documented operation it does not serve), not a ticket id
+    counted = client(served).get("/api/v2/tickets/count.json")
+    assert counted.status_code == 501 and "GET /api/v2/tickets/count is not emulated" in counted.text
     response = client(served).get("/api/v2/nothing")
     assert response.status_code == 501
     assert response.json()["description"] == "GET /api/v2/nothing is not emulated by the rankbridge sandbox"
