@@ -407,6 +407,7 @@ POSTGRES: dict[str, list[str]] = {
             "heartbeat_at T",
             "lease",
         )
+    ],
     "012_teams_and_cycles": [
         _table("teams", f"uid T, connection T, container T, name T, states T, cycle_weeks {REAL}", "uid"),
         _table(
