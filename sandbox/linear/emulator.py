@@ -18,6 +18,7 @@ from sandbox.linear import sandbox_api
 from sandbox.linear.complexity import complexity
 from sandbox.linear.data import LinearData
 from sandbox.linear.generate import generate
+from sandbox.linear.not_emulated import not_emulated
 from sandbox.linear.resolvers import executable_schema
 
 MAX_COMPLEXITY = 10_000
@@ -145,9 +146,7 @@ class LinearEmulator(Emulator):
             return Response(400, {"errors": [graphql_error(exc.message, "GRAPHQL_PARSE_FAILED")]})
         problems = validate(self.schema, document)
         if problems:
-            return Response(
-                400, {"errors": [graphql_error(p.message, "GRAPHQL_VALIDATION_FAILED") for p in problems]}
-            )
+            return self._invalid([p.message for p in problems], "GRAPHQL_VALIDATION_FAILED")
         cost = complexity(self.schema, document, variables)
         headers = self._complexity_headers(cost)
         if cost > MAX_COMPLEXITY:
@@ -159,6 +158,12 @@ class LinearEmulator(Emulator):
             return limited
         result = execute_sync(self.schema, document, variable_values=variables, operation_name=operation_name)
         mutation = request.operation.get("type") == "mutation"
+        if (
+            result.data is None
+            and result.errors
+            and all(e.message.startswith("Variable '$") for e in result.errors)
+        ):
+            return self._invalid([e.message for e in result.errors], "INVALID_INPUT")  # variables refused
         if result.errors:
             status = 500 if any(not e.extensions for e in result.errors) else 400
             errors = [
@@ -167,6 +172,17 @@ class LinearEmulator(Emulator):
             ]
             return Response(status, {"data": whole_numbers(result.data), "errors": errors}, headers)
         return Response(200, {"data": whole_numbers(result.data)}, headers, mutated=mutation)
+
+    def _invalid(self, messages: list[str], code: str) -> Response:
+        """400 with each problem, or 501 naming what the sandbox leaves out when that is all they are."""
+        left_out = not_emulated(messages)
+        if left_out:
+            errors = [
+                graphql_error(f"{n} is not emulated by the rankbridge sandbox", "NOT_EMULATED")
+                for n in left_out
+            ]
+            return Response(501, {"errors": errors})
+        return Response(400, {"errors": [graphql_error(m, code) for m in messages]})
 
     def _complexity_headers(self, cost: float) -> dict[str, str]:
         reset = self.complexity_window_start + self.budget.window

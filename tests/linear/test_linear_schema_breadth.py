@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -21,6 +22,7 @@ from graphql import (
 )
 
 from sandbox.linear import LinearEmulator
+from sandbox.linear.not_emulated import names as not_emulated_names
 from sandbox.linear.resolvers import sdl
 from tests.specs import assert_schema_subset, assert_valid_document, graphql_schema
 
@@ -152,3 +154,69 @@ def test_every_served_field_resolves_on_every_root_list(emulator: LinearEmulator
     assert_valid_document("linear", single)
     org = _post(emulator, single)["organization"]
     assert org["urlKey"] == emulator.data.workspace and org["userCount"] == len(emulator.data.users)
+
+
+# --- what is left out answers 501 ---------------------------------------------------------------------------
+def _left_out(schema: GraphQLSchema, official: GraphQLSchema) -> set[str]:
+    names: set[str] = set()
+    for name, mine in schema.type_map.items():
+        if name.startswith("__") or not isinstance(mine, GraphQLObjectType | GraphQLInputObjectType):
+            continue
+        for field_name, field in _official(official, name).fields.items():
+            if field_name not in mine.fields:
+                names.add(f"{name}.{field_name}")
+            elif isinstance(mine, GraphQLObjectType):
+                names |= {
+                    f"{name}.{field_name}({a}:)" for a in field.args if a not in mine.fields[field_name].args
+                }
+    return names
+
+
+def test_the_not_emulated_list_names_exactly_what_the_official_types_have_beyond_ours() -> None:
+    assert not_emulated_names() == _left_out(ours(), graphql_schema("linear"))
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "name"),
+    [
+        (
+            'mutation { issueCreate(input: {teamId: "t", title: "x"}) { success } }',
+            {},
+            "Mutation.issueCreate",
+        ),
+        ("{ projects { nodes { initiatives { nodes { id } } } } }", {}, "Project.initiatives"),
+        ("{ issues(sort: []) { nodes { id } } }", {}, "Query.issues(sort:)"),
+        (
+            "query Q($f: IssueFilter) { issues(filter: $f) { nodes { id } } }",
+            {"f": {"assignee": {"null": True}}},
+            "IssueFilter.assignee",
+        ),
+    ],
+)
+def test_what_the_sandbox_leaves_out_answers_501_naming_it(
+    emulator: LinearEmulator, query: str, variables: dict[str, Any], name: str
+) -> None:
+    assert_valid_document("linear", query)  # a valid query of Linear's API
+    response = httpx.post(
+        f"{emulator.base_url}/graphql",
+        headers={"Authorization": emulator.token},
+        json={"query": query, "variables": variables},
+    )
+    assert response.status_code == 501, response.text
+    error = response.json()["errors"][0]
+    assert error["message"] == f"{name} is not emulated by the rankbridge sandbox"
+    assert error["extensions"]["code"] == "NOT_EMULATED"
+
+
+def test_a_typo_stays_a_validation_error(emulator: LinearEmulator) -> None:
+    for query, variables in (
+        ("{ issues { nodes { titel } } }", {}),
+        ("query Q($f: IssueFilter) { issues(filter: $f) { nodes { id } } }", {"f": {"titel": {"eq": "x"}}}),
+    ):
+        response = httpx.post(
+            f"{emulator.base_url}/graphql",
+            headers={"Authorization": emulator.token},
+            json={"query": query, "variables": variables},
+        )
+        assert response.status_code == 400, response.text
+        assert "titel" in response.json()["errors"][0]["message"]
