@@ -49,6 +49,11 @@ def write_site(store: Store, out: Path) -> Written:
     out = Path(out)
     _claim(out)
     site = data.load(store)
+    # The stylesheet and script go first, before any writer thread starts: a page that is on disk can
+    # always load them (the daemon serves the folder while it is being rewritten).
+    for asset, text in (("report.css", STYLESHEET), ("report.js", SCRIPT)):
+        (out / "assets").mkdir(exist_ok=True)
+        _write(out / "assets" / asset, text)
     with Files() as files:
         pages = 0
         for name, html in ranking_pages(site):
@@ -56,8 +61,6 @@ def write_site(store: Store, out: Path) -> Written:
             pages += 1
         files.write(out / "changes.html", changes_page(site))
         files.write(out / "roadmap.html", roadmap_page(site))
-        files.write(out / "assets" / "report.css", STYLESHEET)
-        files.write(out / "assets" / "report.js", SCRIPT)
         wanted: set[Path] = set()
         for row in site.rows:
             path = out / row.page
