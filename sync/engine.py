@@ -78,9 +78,10 @@ class Engine:
         self.close()
 
     # --- stages --------------------------------------------------------------------------------------
-    def pull(self, only: list[str] | None = None, full: bool = False) -> PullReport:
+    def pull(self, only: list[str] | None = None, full: bool = False, link: bool = True) -> PullReport:
         """Pull every connection (or those in ``only``); ``full``: read the item streams whole, which marks
-        the items they no longer list deleted (sync/pull/absence.py)."""
+        the items they no longer list deleted (sync/pull/absence.py). ``link=False`` leaves resolving the
+        links to a later :meth:`link` (the daemon's stages)."""
         report = PullReport()
         started = datetime.now(UTC)
         for name, connector in self.connectors.items():
@@ -101,12 +102,18 @@ class Engine:
             # Only a complete read counts as fresh (see Store.fresh): a stopped pull is not one.
             outcome = "failed" if errors else "stopped" if any(s.stopped for s in streams) else "ok"
             self.store.finish_run(run_id, outcome, stats, "; ".join(errors) or None)
-        if any(s.payloads for s in report.streams) or self.resolution is None:
+        if link:
             # every written page replaced its items' links: resolve all of them again, against everything
             # stored (a pull that read nothing changed nothing to resolve)
+            self.link(resolve=any(s.payloads for s in report.streams) or self.resolution is None)
+        return report
+
+    def link(self, resolve: bool = True) -> None:
+        """Resolve every stored link against everything stored (when ``resolve``), then the rules' mirror
+        links: a global stage, which the daemon runs under its stages lease before ranking."""
+        if resolve:
             self.resolution = resolve_links(self.store)
         link_mirrors(self.store, self.config.links)
-        return report
 
     def rank(self, save: bool = True) -> RankOutcome:
         from sync.rank import rank

@@ -156,11 +156,39 @@ class FileLeases(Leases):
         ]
 
 
-def open_leases(config: Config) -> Leases:
-    """The leases of the configured store (an SQLite store: its file lock, held by the daemon command)."""
+def open_leases(config: Config, wait: float = 0.0) -> Leases:
+    """The leases of the configured store: advisory locks on a PostgreSQL store (started here, waiting up
+    to ``wait`` seconds for a writing command to let go), the file lock of an SQLite store (held by the
+    daemon command itself)."""
+    if config.store.url is not None:
+        from sync.daemon.pglease import PgLeases
+
+        return PgLeases(config.store.location, config.daemon.lease_timeout).start(wait)
     return FileLeases(config.store.path)
 
 
 def lease_holders(config: Config) -> list[dict[str, Any]]:
     """Who holds which lease of the configured store now (``rankbridge status``), without taking any."""
+    if config.store.url is not None:
+        from sync.daemon.pglease import lease_holders as on_postgres
+
+        return on_postgres(config.store.location)
     return FileLeases(config.store.path).holders()
+
+
+def request_run(config: Config) -> list[str]:
+    """``rankbridge sync --now``: make every connection due in the shared schedule and wake the daemons
+    (PostgreSQL: ``NOTIFY``; an SQLite store's daemon sees it at its next look, within half a second). The
+    connections made due (none before a daemon first ran on the store)."""
+    from sync.store import Store
+
+    store = Store(config.store.location)
+    try:
+        names = store.run_now()
+    finally:
+        store.close()
+    if config.store.url is not None:
+        from sync.daemon.pglease import notify
+
+        notify(config.store.location, "run")
+    return names

@@ -213,7 +213,7 @@ class Daemon:
         started = time.monotonic()
         result, error, pulled, changed = CycleResult(ok=False), None, 0, 0
         try:
-            report = self._engine(store).pull(only=[name])
+            report = self._engine(store).pull(only=[name], link=False)  # linking is a global stage
             pulled = sum(s.payloads for s in report.streams)
             changed = report.changed
             error = "; ".join(s.error for s in report.failed if s.error) or None
@@ -224,6 +224,7 @@ class Daemon:
                     self.closing.discard(name)
             if changed > 0 or closing:
                 store.owe_plan(self.connectors)
+                self.leases.notify("stages")  # whichever daemon can take the stages lease plans it
             self._record_outbox(store)
         except Exception as exc:  # one connection's failure must never stop the others
             error = f"{type(exc).__name__}: {exc}"
@@ -344,6 +345,7 @@ class Daemon:
             log.error("report not written: %s: %s", type(exc).__name__, exc)
 
     def _rank_plan(self, engine: Engine) -> bool:
+        engine.link()
         engine.rank()
         plan, _ = engine.plan(strict=False)
         engine.store.plan_paid(set(self.connectors) - plan.skipped.keys())

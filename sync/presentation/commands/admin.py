@@ -6,6 +6,7 @@ that `rankbridge --version` and `--help` start fast."""
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -121,6 +122,7 @@ def daemon(ctx: Context, once: bool) -> None:
     """Sync on a schedule: each connection pulled on its own interval, rank/plan/push after changes;
     /healthz and /metrics on [daemon] host:port; stops cleanly on SIGTERM or Ctrl-C."""
     from rules.status import StatusRules
+    from sync.daemon.lease import open_leases
     from sync.daemon.process import daemon_logging, exit_now
     from sync.daemon.scheduler import Daemon
     from sync.presentation.report.site import publisher
@@ -131,16 +133,18 @@ def daemon(ctx: Context, once: bool) -> None:
     rules_engine(config)
     StatusRules(config.status)
     daemon_logging()
-    with ctx.store_lock(config) as lock:
-        runner = Daemon(config, publish=publisher(config))
+    # An SQLite store: this daemon holds the store's lock, and with it every lease. A PostgreSQL store:
+    # several daemons share it, each holding its leases (and the writer lock shared) on a session of its own.
+    shared = config.store.url is not None
+    with nullcontext() if shared else ctx.store_lock(config):
+        runner = Daemon(config, publish=publisher(config), leases=open_leases(config, ctx.wait))
         if once:
             raise SystemExit(runner.run_once())
         finished = runner.run_forever(
             announce=lambda line: ctx.out.print(line, markup=False, highlight=False)
         )
         if not finished:
-            lock.release()
-            exit_now(1)
+            exit_now(1)  # the kernel releases the store's lock, the server the leases' session
     raise SystemExit(0)
 
 

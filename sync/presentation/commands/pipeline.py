@@ -19,12 +19,27 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Pull, rank and plan; write nothing to any tracker.")
+@click.option(
+    "--now",
+    is_flag=True,
+    help="Sync nothing here: ask the running daemon(s) to pull every connection now (the shared schedule).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @wait_option
 @pass_context
-def sync(ctx: Context, dry_run: bool, as_json: bool) -> None:
-    """Pull every connection, rank, plan and push."""
+def sync(ctx: Context, dry_run: bool, now: bool, as_json: bool) -> None:
+    """Pull every connection, rank, plan and push (or, with --now, ask the daemons to)."""
     from sync.presentation import views
+
+    if now:
+        from sync.daemon.lease import request_run
+
+        names = request_run(ctx.config())
+        if as_json or ctx.json:
+            views.print_json(ctx.out, {"due_now": names})
+        else:
+            ctx.out.print(f"asked the daemons to pull {len(names)} connection(s) now", markup=False)
+        raise SystemExit(0)
 
     with ctx.engine(contacts=ALL, config=ctx.runnable_config()) as engine:
         report = engine.sync(dry_run=dry_run)
