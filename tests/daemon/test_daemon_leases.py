@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 import tomli_w
+from click.testing import CliRunner
 
+from cli import main
 from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.config import load
 from sync.daemon.lease import STAGES, connection_leases
+from sync.store import Store
 from tests.daemon.test_daemon_run import ROOT, Running, wait_for, write_config
 
 
@@ -98,3 +101,24 @@ def test_a_killed_holders_pull_is_marked_abandoned_by_the_next_holder(box: Sandb
     jira = next(row for row in report["connections"] if row["name"] == "jira")
     assert jira["last_status"] == "ok"  # its last pull
     assert [lease["pid"] for lease in report["leases"]] == [second.process.pid], report["leases"]
+
+
+def test_sync_now_makes_every_connection_due_for_the_daemons(box: Sandbox, tmp_path: Path) -> None:
+    config = write_config(box, tmp_path, interval=3600)
+    store = Store(tmp_path / "store.db")
+    try:
+        store.schedule_connections({name: 3600 for name in box.served})
+        for name in box.served:
+            store.claim(name)  # as a daemon does when it takes one: due again in an hour
+        assert store.due_connections() == []
+    finally:
+        store.close()
+    asked = CliRunner().invoke(main, ["--config", str(config), "sync", "--now", "--json"])
+    assert asked.exit_code == 0, asked.output
+    assert sorted(json.loads(asked.stdout)["due_now"]) == sorted(box.served)
+    store = Store(tmp_path / "store.db")
+    try:
+        assert sorted(store.due_connections()) == sorted(box.served)
+        assert store.runs("pull") == []  # nothing was synced here: the daemons will
+    finally:
+        store.close()
