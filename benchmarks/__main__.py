@@ -14,7 +14,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import commit_batching, full_pull, linking, report_site, scoring, startup, sync_figures
+from benchmarks import (
+    commit_batching,
+    full_pull,
+    linking,
+    report_site,
+    scoring,
+    startup,
+    store_backends,
+    sync_figures,
+)
 from benchmarks.github_costs import full_pull_cost, rerank_cost
 from benchmarks.harness import PULL_ITEMS, SYNC_ITEMS
 
@@ -38,6 +47,7 @@ def main() -> int:
         figures["commit_batching"] = commit_batching.run(PULL_ITEMS, Path(tmp) / "batching", say)
         figures["linking"] = linking.run(PULL_ITEMS, Path(tmp) / "linking", say)
         figures["report"] = report_site.run(PULL_ITEMS, Path(tmp) / "report", say)
+        figures["store_backends"] = store_backends.run(PULL_ITEMS, SYNC_ITEMS, Path(tmp) / "backends", say)
     say("[github] request counts: a 5,000-issue first pull; a 300-item project with 10 moved")
     github = {"full_pull_5000": full_pull_cost(5000), "reorder_300_move_10": rerank_cost(300, 10)}
     figures["github"] = github

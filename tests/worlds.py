@@ -15,14 +15,18 @@ import tomli_w
 from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.config import Config, load
 from sync.engine import Engine
-from tests.postgres import store_table
+from tests.postgres import read_store, store_table
 
 
 @dataclass
 class SandboxWorld:
     box: Sandbox
     config_path: Path
-    store_path: Path
+    store_path: Path | str  # an SQLite file, or a PostgreSQL URL
+
+    def store_rows(self, query: str, *params: Any) -> list[dict[str, Any]]:
+        """Rows of ``query`` read from the store as any client of its database would."""
+        return read_store(self.store_path, query, params)
 
     @property
     def services(self) -> list[str]:

@@ -95,6 +95,11 @@ class Backend(ABC):
         """Rows with explicit ids were copied into ``table``: make the ids the database assigns next
         follow them."""
 
+    def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column`` is one of ``values``: the condition and its parameters (a list of placeholders here;
+        PostgreSQL takes one array, so the statement is the same whatever the number of values)."""
+        return f"{column} in ({','.join('?' * len(values))})", list(values)
+
     @staticmethod
     def translate(sql: str) -> str:
         """The statement in the driver's placeholder style (``?`` here)."""

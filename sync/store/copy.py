@@ -71,9 +71,8 @@ def copy_store(source: Store, target: Store, replace: bool = False) -> CopyRepor
 def _copy_table(source: Store, target: Store, table: str) -> int:
     columns = [c for c in source.sql.columns(table) if c in set(target.sql.columns(table))]
     names = ", ".join(f'"{c}"' for c in columns)
-    insert = f'insert into "{table}" ({names}) values ({", ".join("?" * len(columns))})'
     copied = 0
     for chunk in source.sql.batches(f'select {names} from "{table}"', BATCH):
-        target.sql.executemany(insert, chunk)
+        target.sql.insert(table, [dict(zip(columns, row, strict=True)) for row in chunk])
         copied += len(chunk)
     return copied

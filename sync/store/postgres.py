@@ -7,7 +7,8 @@ ever open across a wait on a tracker). An unsynced write transaction sets ``sync
 for itself: atomic, and lost only with the server's last moments, as SQLite's unsynced commits.
 
 Migrations run in one transaction under ``pg_advisory_xact_lock``, so daemons starting together apply
-each once. PostgreSQL text cannot hold NUL characters; a NUL a tracker sends is stored as U+FFFD.
+each once. PostgreSQL text cannot hold NUL characters; a NUL a tracker sends is stored as U+FFFD
+(:func:`nul_free`).
 """
 
 from __future__ import annotations
@@ -19,31 +20,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from psycopg.abc import Buffer
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
-from psycopg.types.string import StrDumperUnknown
 from psycopg_pool import ConnectionPool
 
 from connectors.errors import register_secret, scrub
+from sync.model import batched
 from sync.store.backend import CONNECT_TIMEOUT, Backend, StoreUnavailable, advisory_key, redact_url
 from sync.store.migrations import MIGRATIONS, POSTGRES
 
 MIGRATIONS_TABLE = "rankbridge_migrations"
 POOL_SIZE = 32  # per URL and process: the daemon's parallel pulls, its stages and a writing command
 MIGRATION_LOCK = advisory_key("migrate")
-
-
-class NulFreeStrDumper(StrDumperUnknown):
-    """Text with NUL characters (which PostgreSQL refuses) replaced by U+FFFD; like the driver's own, sent
-    untyped so the server gives it the column's type."""
-
-    def dump(self, obj: str) -> Buffer | None:
-        return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
-
-
-def _configure(conn: psycopg.Connection[Any]) -> None:
-    conn.adapters.register_dumper(str, NulFreeStrDumper)
+ROWS_PER_STATEMENT = 5000  # rows of one insert (each column an array)
 
 
 _pools: dict[str, ConnectionPool[psycopg.Connection[Any]]] = {}
@@ -60,7 +49,6 @@ def pool(url: str) -> ConnectionPool[psycopg.Connection[Any]]:
                 min_size=0,
                 max_size=POOL_SIZE,
                 kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
-                configure=_configure,
                 check=ConnectionPool.check_connection,
                 timeout=CONNECT_TIMEOUT,
                 num_workers=1,
@@ -88,6 +76,7 @@ class PostgresBackend(Backend):
         if password:
             register_secret(str(password))
         self._pool = pool(url)
+        self._types: dict[str, dict[str, str]] = {}  # table -> column -> type, for array inserts
         try:
             self.conn = self._pool.getconn()
         except psycopg.Error as exc:
@@ -97,6 +86,9 @@ class PostgresBackend(Backend):
         """An error's first line, without the URL's password."""
         text = str(exc).strip()
         return scrub(text.splitlines()[0] if text else type(exc).__name__)
+
+    def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        return f"{column} = any(?)", [nul_free(values)]
 
     @staticmethod
     def translate(sql: str) -> str:
@@ -120,7 +112,7 @@ class PostgresBackend(Backend):
     def _run(self, cursor: psycopg.Cursor[Any], sql: str, params: Sequence[Any]) -> None:
         """A statement without parameters is sent as written (the driver reads ``%`` only with them)."""
         if params:
-            cursor.execute(self.translate(sql), params)
+            cursor.execute(self.translate(sql), nul_free(params))
         else:
             cursor.execute(sql.encode())
 
@@ -128,7 +120,48 @@ class PostgresBackend(Backend):
         if not rows:
             return
         with self.conn.cursor() as cursor:
-            cursor.executemany(self.translate(sql), rows)
+            cursor.executemany(self.translate(sql), [nul_free(row) for row in rows])
+
+    def upsert(self, table: str, rows: Sequence[dict[str, Any]], pk: tuple[str, ...]) -> None:
+        """As the base's, in one statement per few thousand rows (their columns sent as arrays): one
+        statement a row was mostly waiting on the server's answers. A key twice in one statement is
+        refused by PostgreSQL, so the last row of each key is kept (what one statement a row leaves)."""
+        if not rows:
+            return
+        last = {tuple(row[c] for c in pk): row for row in rows}
+        columns = list(rows[0])
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in pk)
+        keys = ", ".join(f'"{c}"' for c in pk)
+        action = f"do update set {updates}" if updates else "do nothing"
+        self._insert_arrays(table, columns, list(last.values()), f" on conflict ({keys}) {action}")
+
+    def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self._insert_arrays(table, list(rows[0]), rows, "")
+
+    def _insert_arrays(
+        self, table: str, columns: list[str], rows: Sequence[dict[str, Any]], tail: str
+    ) -> None:
+        """``insert … select * from unnest(column arrays)``: a short statement, prepared once, whatever the
+        number of rows. Each array holds one type, as the column's: values are given it as SQLite's
+        column affinity would (a number in a text column becomes text, an integer in a real one a float)."""
+        types = self._column_types(table)
+        names = ", ".join(f'"{c}"' for c in columns)
+        casts = ", ".join(f"%b::{types[c]}[]" for c in columns)  # binary: no per-element escaping
+        sql = f'insert into "{table}" ({names}) select * from unnest({casts}){tail}'
+        with self.conn.cursor() as cursor:
+            for chunk in batched(rows, ROWS_PER_STATEMENT):
+                arrays = [_as_column_type([row[c] for row in chunk], types[c]) for c in columns]
+                cursor.execute(sql.encode(), arrays)
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        if table not in self._types:
+            sql = (
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = current_schema() and table_name = ?"
+            )
+            self._types[table] = {name: kind for name, kind in self.rows(sql, [table])}
+        return self._types[table]
 
     def insert_returning_id(self, table: str, row: dict[str, Any]) -> int:
         names = ", ".join(f'"{c}"' for c in row)
@@ -220,3 +253,24 @@ class PostgresBackend(Backend):
         conn, self.conn = self.conn, None  # type: ignore[assignment]
         if conn is not None:
             self._pool.putconn(conn)
+
+
+def nul_free(values: Sequence[Any]) -> list[Any]:
+    """Statement parameters with NUL characters in text (which PostgreSQL refuses) replaced by U+FFFD."""
+    return [v.replace("\x00", "\ufffd") if type(v) is str and "\x00" in v else v for v in values]
+
+
+def _as_column_type(values: list[Any], kind: str) -> list[Any]:
+    """One column's values, each of the column's type where SQLite's affinity would convert it (an array
+    holds one type: a driver refuses an int among floats), text without NUL characters."""
+    if kind == "text":
+        if any(type(v) is not str for v in values if v is not None):
+            values = [
+                v if v is None or type(v) is str else str(int(v) if type(v) is bool else v) for v in values
+            ]
+        return nul_free(values) if any("\x00" in v for v in values if v is not None) else values
+    if kind == "double precision":
+        return [float(v) if type(v) in (int, bool) else v for v in values]
+    if kind == "bigint":
+        return [int(v) if type(v) is bool or (type(v) is float and v.is_integer()) else v for v in values]
+    return values

@@ -208,8 +208,8 @@ class Store(ScheduleLog):
     def _rows_by_uid(self, table: str, uids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for chunk in batched(uids, SQL_VARIABLES):
-            marks = ",".join("?" * len(chunk))
-            for row in self.sql.query(f"select * from {table} where uid in ({marks})", chunk):
+            where, args = self.sql.in_list("uid", chunk)
+            for row in self.sql.query(f"select * from {table} where {where}", args):
                 found[row["uid"]] = row
         return found
 
@@ -219,8 +219,8 @@ class Store(ScheduleLog):
             return 0
         pushed: dict[str, dict[str, tuple[Any, str]]] = {}
         for chunk in batched(candidates, SQL_VARIABLES):
-            marks = ",".join("?" * len(chunk))
-            for row in self.sql.query(f"select * from pushed where uid in ({marks})", chunk):
+            where, args = self.sql.in_list("uid", chunk)
+            for row in self.sql.query(f"select * from pushed where {where}", args):
                 pushed.setdefault(row["uid"], {})[row["field"]] = (json.loads(row["value"]), row["at"])
         reordered = {
             row["connection"]: row["at"]
@@ -252,8 +252,8 @@ class Store(ScheduleLog):
     def _replace_links(self, connection: str, stream: str, uids: list[str], links: list[Link]) -> None:
         tag = f"{connection}:{stream}"
         for chunk in batched(uids, SQL_VARIABLES):
-            marks = ",".join("?" * len(chunk))
-            self.sql.execute(f"delete from links where stream = ? and src_uid in ({marks})", [tag, *chunk])
+            where, args = self.sql.in_list("src_uid", chunk)
+            self.sql.execute(f"delete from links where stream = ? and {where}", [tag, *args])
         if links:
             self.sql.upsert("links", link_rows(links, tag), ("id",))
 

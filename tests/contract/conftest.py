@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from connectors.registry import service_types
+from tests.postgres import BACKENDS
 from tests.worlds import SandboxWorld, start_sandbox, write_world_config
 
 SERVICES = service_types()
@@ -34,19 +35,28 @@ class World(SandboxWorld):
         return super().state_items(service or self.service)
 
 
-def make_world(service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, items: int = 30) -> World:
+def make_world(
+    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, items: int = 30, store: str | None = None
+) -> World:
+    """``store``: an SQLite path or a PostgreSQL URL (default: ``store.db`` beside the config)."""
     box = start_sandbox(monkeypatch, [service], items=items, seed=11)
-    return World(box, write_world_config(box, tmp_path, RULES), tmp_path / "store.db", service)
+    config = write_world_config(box, tmp_path, RULES, store=store)
+    return World(box, config, store or tmp_path / "store.db", service)
 
 
-def world_fixture(services: list[str], items: int = 30) -> Any:
-    """A fixture giving each test a :class:`World` per service in ``services`` (one emulator each)."""
+def world_fixture(services: list[str], items: int = 30, backends: tuple[str, ...] = ("sqlite",)) -> Any:
+    """A fixture giving each test a :class:`World` per service in ``services`` (one emulator each), and per
+    store backend in ``backends`` (the store-touching cases run over SQLite and PostgreSQL)."""
+    params = [(s, b) for s in services for b in backends]
+    ids = [s if backends == ("sqlite",) else f"{s}-{b}" for s, b in params]
 
-    @pytest.fixture(params=services)
+    @pytest.fixture(params=params, ids=ids)
     def fixture(
         request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> Iterator[World]:
-        w = make_world(request.param, tmp_path, monkeypatch, items=items)
+        service, backend = request.param
+        store = str(request.getfixturevalue("postgres_url")) if backend == "postgres" else None
+        w = make_world(service, tmp_path, monkeypatch, items=items, store=store)
         yield w
         w.box.stop()
 
@@ -54,5 +64,8 @@ def world_fixture(services: list[str], items: int = 30) -> Any:
 
 
 world = world_fixture(SERVICES)
-big_world = world_fixture(SERVICES, items=250)
 ordered_world = world_fixture(ORDERED)
+# The cases that read and write the store most (first sync, no-op re-sync, a killed pull resumed), over both
+# store backends.
+store_world = world_fixture(SERVICES, backends=BACKENDS)
+big_store_world = world_fixture(SERVICES, items=250, backends=BACKENDS)

@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
+import psycopg
 import pytest
 
 from sync.model import Op, OpKind
@@ -38,7 +40,8 @@ def emulator_keys(world: World) -> dict[str, dict[str, object]]:
     }
 
 
-def test_first_sync_stores_what_the_tracker_has(world: World) -> None:
+def test_first_sync_stores_what_the_tracker_has(store_world: World) -> None:
+    world = store_world
     with world.engine() as engine:
         report = engine.pull()
     assert not report.failed, report.failed
@@ -49,7 +52,8 @@ def test_first_sync_stores_what_the_tracker_has(world: World) -> None:
         assert stored.get(key) == values, key
 
 
-def test_noop_resync_costs_one_request_per_stream_and_no_writes(world: World) -> None:
+def test_noop_resync_costs_one_request_per_stream_and_no_writes(store_world: World) -> None:
+    world = store_world
     with world.engine() as engine:
         engine.sync()
         engine.sync()  # our own writes come back once
@@ -133,8 +137,8 @@ def test_bad_token_is_a_clear_auth_error_without_the_secret(
     assert "Auth" in message or "401" in message or "auth" in message.lower(), message
 
 
-def test_pull_killed_midway_resumes_to_the_same_state(big_world: World) -> None:
-    world = big_world
+def test_pull_killed_midway_resumes_to_the_same_state(big_store_world: World) -> None:
+    world = big_store_world
     world.box.faults(world.service, {"latency": 0.15})
     env = {**os.environ, "RANKBRIDGE_CONFIG": str(world.config_path)}
     process = subprocess.Popen(
@@ -150,21 +154,19 @@ def test_pull_killed_midway_resumes_to_the_same_state(big_world: World) -> None:
         report = engine.pull()
     assert not report.failed
     assert emulator_keys(world).items() <= store_keys(world).items()
-    connection = sqlite3.connect(world.store_path)
-    duplicates = connection.execute(
-        "select key, count(*) from items where connection = ? group by key having count(*) > 1",
-        [world.service],
-    ).fetchall()
+    duplicates = world.store_rows(
+        "select key, count(*) as n from items where connection = ? group by key having count(*) > 1",
+        world.service,
+    )
     assert duplicates == []
 
 
 def _has_cursor(world: World) -> bool:
-    if not world.store_path.exists():
+    if isinstance(world.store_path, Path) and not world.store_path.exists():
         return False
     try:
-        connection = sqlite3.connect(world.store_path, timeout=0.1)
-        return bool(connection.execute("select count(*) from cursors").fetchone()[0])
-    except sqlite3.Error:
+        return bool(world.store_rows("select count(*) as n from cursors")[0]["n"])
+    except (sqlite3.Error, psycopg.Error):  # no store yet, or its tables not yet made
         return False
 
 

@@ -3,6 +3,7 @@ page batches, links, quarantine and named migrations."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -195,3 +196,28 @@ def test_teams_and_cycles_are_kept_and_updated_in_place(store: Store) -> None:
     done = replace(running, completed_at="2026-12-14T00:00:00.000Z", deleted=True)
     store.write_page("l", "cycles", Records(cycles=[done]), [], "c2")
     assert store.cycles() == [done] and store.cursor("l", "cycles") == "c2"
+
+
+def test_stores_opened_at_once_on_a_new_database_apply_each_migration_once(store_location: str) -> None:
+    """Daemons starting together on an empty store: every one opens it, each migration runs once (PostgreSQL:
+    under an advisory transaction lock; SQLite: its write lock)."""
+    opened: list[list[str]] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_store() -> None:
+        start.wait()
+        try:
+            store = Store(store_location)
+            opened.append(store.sql.applied_migrations())
+            store.close()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    assert opened == [[name for name, _ in MIGRATIONS]] * 4
