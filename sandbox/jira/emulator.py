@@ -43,15 +43,12 @@ SEARCH_BODY_KEYS = {
     "fieldsByKeys",
     "reconcileIssues",
 }
-# Options of the enhanced JQL search that change the answer's shape and that this emulator does not
-# produce (jira/platform.subset.openapi.json, GET/POST /rest/api/3/search/jql, operations
-# searchAndReconsileIssuesUsingJql and ...Post): answered 501 rather than silently ignored.
-UNSERVED_SEARCH_OPTIONS = ("expand", "properties", "fieldsByKeys")
 # failFast (what a failed field does) and reconcileIssues (read-after-write consistency for the ids named:
-# the emulator is always consistent) do not change its answer.
-SEARCH_JQL_PARAMS = ("jql", "nextPageToken", "maxResults", "fields", "failFast", "reconcileIssues")
-SEARCH_PARAMS = ("jql", "startAt", "maxResults", "fields", "validateQuery", "failFast")
-_UNSET: tuple[object, ...] = (None, "", "false", False, [], ())  # an option given as "off"
+# the emulator is always consistent) do not change its answer; expand, properties and fieldsByKeys as
+# sandbox/jira/expand.py says.
+OPTIONS = ("expand", "properties", "fieldsByKeys", "failFast")
+SEARCH_JQL_PARAMS = ("jql", "nextPageToken", "maxResults", "fields", "reconcileIssues", *OPTIONS)
+SEARCH_PARAMS = ("jql", "startAt", "maxResults", "fields", "validateQuery", *OPTIONS)
 RANK_BODY_KEYS = {"issues", "rankBeforeIssue", "rankAfterIssue", "rankCustomFieldId"}
 REMOVED_SEARCH = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
@@ -193,8 +190,9 @@ class JiraEmulator(CloudLimits):
 
     @route("GET", "/rest/api/{version}/search/jql", params=SEARCH_JQL_PARAMS)
     def search_jql_get(self, request: Request) -> Response:
-        query = {k: request.arg(k) for k in ("jql", "nextPageToken", "maxResults", *UNSERVED_SEARCH_OPTIONS)}
-        return self._search_jql(request, {**query, "fields": request.args("fields")})
+        query = {k: request.arg(k) for k in ("jql", "nextPageToken", "maxResults", "expand")}
+        lists = {k: request.args(k) for k in ("fields", "properties")}
+        return self._search_jql(request, {**query, **lists})
 
     @route("POST", "/rest/api/{version}/search/jql")
     def search_jql_post(self, request: Request) -> Response:
@@ -208,9 +206,7 @@ class JiraEmulator(CloudLimits):
         version = self._version(request)
         if not self.cloud:
             raise HttpError(404, "null for uri: /rest/api/2/search/jql")
-        unserved = [f"{k}={args[k]}" for k in UNSERVED_SEARCH_OPTIONS if args.get(k) not in _UNSET]
-        if unserved:
-            return self.not_emulated(request.method, f"{request.path} with {', '.join(unserved)}")
+        expands = expand.search_expands(request, args.get("expand"))
         fields = selected_fields(list(args.get("fields") or []), [])
         token = args.get("nextPageToken")
         if token:
@@ -229,7 +225,8 @@ class JiraEmulator(CloudLimits):
         cap = 100 if set(fields) - {"id", "key"} else 5000
         size = max(1, min(int(args.get("maxResults") or 50), cap))
         page, rest = ids[offset : offset + size], ids[offset + size :]
-        body: dict[str, Any] = {"issues": self._issues(page, fields, version), "isLast": not rest}
+        issues, top = self._results_page(page, fields, version, expands, bool(args.get("properties")))
+        body: dict[str, Any] = {**top, "issues": issues, "isLast": not rest}
         if rest:
             body["nextPageToken"] = self._remember(ids, offset + size)
         return Response(200, body)
@@ -239,9 +236,7 @@ class JiraEmulator(CloudLimits):
         version = self._version(request)
         if self.cloud:
             raise HttpError(410, REMOVED_SEARCH)
-        for name in UNSERVED_SEARCH_OPTIONS:  # the same options as /search/jql's, on Data Center's search
-            if request.arg(name) not in _UNSET:
-                raise unserved_value(request, name, request.args(name))
+        expands = expand.search_expands(request, ",".join(request.args("expand")))
         if (request.arg("validateQuery") or "strict") not in ("strict", "true"):
             raise unserved_value(request, "validateQuery", request.args("validateQuery"))
         jql = request.arg("jql") or ""
@@ -249,10 +244,13 @@ class JiraEmulator(CloudLimits):
         fields = selected_fields(request.args("fields"), ["*navigable"])
         start = max(0, int(request.arg("startAt") or 0))
         size = max(0, min(int(request.arg("maxResults") or 50), 1000))
-        issues = self._issues(ids[start : start + size], fields, version)
+        issues, top = self._results_page(
+            ids[start : start + size], fields, version, expands, bool(request.args("properties"))
+        )
         return Response(
             200,
             {
+                **top,
                 "expand": "schema,names",
                 "startAt": start,
                 "maxResults": size,
@@ -291,9 +289,11 @@ class JiraEmulator(CloudLimits):
             self._pages.popitem(last=False)
         return token
 
-    def _issues(self, ids: list[int], fields: list[str], version: str) -> list[dict[str, Any]]:
-        found = (self.store.by_id.get(i) for i in ids)
-        return [self.render.issue(issue, fields, version) for issue in found if issue is not None]
+    def _results_page(
+        self, ids: list[int], fields: list[str], version: str, expands: list[str], properties: bool
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        found = [issue for i in ids if (issue := self.store.by_id.get(i)) is not None]
+        return expand.search_results(self.render, found, fields, version, expands, properties)
 
     # --- issues ---------------------------------------------------------------------------------------
     def _issue(self, request: Request) -> Issue:

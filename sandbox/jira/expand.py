@@ -11,6 +11,10 @@ endpoints answer 501), so the answer's ``properties`` is empty, as Jira's is for
 and ``updateHistory`` change what happens on a failed field and the user's "recently viewed" list, not the
 answer.
 
+The searches (``GET``/``POST /rest/api/3/search/jql``, Data Center's ``GET /rest/api/2/search``) take the
+same ``expand`` values (``names`` and ``schema`` once for the page), ``properties`` and ``fieldsByKeys``
+alike.
+
 ``GET …/issue/{issueIdOrKey}/transitions`` (getTransitions): ``transitionId`` (only that transition),
 ``includeUnavailableTransitions`` (the others too, ``isAvailable: false``) and ``skipRemoteOnlyCondition``
 (the workflow has no remote-only conditions) are honoured; ``expand=transitions.fields`` and
@@ -50,6 +54,44 @@ def issue_expands(request: Request) -> list[str]:
     if unserved:
         raise unserved_value(request, "expand", unserved)
     return wanted
+
+
+def search_expands(request: Request, value: Any) -> list[str]:
+    """A search's ``expand`` (a comma-separated string, in the query or the body), 501 for a value the
+    emulator does not produce; ``names`` and ``schema`` go at the top of the answer, the rest on each
+    issue, as in Jira's search results (``SearchAndReconcileResults``, ``SearchResults``)."""
+    wanted = [v.strip() for v in str(value or "").split(",") if v.strip()]
+    unserved = [name for name in wanted if name not in ISSUE_EXPANDS]
+    if unserved:
+        raise unserved_value(request, "expand", unserved)
+    return wanted
+
+
+def search_results(
+    render: Renderer,
+    issues: list[Issue],
+    fields: list[str],
+    version: str,
+    expands: list[str],
+    properties: bool,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A search page's issues with their expansions, and the answer's top-level ``names``/``schema``."""
+    per_issue = [name for name in expands if name not in ("names", "schema")]
+    bodies = []
+    for issue in issues:
+        body = render.issue(issue, fields, version)
+        if properties:
+            body["properties"] = {}  # no issue properties are kept
+        bodies.append(expanded(render, issue, body, fields, version, per_issue))
+    top: dict[str, Any] = {}
+    if {"names", "schema"} & set(expands):
+        catalogue = {f["id"]: f for f in render.field_catalogue()}
+        shown = [name for name in fields if name in catalogue]
+        if "names" in expands:
+            top["names"] = {name: catalogue[name]["name"] for name in shown}
+        if "schema" in expands:
+            top["schema"] = {name: catalogue[name]["schema"] for name in shown}
+    return bodies, top
 
 
 def refuse_true(request: Request, *names: str) -> None:

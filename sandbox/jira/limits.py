@@ -12,12 +12,14 @@ Jira Cloud runs three independent systems at once; a request refused by any of t
   under 20 %.
 * **Per-issue write limit** (``jira-per-issue-on-write``): at most 20 writes to one issue in 2 seconds and
   100 in 30 seconds ("create, update, delete" of a single issue: the ``/issue/{issueIdOrKey}`` operations).
-* **Points-based quota** (``jira-quota-global-based``): each request costs 1 point, plus, for reads, 1 per
-  issue (or other object) and 2 per user it returns; writes cost the base point only. The Global Pool
-  (Tier 1, the default) holds 65,000 points an hour, reset at the top of each UTC hour; once spent, every
-  request is refused until the reset. Answers carry ``RateLimit-Policy: "global-app-quota";q=65000;w=3600``
-  and ``RateLimit: "global-app-quota";t=<seconds to reset>``, with ``r=<points left>`` once more than 80 %
-  is spent.
+* **Points-based quota** (``jira-quota-global-based``, ``jira-quota-tenant-based``): each request costs 1
+  point, plus, for reads, 1 per issue (or other object) and 2 per user it returns; writes cost the base
+  point only. The Global Pool (Tier 1, the default) holds 65,000 points an hour, reset at the top of each
+  UTC hour; a Per-Tenant Pool (Tier 2, after review) holds 100,000 + 10 a user (Standard) to 150,000 + 30 a
+  user (Enterprise), at most 500,000. Once spent, every request is refused until the reset. Answers
+  carry ``RateLimit-Policy: "global-app-quota";q=65000;w=3600`` and ``RateLimit:
+  "global-app-quota";t=<seconds to reset>`` (``tenant-app-quota`` for Tier 2), with ``r=<points left>``
+  once more than 80 % is spent.
 
 The quota applies to Forge, Connect and OAuth 2.0 (3LO) apps only: "API token-based traffic is not
 affected by this change, and will continue to be governed by existing burst rate limits". rankbridge signs
@@ -45,7 +47,8 @@ GLOBAL_POOL = 65_000  # points an hour, Tier 1
 NEAR_LIMIT = 0.2  # X-RateLimit-NearLimit: "true when less than 20% of capacity remains"
 SHOW_REMAINING = 0.2  # RateLimit's r: "present only when usage exceeds ~80% of the quota"
 CREDENTIALS = ("api-token", "app")
-LIMIT_KEYS = ("credential", "points", "points_window", "burst_scale")  # their /_sandbox/faults keys
+LIMIT_KEYS = ("credential", "points", "points_window", "pool", "burst_scale")  # their /_sandbox/faults keys
+POOLS = {"global": "global-app-quota", "tenant": "tenant-app-quota"}
 USER_PATHS = ("/myself", "/user")  # identity reads: 2 points an object
 
 
@@ -106,6 +109,7 @@ class PointsQuota:
 
     limit: int = GLOBAL_POOL
     window: float | None = None
+    policy: str = "global-app-quota"  # Tier 1; "tenant-app-quota": Tier 2, the Per-Tenant Pool
     used: int = 0
     start: float = -1.0
     total: int = 0  # every point charged, over all windows
@@ -135,14 +139,18 @@ class PointsQuota:
 
     def headers(self, now: float) -> dict[str, str]:
         """``RateLimit-Policy`` and ``RateLimit`` (the enforced names; ``Beta-`` prefixed before
-        enforcement), policy ``global-app-quota``."""
+        enforcement), named by the pool's policy."""
         left = max(0, self.limit - self.used)
         until = max(0, math.ceil(self.reset_at(now) - now))
         window = int(self.window or 3600)
-        state = f'"global-app-quota";t={until}'
-        if left <= self.limit * SHOW_REMAINING:
-            state = f'"global-app-quota";r={left};t={until}'
-        return {"RateLimit-Policy": f'"global-app-quota";q={self.limit};w={window}', "RateLimit": state}
+        name = f'"{self.policy}"'
+        state = f"{name};r={left};t={until}" if left <= self.limit * SHOW_REMAINING else f"{name};t={until}"
+        return {"RateLimit-Policy": f"{name};q={self.limit};w={window}", "RateLimit": state}
+
+    @property
+    def reason(self) -> str:
+        """``RateLimit-Reason`` of a refusal: the Global Pool's or the Per-Tenant Pool's."""
+        return "jira-quota-tenant-based" if self.policy == "tenant-app-quota" else "jira-quota-global-based"
 
 
 def points(method: str, path: str, body: Any) -> int:
@@ -234,7 +242,7 @@ class CloudLimits(Emulator):
         now = time.time()
         quota = self.limits.quota
         if self.limits.charged and quota.exhausted(now):
-            refused = self.rate_limited(quota.reset_at(now) - now, 0.0, "jira-quota-global-based")
+            refused = self.rate_limited(quota.reset_at(now) - now, 0.0, quota.reason)
             refused.headers.update(quota.headers(now))
             return refused
         issue = self._written_issue(request)
@@ -248,25 +256,29 @@ class CloudLimits(Emulator):
         return response
 
     def _set_faults(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """Besides the framework's faults: ``credential`` ("app": points are charged), ``points`` (the pool)
-        and ``points_window`` (its seconds; absent: the UTC hour), ``burst_scale`` (every bucket's rate
-        times this). A plain ``budget`` swaps Cloud's limits for the framework's fixed window."""
+        """Besides the framework's faults: ``credential`` ("app": points are charged), ``points`` (the pool),
+        ``points_window`` (its seconds; absent: the UTC hour), ``pool`` ("global", Tier 1, or "tenant",
+        Tier 2: a Per-Tenant Pool, whose size by edition and users is ``points``), ``burst_scale`` (every
+        bucket's rate times this). A plain ``budget`` swaps Cloud's limits for the framework's fixed
+        window."""
         given = {k: spec.pop(k) for k in LIMIT_KEYS if k in spec}
         if "budget" in spec:
             self._flat_budget = True
         if given:
             credential = str(given.get("credential", self.limits.credential))
             self.limits = JiraLimits(credential, float(given.get("burst_scale", 1.0)))
-            if "points" in given:
+            if "points" in given or "pool" in given:
                 window = given.get("points_window")
                 seconds = None if window is None else float(window)
-                self.limits.quota = PointsQuota(int(given["points"]), seconds)
+                policy = POOLS[str(given.get("pool", "global"))]
+                self.limits.quota = PointsQuota(int(given.get("points", GLOBAL_POOL)), seconds, policy)
         answer = super()._set_faults(spec)
         quota = self.limits.quota
         answer["limits"] = {
             "credential": self.limits.credential,
             "points": quota.limit,
             "window": quota.window,
+            "pool": quota.policy,
         }
         return answer
 

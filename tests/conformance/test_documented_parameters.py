@@ -73,7 +73,7 @@ def _served(service: str, emulator: Emulator) -> list[tuple[dict[str, Any], str]
 def test_every_documented_parameter_of_a_served_operation_is_honoured_or_501(service: str) -> None:
     emulator, headers = _seeded(service)
     problems: list[str] = []
-    honoured = refused = 0
+    honoured = 0
     for entry, path in _served(service, emulator):
         method = entry["method"].upper()
         route = emulator.route_of(method, path)
@@ -89,10 +89,8 @@ def test_every_documented_parameter_of_a_served_operation_is_honoured_or_501(ser
             text = response.encoded().decode()
             if response.status != 501 or f"{name}=" not in text or "not emulated" not in text:
                 problems.append(f"{method} {entry['path']} ?{name}={value}: {response.status} {text[:120]}")
-            else:
-                refused += 1
     assert not problems, f"{len(problems)} {service} parameter(s) silently ignored:\n" + "\n".join(problems)
-    assert honoured > 0 and refused > 0
+    assert honoured > 0  # (Jira now honours every parameter name; some values still answer 501)
 
 
 @pytest.mark.parametrize("service", REST_SERVICES)

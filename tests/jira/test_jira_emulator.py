@@ -78,9 +78,11 @@ def test_cloud_search_pages_with_next_page_token(cloud: Served) -> None:
         assert bad.status_code == 400
 
 
-def test_search_options_it_does_not_produce_answer_501_not_a_silent_200(cloud: Served) -> None:
+def test_search_options_are_honoured_or_answer_501_not_a_silent_200(cloud: Served) -> None:
     """``expand``, ``properties`` and ``fieldsByKeys`` of GET/POST /rest/api/3/search/jql
-    (jira/platform.subset.openapi.json, searchAndReconsileIssuesUsingJql) change the answer's shape."""
+    (jira/platform.subset.openapi.json, searchAndReconsileIssuesUsingJql): ``names`` and ``schema`` once at
+    the top, ``transitions`` on each issue, the properties (none kept) on each issue; ``changelog`` (no
+    history is kept) answers 501."""
     with api_client(cloud) as client:
         changelog = client.get(
             "/rest/api/3/search/jql", params={"jql": "project = ENG", "expand": "changelog"}
@@ -89,12 +91,22 @@ def test_search_options_it_does_not_produce_answer_501_not_a_silent_200(cloud: S
         assert changelog.json()["errorMessages"] == [
             "GET /rest/api/3/search/jql with expand=changelog is not emulated by the rankbridge sandbox"
         ]
-        body = {"jql": "project = ENG", "properties": ["rank.meta"], "fieldsByKeys": True}
-        posted = client.post("/rest/api/3/search/jql", json=body)
-        assert posted.status_code == 501 and "properties=" in posted.json()["errorMessages"][0]
+        body = {
+            "jql": "project = ENG",
+            "fields": ["summary", "status"],
+            "properties": ["rank.meta"],
+            "fieldsByKeys": True,
+            "expand": "names,transitions",
+        }
+        posted = client.post("/rest/api/3/search/jql", json=body).json()
+        assert posted["names"] == {"summary": "Summary", "status": "Status"} and "schema" not in posted
+        first = posted["issues"][0]
+        assert first["properties"] == {} and isinstance(first["transitions"], list)
+        assert "names" not in first
         plain = {"jql": "project = ENG", "fields": ["summary"], "fieldsByKeys": False, "expand": ""}
-        served = client.post("/rest/api/3/search/jql", json=plain)
-        assert served.status_code == 200 and "summary" in served.json()["issues"][0]["fields"]
+        served = client.post("/rest/api/3/search/jql", json=plain).json()
+        assert "summary" in served["issues"][0]["fields"] and "names" not in served
+        assert "properties" not in served["issues"][0] and "transitions" not in served["issues"][0]
 
 
 def test_datacenter_search_pages_with_start_at(datacenter: Served) -> None:

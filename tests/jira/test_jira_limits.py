@@ -111,6 +111,23 @@ def control_faults(emulator: JiraEmulator, spec: dict[str, Any]) -> dict[str, An
     return json.loads(response.encoded())  # type: ignore[no-any-return]
 
 
+def test_a_per_tenant_pool_names_its_policy_and_reason() -> None:
+    """Tier 2 (a Per-Tenant Pool, after review): policy ``tenant-app-quota``, reason
+    ``jira-quota-tenant-based``; the connector reads it as it reads the Global Pool."""
+    emulator = _emulator(credential="app")
+    control_faults(emulator, {"credential": "app", "pool": "tenant", "points": 5})
+    key = emulator.store.ordered()[0].key
+    first = _send(emulator, "GET", f"/rest/api/3/issue/{key}")
+    assert first.headers["RateLimit-Policy"] == '"tenant-app-quota";q=5;w=3600'
+    second = _send(emulator, "GET", f"/rest/api/3/issue/{key}")
+    assert ";r=1;" in second.headers["RateLimit"]
+    quota = points_quota(second.headers, 0.0)
+    assert quota is not None and quota[:2] == (5.0, 1.0)
+    _send(emulator, "GET", f"/rest/api/3/issue/{key}")
+    refused = _send(emulator, "GET", "/rest/api/3/field")
+    assert refused.status == 429 and refused.headers["RateLimit-Reason"] == "jira-quota-tenant-based"
+
+
 def test_the_quota_is_the_utc_clock_hour_by_default() -> None:
     emulator = _emulator(credential="app")
     now = time.time()
