@@ -110,7 +110,15 @@ def test_changes_show_the_move_and_its_reason(reported: Reported) -> None:
     assert int(page.one("div", id="count-moved-up").children[-1].text) >= 1
     gone = [r for r in page.rows(css="gone") if reported.closed in r.cells()[0]]
     assert gone and "(done)" in gone[0].cells()[2], "the closed issue left the ranking, shown as done"
-    assert not (reported.site / report_page("jira", reported.closed.split(":", 1)[1])).exists()
+    left = reported.site / report_page("jira", reported.closed.split(":", 1)[1])
+    assert left.is_file(), "its tracker still links to its page: the page stays and says what happened"
+    assert any(
+        el.attrs.get("href") == report_page("jira", reported.closed.split(":", 1)[1]) for el in page.find("a")
+    ), "the changes page links the item that left to its page"
+    left_page = Page(left)
+    assert left_page.one("p", id="left").text.startswith("Left the ranking: completed.")
+    assert left_page.one("div", id="fact-last-rank").children[-1].text == gone[0].cells()[1]
+    assert left_page.one("div", id="fact-now").children[-1].text.endswith("(done)")
     sent = reported.sql(
         "select count(*) as n from journal where run_id > (select max(id) from runs where kind = 'rank')"
     )[0]["n"]

@@ -5,6 +5,7 @@ sent to the trackers since."""
 from __future__ import annotations
 
 from rules.explain import number
+from sync.model import report_page
 from sync.presentation.report.data import Row, Site, qualified
 from sync.presentation.report.html import e, link, page, table
 from sync.presentation.report.itempage import writes_table
@@ -86,6 +87,9 @@ def _gone(site: Site, uids: list[str]) -> str:
             rows.append([e(uid), e(before["rank"]), "no longer in the store"])
             continue
         state = "deleted" if item.deleted else f"{item.status} ({item.status_category})"
-        name = f"{link(item.url, qualified(item))} {e(item.title)}"
+        title = (
+            link(report_page(item.connection, item.key), item.title) if site.has_page(uid) else e(item.title)
+        )
+        name = f"{link(item.url, qualified(item))} {title}"
         rows.append([name, e(before["rank"]), e(state)])
     return table(["item", "rank before", "now"], rows, "gone")

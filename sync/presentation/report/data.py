@@ -105,6 +105,10 @@ class Site:
     def row(self, uid: str) -> Row | None:
         return self._rows.get(uid)
 
+    def has_page(self, uid: str) -> bool:
+        """Ranked items have a page, and so do items ranked within the history window (leftpage.py)."""
+        return uid in self._rows or uid in self.history
+
     def requests_of(self, uid: str) -> list[Item]:
         """The feedback items (tickets) that ask for ``uid``."""
         found = (

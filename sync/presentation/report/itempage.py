@@ -31,13 +31,13 @@ def item_page(site: Site, row: Row) -> str:
         _adjustments(row.components),
         "<h2>Evidence</h2>",
         "<h3>Requesting tickets</h3>",
-        _requests(site, item),
+        requests_table(site, item),
         "<h3>Linked issues</h3>",
-        _linked(site, item),
+        linked_table(site, item),
         "<h3>Mirrors</h3>",
         _mirrors(site, row),
         "<h2>Rank and score over the last runs</h2>",
-        _history(site, item.uid),
+        history_of(site, item.uid),
         "<h2>Writes to its trackers</h2>",
         _writes(site.writes.get(item.uid, [])),
     ]
@@ -116,16 +116,16 @@ def _adjustments(components: dict[str, Any]) -> str:
 
 
 def _item_link(site: Site, item: Item) -> str:
-    """The other item's reference (to its tracker) and title (to its report page when it is ranked)."""
+    """The other item's reference (to its tracker) and title (to its report page when it has one)."""
     title = (
         link(ROOT + report_page(item.connection, item.key), item.title)
-        if site.row(item.uid)
+        if site.has_page(item.uid)
         else e(item.title)
     )
     return f"{link(item.url, qualified(item))} {title}"
 
 
-def _requests(site: Site, item: Item) -> str:
+def requests_table(site: Site, item: Item) -> str:
     rows = []
     for ticket in sorted(site.requests_of(item.uid), key=lambda t: t.uid):
         customer = site.customers.get(ticket.organization or "")
@@ -141,7 +141,7 @@ def _requests(site: Site, item: Item) -> str:
     return table(["ticket", "status", "customer", "tier", "ARR"], rows, "requests")
 
 
-def _linked(site: Site, item: Item) -> str:
+def linked_table(site: Site, item: Item) -> str:
     rows = []
     for link_ in site.links_from.get(item.uid, []):
         if link_.type in (LinkType.REQUESTS, LinkType.MIRRORS):
@@ -170,7 +170,7 @@ def _mirrors(site: Site, row: Row) -> str:
     return table(["item", "status"], rows, "mirrors") + note
 
 
-def _history(site: Site, uid: str) -> str:
+def history_of(site: Site, uid: str) -> str:
     points = site.history.get(uid, [])
     scores = [Point(at[:16].replace("T", " "), score) for at, score, _ in points]
     ranks = [Point(at[:16].replace("T", " "), float(rank)) for at, _, rank in points]

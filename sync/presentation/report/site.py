@@ -1,10 +1,11 @@
 """Write the report site into a directory: ``index.html`` (and ``ranking-N.html``), ``changes.html``,
-``roadmap.html``, ``items/<connection>/<key>.html`` per ranked item, and ``assets/`` (one stylesheet, one
+``roadmap.html``, ``items/<connection>/<key>.html`` per ranked item and per item that left the ranking
+within the history window (leftpage.py), and ``assets/`` (one stylesheet, one
 script). Nothing is fetched from elsewhere.
 
 Each file is written to a temporary name and renamed over the old one, so a reader (the daemon serving the
 directory, a browser) always sees a whole page of either the previous or the new report. Item pages of
-items no longer ranked are removed afterwards, only in a directory this module made (it holds
+items past that window are removed afterwards, only in a directory this module made (it holds
 :data:`MARKER`), so pointing ``--out`` at the wrong directory never deletes anything else."""
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from pathlib import Path
 
 from sync.config import Config
 from sync.errors import UsageError
+from sync.model import report_page
 from sync.presentation.report import data
 from sync.presentation.report.changes import changes_page
 from sync.presentation.report.html import SCRIPT, STYLESHEET
 from sync.presentation.report.itempage import item_page
+from sync.presentation.report.leftpage import left_page, left_the_ranking
 from sync.presentation.report.ranking import ranking_pages
 from sync.presentation.report.roadmap import roadmap_page
 from sync.store import Store
@@ -65,6 +68,10 @@ def write_site(store: Store, out: Path) -> Written:
         for row in site.rows:
             path = out / row.page
             files.write(path, item_page(site, row))
+            wanted.add(path)
+        for item in left_the_ranking(site):
+            path = out / report_page(item.connection, item.key)
+            files.write(path, left_page(site, item))
             wanted.add(path)
     removed = _remove_stale(out, wanted, pages)
     return Written(out, pages + 2 + len(wanted), len(wanted), removed)
