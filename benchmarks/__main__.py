@@ -18,6 +18,7 @@ from benchmarks import (
     commit_batching,
     full_pull,
     linking,
+    parallel_pulls,
     report_site,
     scoring,
     startup,
@@ -47,6 +48,7 @@ def main() -> int:
         figures["commit_batching"] = commit_batching.run(PULL_ITEMS, Path(tmp) / "batching", say)
         figures["linking"] = linking.run(PULL_ITEMS, Path(tmp) / "linking", say)
         figures["report"] = report_site.run(PULL_ITEMS, Path(tmp) / "report", say)
+        figures["parallel_pulls"] = parallel_pulls.run(Path(tmp) / "parallel", say)
         figures["store_backends"] = store_backends.run(PULL_ITEMS, SYNC_ITEMS, Path(tmp) / "backends", say)
     say("[github] request counts: a 5,000-issue first pull; a 300-item project with 10 moved")
     github = {"full_pull_5000": full_pull_cost(5000), "reorder_300_move_10": rerank_cost(300, 10)}

@@ -272,19 +272,23 @@ class Daemon:
         False when it failed or an op failed."""
         store: Store | None = None
         try:
+            store = self._guarded_store(STAGES)
+            self._take_over(store, STAGES)
+            if not self.needs_stages(store):  # (nor with some connections busy): no connection lease taken
+                if not self.published:
+                    self._publish(store)
+                self._record_outbox(store)
+                return True
+            store.close()
+            store = None
             with self._idle_connections() as held:
                 store = self._guarded_store(STAGES, *held)
-                self._take_over(store, STAGES)
                 for key in held:
                     self._take_over(store, key)
                 busy = frozenset(self.connectors) - {n for key in held for n in self.members[key]}
                 engine = self._engine(store)
                 engine.busy = busy
-                ok = True
-                if self.needs_stages(store, busy):
-                    ok = self.run_stages(engine, push)
-                elif not self.published:
-                    self._publish(store)
+                ok = self.run_stages(engine, push) if self.needs_stages(store, busy) else True
                 self._record_outbox(store)
                 return ok
         except Exception as exc:  # a failed plan or push is retried by the next cycle
