@@ -122,6 +122,12 @@ class Backend(ABC):
     def rollback(self) -> None: ...
 
     @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """Statements whose results are not read sent without waiting for each answer (PostgreSQL's
+        pipeline mode; in-process SQLite has nothing to wait for). An error is raised by the end."""
+        yield
+
+    @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A part of the open transaction that is undone alone when it fails."""
         name = f"rb_{next(_savepoints)}"

@@ -149,37 +149,45 @@ class Store(ScheduleLog):
             stats.changed, stats.echoes = len(changed) - echoes, echoes
             stats.unchanged = len(rows) - len(changed)
             stats.changed_uids = [r["uid"] for r in changed]
-            if changed:
-                self.sql.upsert("items", changed, ("uid",))
-            raw_rows = [
-                {
-                    "uid": uid,
-                    "stream": stream,
-                    "payload": p if isinstance(p, str) else jsontext.dumps(p),  # JSON text as it is
-                    "pulled_at": pulled_at,
-                }
-                for uid, p in raw
-            ]
-            if raw_rows:
-                self.sql.upsert("raw", raw_rows, ("uid",))
-            self._replace_links(connection, stream, [i.uid for i in records.items], records.links)
-            if records.customers:
-                # Side-loaded organisations repeat on every ticket of a page: write each once (the last wins).
-                unique = {c.uid: c for c in records.customers}
-                self.sql.upsert("customers", [customer_row(c) for c in unique.values()], ("uid",))
-            if records.teams:
-                self.sql.upsert("teams", [team_row(t) for t in records.teams], ("uid",))
-            if records.cycles:
-                self.sql.upsert("cycles", [cycle_row(c) for c in records.cycles], ("uid",))
-            for payload, reason in quarantined:
-                stats.quarantined += 1
-                self._quarantine(connection, stream, payload, reason)
-            if cursor is not None:
-                self.sql.upsert(
-                    "cursors",
-                    [{"connection": connection, "stream": stream, "value": cursor, "updated_at": pulled_at}],
-                    ("connection", "stream"),
-                )
+            with self.sql.pipeline():  # the page's writes sent together (one wait for the server)
+                if changed:
+                    self.sql.upsert("items", changed, ("uid",))
+                raw_rows = [
+                    {
+                        "uid": uid,
+                        "stream": stream,
+                        "payload": p if isinstance(p, str) else jsontext.dumps(p),  # JSON text as it is
+                        "pulled_at": pulled_at,
+                    }
+                    for uid, p in raw
+                ]
+                if raw_rows:
+                    self.sql.upsert("raw", raw_rows, ("uid",))
+                self._replace_links(connection, stream, [i.uid for i in records.items], records.links)
+                if records.customers:
+                    # Side-loaded organisations repeat on every ticket of a page: each is written once.
+                    unique = {c.uid: c for c in records.customers}
+                    self.sql.upsert("customers", [customer_row(c) for c in unique.values()], ("uid",))
+                if records.teams:
+                    self.sql.upsert("teams", [team_row(t) for t in records.teams], ("uid",))
+                if records.cycles:
+                    self.sql.upsert("cycles", [cycle_row(c) for c in records.cycles], ("uid",))
+                for payload, reason in quarantined:
+                    stats.quarantined += 1
+                    self._quarantine(connection, stream, payload, reason)
+                if cursor is not None:
+                    self.sql.upsert(
+                        "cursors",
+                        [
+                            {
+                                "connection": connection,
+                                "stream": stream,
+                                "value": cursor,
+                                "updated_at": pulled_at,
+                            }
+                        ],
+                        ("connection", "stream"),
+                    )
         return stats
 
     def _changed_rows(self, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
