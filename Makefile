@@ -52,7 +52,7 @@ bench: $(STAMP) postgres
 	$(BIN)/python -m benchmarks
 
 soak: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider -m soak --timeout 3600
+	$(BIN)/pytest -q -p no:cacheprovider -m soak --timeout 3600 -rP
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -120,11 +120,19 @@ def assert_converged(box: Sandbox, config: Path, outcome: dict[str, Any], edited
         plans = [json.loads(row[0]) for row in store.execute("select stats from runs where kind = 'plan'")]
     finally:
         store.close()
-    assert [note for plan in plans for note in plan["manual_overrides"]] == []
-    assert repeated_writes(box, fields_too=not edited) == {}
+    manual = [note for plan in plans for note in plan["manual_overrides"]]
+    repeated = repeated_writes(box, fields_too=not edited)
     after = cli(config, "sync", "--json")
     assert after.returncode == 0, after.stderr
     report = json.loads(after.stdout)
+    print(  # the figures make soak shows
+        f"daemon echo: cycles={outcome['cycles']} writes={outcome['writes']} plans={len(plans)} "
+        f"repeated={sum(n - 1 for t in repeated.values() for n in t.values())} "
+        f"moved-by-hand notes={len(manual)} "
+        f"following sync ops={len(report['plan']['ops'])}"
+    )
+    assert manual == []
+    assert repeated == {}
     assert report["plan"]["ops"] == [], [op["reason"] for op in report["plan"]["ops"]]
     assert [n for n in report["plan"]["kept"] if "by hand" in n] == []
 
