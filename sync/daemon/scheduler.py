@@ -103,6 +103,7 @@ class Daemon:
         # leaves it), though the pull counts it as our echo, not a change.
         self.closing: set[str] = set()
         self.started_at = now_iso()  # nothing is planned before every connection was read since then
+        self._all_read = False
         self._active = 0
         self._idle = threading.Condition()
         self._seed_from_store()
@@ -321,11 +322,10 @@ class Daemon:
 
     def all_read(self, store: Store) -> bool:
         """Every connection was read (or tried) since this daemon started, by any daemon: the ranking is
-        global, so nothing is planned before every tracker's evidence is in."""
-        pulled = {
-            r["connection"] for r in store.runs("pull", limit=500) if r["started_at"] >= self.started_at
-        }
-        return pulled >= set(self.connectors)
+        global, so nothing is planned before every tracker's evidence is in. Once true, it stays so."""
+        if not self._all_read:
+            self._all_read = store.read_since(self.started_at) >= set(self.connectors)
+        return self._all_read
 
     def run_stages(self, engine: Engine, push: bool = False) -> bool:
         """Rank → plan (→ push when ``push``) for every connection not in ``engine.busy``, then

@@ -126,6 +126,11 @@ class ScheduleLog(RunLog):
                 )
         return names
 
+    def read_since(self, stamp: str) -> set[str]:
+        """Connections with a pull begun at ``stamp`` or after (by any daemon or command)."""
+        sql = "select distinct connection from runs where kind = 'pull' and started_at >= ?"
+        return {r["connection"] for r in self.sql.query(sql, [stamp])}
+
     # --- plans owed --------------------------------------------------------------------------------
     def owe_plan(self, connections: Iterable[str]) -> None:
         """A pull changed something (the global ranking may move every tracker): ``connections`` owe a

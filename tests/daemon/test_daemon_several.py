@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import random
 import signal
+import socket
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +27,30 @@ TOKEN = "sbx-several-daemons"
 CADENCE_FLOOR = 10.0  # seconds: each connection pulled at least every max(2 x interval, this)
 
 
-@pytest.fixture
-def cluster(tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    world = make_cluster(tmp_path, postgres_url, TOKEN)
+@contextmanager
+def running_cluster(tmp_path: Path, url: str, items: int) -> Iterator[Cluster]:
+    world = make_cluster(tmp_path, url, TOKEN, items=items)
     try:
         yield world
     finally:
         world.stop_all()
         for box in world.boxes:
             box.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    with running_cluster(tmp_path, postgres_url, items=10) as world:
+        yield world
+
+
+@pytest.fixture
+def big_cluster(tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
+    """Enough open items for a person to label some before each of twenty kills."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    with running_cluster(tmp_path, postgres_url, items=60) as world:
+        yield world
 
 
 def check_exclusive_and_on_time(cluster: Cluster, began: float, ended: float) -> dict[str, int]:
@@ -59,10 +75,24 @@ def check_exclusive_and_on_time(cluster: Cluster, began: float, ended: float) ->
     return pulls
 
 
+def holders_in_status(cluster: Cluster) -> list[dict[str, Any]]:
+    """``rankbridge status --json`` while the daemons run, until it shows a lease held."""
+    for _ in range(10):
+        shown = cli(cluster.config, "status", "--json")
+        assert shown.returncode == 0, shown.stderr
+        leases: list[dict[str, Any]] = json.loads(shown.stdout)["leases"]
+        if leases:
+            return leases
+    raise AssertionError("status never showed a lease held")
+
+
 def run_exclusivity(cluster: Cluster, seconds: float) -> dict[str, int]:
     cluster.start(3)
     began = time.time()
-    time.sleep(seconds)
+    leases = holders_in_status(cluster)
+    assert {row["pid"] for row in leases} <= {d.process.pid for d in cluster.daemons}, leases
+    assert all(row["host"] == socket.gethostname() and row["since"] and row["heartbeat"] for row in leases)
+    time.sleep(max(0.0, began + seconds - time.time()))
     ended = time.time()
     cluster.stop_all()
     assert all(d.process.returncode == 0 for d in cluster.daemons), [d.logs[-5:] for d in cluster.daemons]
@@ -252,8 +282,9 @@ def test_killing_the_pushing_daemon_never_sends_a_write_twice(cluster: Cluster) 
 
 
 @pytest.mark.soak
-def test_twenty_kills_of_the_pushing_daemon_never_send_a_write_twice(cluster: Cluster) -> None:
-    made = kill_pushers(cluster, kills=20, seed=2020, budget=600)
+def test_twenty_kills_of_the_pushing_daemon_never_send_a_write_twice(big_cluster: Cluster) -> None:
+    made = kill_pushers(big_cluster, kills=20, seed=2020, budget=600)
     assert made == 20
-    settle(cluster)
-    check_written_once_and_converged(cluster)
+    settle(big_cluster)
+    assert all_exclusive(big_cluster)
+    check_written_once_and_converged(big_cluster)
