@@ -28,6 +28,7 @@ from urllib.parse import quote
 SUPERUSER = "rankbridge"  # trusted on the socket, as a test's own administrator
 PASSWORD_ROLE = "rankbridge_pw"  # must give its password (SCRAM), for the tests of secrets in URLs
 BIN_ROOTS = (Path("/usr/lib/postgresql"), Path("/usr/local/pgsql"))
+BIN_ENV = "RANKBRIDGE_POSTGRES_BIN"  # a server's bin folder of one's choosing
 START_TIMEOUT = 60.0
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
@@ -37,8 +38,13 @@ class PostgresUnavailable(RuntimeError):
 
 
 def server_bindir() -> Path:
-    """The newest installed server's ``bin`` folder (Debian: ``/usr/lib/postgresql/<version>/bin``), or
-    the folder of ``initdb`` on the PATH."""
+    """The folder ``RANKBRIDGE_POSTGRES_BIN`` names, else the newest installed server's ``bin`` folder
+    (Debian: ``/usr/lib/postgresql/<version>/bin``), else the folder of ``initdb`` on the PATH."""
+    chosen = os.environ.get(BIN_ENV)
+    if chosen:
+        if _has_server(Path(chosen)):
+            return Path(chosen)
+        raise PostgresUnavailable(f"{BIN_ENV}={chosen} holds no initdb and postgres")
     found: list[tuple[int, Path]] = []
     for root in BIN_ROOTS:
         for candidate in root.glob("*/bin") if root.is_dir() else ():

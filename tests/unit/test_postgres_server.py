@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 
 from sandbox.postgres import ThrowawayPostgres
+from tests.postgres import REQUIRE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,3 +88,22 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"
+
+
+def _run_one_test(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """One test asking for PostgreSQL, run by a pytest of its own with ``env``."""
+    environment = {k: v for k, v in os.environ.items() if k != REQUIRE_ENV} | env
+    test = "tests/unit/test_postgres_server.py::test_the_next_test_gets_another_empty_database"
+    command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-p", "no:xdist", test]
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+
+
+def test_without_a_server_the_tests_skip_with_the_reason_unless_one_is_required(tmp_path: Path) -> None:
+    skipped = _run_one_test(tmp_path, RANKBRIDGE_POSTGRES_BIN=str(tmp_path))
+    assert skipped.returncode == 0 and "1 skipped" in skipped.stdout, skipped.stdout[-1500:]
+    assert f"no PostgreSQL server: RANKBRIDGE_POSTGRES_BIN={tmp_path} holds no initdb and postgres" in (
+        skipped.stdout
+    )
+    required = _run_one_test(tmp_path, RANKBRIDGE_POSTGRES_BIN=str(tmp_path), **{REQUIRE_ENV: "1"})
+    assert required.returncode == 1 and "1 error" in required.stdout, required.stdout[-1500:]
+    assert f"{REQUIRE_ENV}=1 but no PostgreSQL server" in required.stdout
