@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, model_validator
 
+from rules import budget
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,6 +64,12 @@ class ScoringConfig(_Frozen):
         "sla_breached", description="a feedback item's field that is true when its SLA was breached"
     )
     evidence: EvidenceConfig = EvidenceConfig()
+    evaluation_steps: int = Field(
+        budget.STEPS, gt=0, description="values the rules may touch per item before it fails (budget.py)"
+    )
+    evaluation_seconds: float = Field(
+        budget.SECONDS, gt=0, description="seconds the rules may take per item before it fails"
+    )
 
 
 class Theme(_Frozen):

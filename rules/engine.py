@@ -19,6 +19,7 @@ from math import isfinite
 from operator import attrgetter
 from typing import Any
 
+from rules import budget
 from rules.capacity import CapacityLine, cut_line
 from rules.codegen import NUMBERS, impute, rules_function
 from rules.config import Adjustment, CapacityConfig, CustomersConfig, RoadmapConfig, ScoringConfig, Theme
@@ -215,16 +216,20 @@ class RulesEngine:
         scores: list[ItemScore] = []
         excluded: list[str] = []
         errors: list[str] = []
-        for item in facts.by_uid.values():  # the hot loop: one call for the names, one or two evaluations
-            if item.deleted or item.kind == Kind.FEEDBACK or item.status_category in CLOSED:
-                continue
-            scored = self._score(item, facts, themes, names_of)
-            if scored is None:
-                excluded.append(item.uid)
-                continue
-            if scored.errors:
-                errors.extend(f"{facts.label(item)}: {e}" for e in scored.errors)
-            scores.append(scored)
+        try:
+            for item in facts.by_uid.values():  # the hot loop: one call for the names, one or two evaluations
+                if item.deleted or item.kind == Kind.FEEDBACK or item.status_category in CLOSED:
+                    continue
+                self._start_budget()
+                scored = self._score(item, facts, themes, names_of)
+                if scored is None:
+                    excluded.append(item.uid)
+                    continue
+                if scored.errors:
+                    errors.extend(f"{facts.label(item)}: {e}" for e in scored.errors)
+                scores.append(scored)
+        finally:
+            budget.stop()
         ordered = self._order(scores, facts, ties)
         lines = cut_line(ordered, self.capacity, facts.today)
         return RankResult(ordered, excluded, errors, lines)
@@ -266,6 +271,7 @@ class RulesEngine:
             results = self.first_function(item, facts)
         except Exception:  # find which expression failed, for this item only
             names = names_of(item, facts)
+            self._start_budget()  # again: the one that spent it is found and named
             results = self._one_by_one(names, errors)
         if names is None and self.needs_names:
             names = names_of(item, facts)
@@ -295,6 +301,9 @@ class RulesEngine:
             result.theme_weight = weight
         result.score = round(score, 6) if isfinite(score) else 0.0
         return result
+
+    def _start_budget(self) -> None:
+        budget.start_item(self.scoring.evaluation_steps, self.scoring.evaluation_seconds)
 
     def _one_by_one(self, names: dict[str, Any], errors: list[str]) -> tuple[Any, ...]:
         """The generated function's results computed expression by expression, each failure reported."""

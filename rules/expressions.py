@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
+from rules import budget
 from rules.typecheck import GUARDS, TypeProblem, check_types, guard
 from rules.vocabulary import ANY
 
@@ -103,6 +104,7 @@ def _log(value: Any, base: Any = math.e) -> float:
     return math.log(_num(value), _num(base))
 
 
+# Every function charges the values it is given to the item's budget (rules/budget.py).
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": min,
     "max": max,
@@ -123,6 +125,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "str": str,
     "bool": bool,
 }
+FUNCTIONS = {name: budget.charged(function) for name, function in FUNCTIONS.items()}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from rules import budget
 from rules.config import StatusConfig, StatusRule
 from rules.engine import RulesInvalid
 from rules.expressions import Compiled, EvaluationError, Evaluator, RuleError, compile_expression
@@ -53,21 +54,25 @@ class StatusRules:
         names_of = facts.builder(self.needed)
         decisions: list[Decision] = []
         errors: list[str] = []
-        for item in facts.by_uid.values():
-            if item.deleted:
-                continue
-            names = names_of(item, facts)
-            for rule, compiled in self.rules:
-                try:
-                    matched = bool(self.evaluator.run(compiled, names))
-                except EvaluationError as exc:
-                    errors.append(f"{item.key}: {exc}")
+        try:
+            for item in facts.by_uid.values():
+                if item.deleted:
                     continue
-                if matched:
-                    comment = render(rule.comment, names) if rule.comment else None
-                    decisions.append(
-                        Decision(item.uid, rule.name, rule.set_category, comment, rule.tag, rule.target)
-                    )
+                budget.start_item()
+                names = names_of(item, facts)
+                for rule, compiled in self.rules:
+                    try:
+                        matched = bool(self.evaluator.run(compiled, names))
+                    except EvaluationError as exc:
+                        errors.append(f"{item.key}: {exc}")
+                        continue
+                    if matched:
+                        comment = render(rule.comment, names) if rule.comment else None
+                        decisions.append(
+                            Decision(item.uid, rule.name, rule.set_category, comment, rule.tag, rule.target)
+                        )
+        finally:
+            budget.stop()
         return decisions, errors
 
 

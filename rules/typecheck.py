@@ -12,6 +12,7 @@ import ast
 from collections.abc import Mapping
 from typing import Any
 
+from rules import budget
 from rules.vocabulary import ANY, BOOL, LIST, MAP, NONE, NUMBER, TEXT
 
 MAX_SIZE = 100_000  # characters of text or entries of a list an expression may build
@@ -231,6 +232,7 @@ def guard(tree: ast.Expression, types: Mapping[str, str]) -> ast.Expression:
 def _sized(value: Any) -> Any:
     if isinstance(value, str | list | tuple) and len(value) > MAX_SIZE:
         raise ValueError(f"value longer than {MAX_SIZE}")
+    budget.charge(budget.size(value))  # building it touched every value
     return value
 
 
@@ -250,6 +252,8 @@ def _pow(base: Any, exponent: Any) -> Any:
         raise ValueError(f"exponent {exponent} is larger than {MAX_EXPONENT}")
     if isinstance(base, int) and isinstance(exponent, int) and base.bit_length() * exponent > MAX_INT_BITS:
         raise ValueError(f"result larger than {MAX_INT_BITS} bits")
+    big = isinstance(base, int) and isinstance(exponent, int) and exponent > 0
+    budget.charge(1 + base.bit_length() * exponent // 64 if big else 1)  # the result's machine words
     result = base**exponent
     if isinstance(result, complex):
         raise ValueError("complex result")

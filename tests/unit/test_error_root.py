@@ -22,7 +22,12 @@ from sync.refs import AmbiguousRef, UnknownRef
 ROOT = Path(__file__).resolve().parents[2]
 # Raised and caught inside the rules: gathered into RulesInvalid when rules load, or turned into an item's
 # missing input when one evaluation fails. No command meets them.
-INTERNAL = {"rules.expressions.RuleError", "rules.expressions.EvaluationError", "rules.typecheck.TypeProblem"}
+INTERNAL = {
+    "rules.expressions.RuleError",
+    "rules.expressions.EvaluationError",
+    "rules.typecheck.TypeProblem",
+    "rules.budget.BudgetSpent",  # an item's evaluation error, like a division by zero
+}
 
 
 def exception_classes() -> list[str]:
