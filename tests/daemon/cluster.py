@@ -25,7 +25,10 @@ from tests.daemon.test_daemon_run import RULES, Running
 # The sandbox's Zendesk answers its export 10 times a minute, as Zendesk does; connections pulled every
 # second or two need more (a daemon would otherwise wait out the budget, which is not what is tested).
 FAST_EXPORTS = {"zendesk": {"export_per_minute": 1000}}
-FAST_POLICY = {"attempts": 4, "base_wait": 0.02, "max_wait": 1.0, "timeout": 5.0}
+# A long request timeout: on a loaded machine an emulator may take seconds to get to a write, and a write
+# that timed out before the tracker applied it is, rightly, sent again after a re-read that did not show it
+# (not what these tests are about).
+FAST_POLICY = {"attempts": 4, "base_wait": 0.02, "max_wait": 1.0, "timeout": 30.0}
 
 
 @dataclass

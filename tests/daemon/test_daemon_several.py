@@ -262,9 +262,20 @@ def settle(cluster: Cluster) -> None:
     cluster.stop_all()
 
 
+def journal(cluster: Cluster) -> list[str]:
+    store = Store(cluster.url)
+    try:
+        rows = store.journal_entries()
+    finally:
+        store.close()
+    keys = ("at", "run_id", "connection", "kind", "result", "payload")
+    return [" ".join(str(r[k]) for k in keys) for r in rows]
+
+
 def check_written_once_and_converged(cluster: Cluster) -> None:
     for box in cluster.boxes:
-        assert repeated_writes(box, fields_too=False) == {}
+        twice = repeated_writes(box, fields_too=False)
+        assert twice == {}, (twice, journal(cluster))  # the journal says which run sent what, when
     after = cli(cluster.config, "sync", "--json")
     assert after.returncode == 0, after.stderr
     report = json.loads(after.stdout)
