@@ -17,7 +17,7 @@ import calendar
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
@@ -107,7 +107,11 @@ def compare(value: Any, comparator: dict[str, Any], is_time: bool) -> bool:
     for op, wanted in comparator.items():
         if wanted is None:
             continue
-        if op == "null":
+        if op == "and":  # EstimateComparator nests comparators
+            ok = all(compare(value, c, is_time) for c in wanted)
+        elif op == "or":
+            ok = any(compare(value, c, is_time) for c in wanted)
+        elif op == "null":
             ok = (value is None) == bool(wanted)
         elif value is None:
             ok = False
@@ -134,14 +138,14 @@ class Filters:
     """Evaluates a filter against an entity of a named object type of the bound schema.
 
     ``extra`` gives values of filter fields that are not fields of the object (``Issue``'s
-    ``customerCount``, ``Cycle``'s ``isInCooldown`` …); ``members`` gives the whole list behind a
-    collection field (a connection field's resolver returns one page)."""
+    ``customerCount``, ``Cycle``'s ``isInCooldown`` …); ``members`` gives the type and the whole list behind
+    a collection filter (a connection field's resolver returns one page; ``Team.users`` is no field)."""
 
     def __init__(
         self,
         schema: GraphQLSchema,
         extra: dict[tuple[str, str], Callable[[Entity], Any]],
-        members: dict[tuple[str, str], Callable[[Entity], list[Entity]]],
+        members: dict[tuple[str, str], tuple[str, Callable[[Entity], list[Entity]]]],
     ) -> None:
         self.schema, self.extra, self.members = schema, extra, members
 
@@ -163,22 +167,34 @@ class Filters:
 
     def _field(self, owner: GraphQLObjectType, entity: Entity, name: str, condition: dict[str, Any]) -> bool:
         key = (owner.name, name)
+        if key in self.members:
+            node_type, members = self.members[key]
+            return self.collection(node_type, members(entity), condition)
         if key in self.extra:
             return compare(self.extra[key](entity), condition, is_time=False)
         field = owner.fields[name]
         target = get_named_type(field.type)
         if target.name.endswith("Connection") and isinstance(target, GraphQLObjectType):
             node_type = get_named_type(target.fields["nodes"].type).name
-            return self.collection(node_type, self._members(key, entity, field.resolve), condition)
+            assert field.resolve is not None, key
+            return self.collection(
+                node_type, list(field.resolve(entity, None, first=MAX_PAGE)["nodes"]), condition
+            )
         value = field.resolve(entity, None) if field.resolve else entity.get(name)
         if isinstance(target, GraphQLObjectType):
-            return value is not None and self.match(target.name, value, condition)
+            return self.related(target.name, value, condition)
         return compare(value, condition, is_time=target.name in TIME_TYPES)
 
-    def _members(self, key: tuple[str, str], entity: Entity, resolve: Any) -> list[Entity]:
-        if key in self.members:
-            return self.members[key](entity)
-        return list(resolve(entity, None, first=MAX_PAGE)["nodes"])
+    def related(self, type_name: str, value: Entity | None, condition: dict[str, Any]) -> bool:
+        """A relation's filter (``Nullable…Filter``): ``null`` says whether there is none; the other
+        fields filter the related object, and a missing one passes none of them."""
+        wanted_null = condition.get("null")
+        if wanted_null is not None and (value is None) != bool(wanted_null):
+            return False
+        rest = {k: v for k, v in condition.items() if k != "null"}
+        if not rest:
+            return wanted_null is not None or value is not None
+        return value is not None and self.match(type_name, value, rest)
 
     def collection(self, node_type: str, members: list[Entity], condition: dict[str, Any]) -> bool:
         """A collection filter: ``some``/``every`` member matches, ``length`` compares the count, and/or
@@ -186,7 +202,9 @@ class Filters:
         for name, value in condition.items():
             if value is None:
                 continue
-            if name == "some":
+            if name == "null":  # whether the collection is empty
+                ok = (not members) == bool(value)
+            elif name == "some":
                 ok = any(self.match(node_type, m, value) for m in members)
             elif name == "every":
                 ok = all(self.match(node_type, m, value) for m in members)
@@ -201,7 +219,3 @@ class Filters:
             if not ok:
                 return False
         return True
-
-
-def today() -> date:
-    return datetime.now(UTC).date()

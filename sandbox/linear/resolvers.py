@@ -22,6 +22,7 @@ from graphql import (
 from sandbox.linear.data import PRIORITY_LABELS, GraphQLFailure, LinearData
 from sandbox.linear.defaults import DEFAULTS
 from sandbox.linear.fields import Derived, organization
+from sandbox.linear.filter_values import collections, filter_only
 from sandbox.linear.filters import Filters, iso_moment
 from sandbox.linear.paging import connection, decode_cursor, edges, nested, ordered
 
@@ -38,28 +39,6 @@ def sdl() -> str:
 
 def not_found(type_name: str, ref: str) -> GraphQLFailure:
     return GraphQLFailure(f"Entity not found: {type_name} - Could not find referenced {type_name} {ref}.")
-
-
-# Filter fields that are not fields of the filtered object (linear/schema.graphql, IssueFilter,
-# ProjectFilter, CycleFilter, UserFilter): their values, from the data or none.
-def _filter_only(d: LinearData) -> dict[tuple[str, str], Callable[[Entity], Any]]:
-    def customers(issue: Entity, important: bool) -> int:
-        needs = (d.needs[n] for n in issue["_needs"])
-        return len({n["_customer"] for n in needs if not important or n["priority"] >= 1})
-
-    return {
-        ("Issue", "customerCount"): lambda i: customers(i, False),
-        ("Issue", "customerImportantCount"): lambda i: customers(i, True),
-        ("Issue", "accumulatedStateUpdatedAt"): lambda _: None,
-        ("Project", "activityType"): lambda _: None,
-        ("Project", "healthWithAge"): lambda _: None,
-        ("Project", "customerCount"): lambda _: 0,  # needs attach to issues, not projects, in the sandbox
-        ("Project", "customerImportantCount"): lambda _: 0,
-        ("Cycle", "isInCooldown"): lambda _: False,  # Team.cycleCooldownTime is 0
-        ("Cycle", "inheritedFromId"): lambda _: None,
-        ("User", "invited"): lambda _: False,
-        ("User", "isInvited"): lambda _: False,
-    }
 
 
 class Resolvers:
@@ -195,9 +174,7 @@ class Resolvers:
     # --- binding ----------------------------------------------------------------------------------------
     def bind(self, schema: GraphQLSchema) -> GraphQLSchema:
         d = self.data
-        self.filters = Filters(
-            schema, _filter_only(d), {("Issue", "attachments"): lambda e: list(e["_attachments"])}
-        )
+        self.filters = Filters(schema, filter_only(d), collections(d))
         self._bind_roots(schema)
         _bind_type(schema, "Issue", self._issue_fields())
         ref = _ref

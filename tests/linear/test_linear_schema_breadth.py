@@ -188,8 +188,8 @@ def test_the_not_emulated_list_names_exactly_what_the_official_types_have_beyond
         ("{ issues(sort: []) { nodes { id } } }", {}, "Query.issues(sort:)"),
         (
             "query Q($f: IssueFilter) { issues(filter: $f) { nodes { id } } }",
-            {"f": {"assignee": {"null": True}}},
-            "IssueFilter.assignee",
+            {"f": {"searchableContent": {"contains": "login"}}},
+            "IssueFilter.searchableContent",
         ),
     ],
 )
