@@ -27,7 +27,7 @@ import os
 import socket
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -99,6 +99,7 @@ class Leases(ABC):
 
     def __init__(self) -> None:
         self.wake = threading.Event()  # set to wake the daemon's dispatcher (a run asked for, stages due)
+        self.on_reload: Callable[[], None] | None = None  # called when a config reload is asked for
 
     @abstractmethod
     def take(self, key: LeaseKey, connections: Iterable[str] = ()) -> bool:

@@ -40,6 +40,7 @@ from sync.store.base import now_iso
 log = logging.getLogger(__name__)
 
 CHANNEL = "rankbridge_wake"
+RELOAD = "reload"  # the payload of `rankbridge daemon --reload`: every daemon re-reads its config
 CONNECT_TIMEOUT = 10  # seconds
 
 HOLDERS_SQL = """
@@ -253,7 +254,9 @@ class PgLeases(Leases):
                 with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as session:
                     session.execute(f"listen {CHANNEL}")
                     while not self._closing.is_set():
-                        for _ in session.notifies(timeout=1.0):
+                        for notice in session.notifies(timeout=1.0):
+                            if notice.payload == RELOAD and self.on_reload is not None:
+                                self.on_reload()
                             self.wake.set()
             except psycopg.Error as exc:
                 log.warning("listening for wake-ups failed (%s); retrying", exc)

@@ -6,7 +6,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import NoReturn
@@ -31,17 +31,22 @@ def exit_now(code: int) -> NoReturn:
 
 
 @contextmanager
-def handle_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM and SIGINT set ``stop`` (only possible from the main thread; elsewhere nothing changes)."""
+def handle_signals(stop: threading.Event, hangup: Callable[[], None] | None = None) -> Iterator[None]:
+    """SIGTERM and SIGINT set ``stop``, SIGHUP calls ``hangup`` (a config reload) when given (only possible
+    from the main thread; elsewhere nothing changes)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         log.info("received %s", signal.Signals(signum).name)
-        stop.set()
+        if signum == signal.SIGHUP and hangup is not None:
+            hangup()
+        else:
+            stop.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    handled = (signal.SIGTERM, signal.SIGINT, *((signal.SIGHUP,) if hangup is not None else ()))
+    previous = {sig: signal.signal(sig, on_signal) for sig in handled}
     try:
         yield
     finally:

@@ -23,7 +23,8 @@ a pull changed something, serve ``/healthz`` and ``/metrics``, stop cleanly on S
   meanwhile writes nothing more.
 * On SIGTERM/SIGINT the stop event is set: the engine ends after the page or op in flight (pages are atomic
   in the store, an op is settled in the journal before the next starts), and the process exits within
-  :data:`GRACE` seconds; a restart resumes from the committed cursors and the outbox.
+  :data:`GRACE` seconds; a restart resumes from the committed cursors and the outbox. SIGHUP (or ``daemon
+  --reload``) also sets :attr:`Daemon.reload`: the command then starts again on the re-read config.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from connectors.base import Connector
 from connectors.registry import build
@@ -48,6 +48,7 @@ from sync.daemon.process import handle_signals
 from sync.daemon.status import StatusServer
 from sync.daemon.web import REPORT_PREFIX, require_credential
 from sync.engine import Engine, StalePlan
+from sync.model import parse_utc
 from sync.store import Store
 from sync.store.base import now_iso
 
@@ -63,12 +64,6 @@ class CycleResult:
     ran: bool = True  # False: another daemon (or thread) holds the connection's lease
 
 
-def epoch(stamp: str | None) -> float | None:
-    if not stamp:
-        return None
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC).timestamp()
-
-
 class Daemon:
     def __init__(
         self,
@@ -82,8 +77,10 @@ class Daemon:
         self.publish = publish  # called with the store after each rank/plan/push (writes the HTML report)
         self.published = False  # publish once after start-up even when nothing changed
         self.stop = stop or threading.Event()
+        self.reload = threading.Event()  # set with stop: the caller starts again on the re-read config
         self.grace = grace
         self.leases = leases or open_leases(config)
+        self.leases.on_reload = self.request_reload
         self.lease_of: dict[str, LeaseKey] = connection_leases(config.connections)
         self.members: dict[LeaseKey, list[str]] = {}
         for name, key in self.lease_of.items():
@@ -114,10 +111,16 @@ class Daemon:
             store.schedule_connections({n: c.interval for n, c in self.config.connections.items()})
             for name in self.connectors:
                 run = store.last_success("pull", name)
-                self.metrics.seed_last_success(name, epoch(run["finished_at"]) if run else None)
+                finished = run["finished_at"] if run else None
+                self.metrics.seed_last_success(name, parse_utc(finished).timestamp() if finished else None)
             self._record_outbox(store)
         finally:
             store.close()
+
+    def request_reload(self) -> None:
+        """SIGHUP or `rankbridge daemon --reload`: stop as for SIGTERM, then the caller starts again."""
+        self.reload.set()
+        self.stop.set()
 
     def close(self) -> None:
         for connector in self.connectors.values():
@@ -418,7 +421,7 @@ class Daemon:
         (the caller then exits at once: pages are atomic and ops are re-verified on the next push)."""
         daemon = self.config.daemon
         require_credential(daemon.host, daemon.port, daemon.credential())
-        with handle_signals(self.stop):
+        with handle_signals(self.stop, self.request_reload):
             server = StatusServer(daemon.host, daemon.port, self)
             announce(f"rankbridge daemon: health and metrics on {server.url}")
             if self.config.report.dir:

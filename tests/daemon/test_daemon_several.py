@@ -250,13 +250,22 @@ def kill_pushers(cluster: Cluster, kills: int, seed: int, budget: float) -> int:
     return made
 
 
+def plans_owed(cluster: Cluster) -> set[str]:
+    store = Store(cluster.url)
+    try:
+        return store.plans_owed()
+    finally:
+        store.close()
+
+
 def settle(cluster: Cluster) -> None:
-    """Wait until nothing is left to push and no write arrived for a few seconds, then stop the daemons."""
+    """Wait until nothing is left to push or to plan (a pull that read a change owes a plan: the outbox is
+    empty until the stages run it) and no write arrived for a few seconds, then stop the daemons."""
 
     def quiet_for(seconds: float) -> bool:
         writes = [r["time"] for b in cluster.boxes for s in b.served for r in b.requests(s) if r["mutating"]]
         last = max(writes, default=0.0)
-        return not ops_waiting(cluster) and time.time() - last > seconds
+        return not ops_waiting(cluster) and not plans_owed(cluster) and time.time() - last > seconds
 
     wait_for("the daemons to settle", lambda: quiet_for(4.0), timeout=90)
     cluster.stop_all()

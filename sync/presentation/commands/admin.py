@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sync.presentation.commands.common import ALL, pass_context, wait_option
+from sync.presentation.commands.common import pass_context, wait_option
 
 if TYPE_CHECKING:
     from sync.presentation.context import Context
@@ -116,35 +116,45 @@ def import_(ctx: Context, source: str, file: Path) -> None:
 
 @click.command()
 @click.option("--once", is_flag=True, help="Run one cycle over every connection and exit (1 if one failed).")
+@click.option(
+    "--reload",
+    "reload_",
+    is_flag=True,
+    help="Run nothing here: ask the running daemon(s) of this store to re-read the config file (as SIGHUP).",
+)
 @wait_option
 @pass_context
-def daemon(ctx: Context, once: bool) -> None:
+def daemon(ctx: Context, once: bool, reload_: bool) -> None:
     """Sync on a schedule: each connection pulled on its own interval, rank/plan/push after changes;
-    /healthz and /metrics on [daemon] host:port; stops cleanly on SIGTERM or Ctrl-C."""
-    from rules.status import StatusRules
+    /healthz and /metrics on [daemon] host:port; stops cleanly on SIGTERM or Ctrl-C, re-reads the config
+    file on SIGHUP or `daemon --reload`."""
     from sync.daemon.lease import open_leases
     from sync.daemon.process import daemon_logging, exit_now
     from sync.daemon.scheduler import Daemon
+    from sync.presentation.daemon_reload import ask_for_reload, reloaded, usable_config
     from sync.presentation.report.site import publisher
-    from sync.rank import rules_engine
 
-    config = ctx.runnable_config()
-    ctx.require_secrets(config, ALL)
-    rules_engine(config)
-    StatusRules(config.status)
+    if reload_:
+        ctx.out.print(ask_for_reload(ctx.config()), markup=False, highlight=False)
+        return
+    config = usable_config(ctx)
     daemon_logging()
     # An SQLite store: this daemon holds the store's lock, and with it every lease. A PostgreSQL store:
     # several daemons share it, each holding its leases (and the writer lock shared) on a session of its own.
     shared = config.store.url is not None
     with nullcontext() if shared else ctx.store_lock(config):
-        runner = Daemon(config, publish=publisher(config), leases=open_leases(config, ctx.wait))
-        if once:
-            raise SystemExit(runner.run_once())
-        finished = runner.run_forever(
-            announce=lambda line: ctx.out.print(line, markup=False, highlight=False)
-        )
-        if not finished:
-            exit_now(1)  # the kernel releases the store's lock, the server the leases' session
+        while True:
+            runner = Daemon(config, publish=publisher(config), leases=open_leases(config, ctx.wait))
+            if once:
+                raise SystemExit(runner.run_once())
+            finished = runner.run_forever(
+                announce=lambda line: ctx.out.print(line, markup=False, highlight=False)
+            )
+            if not finished:
+                exit_now(1)  # the kernel releases the store's lock, the server the leases' session
+            if not runner.reload.is_set():
+                break
+            config = reloaded(ctx, config)
     raise SystemExit(0)
 
 
