@@ -135,23 +135,19 @@ class ScheduleLog(RunLog):
     def owe_plan(self, connections: Iterable[str]) -> None:
         """A pull changed something (the global ranking may move every tracker): ``connections`` owe a
         plan, whichever daemon runs the stages next."""
-        names = sorted(set(connections))
-        if not names:
-            return
-        marks = ",".join("?" * len(names))
-        with self._writing():
-            self.sql.execute(
-                f"update connection_schedule set plan_owed = 1 where connection in ({marks})", names
-            )
+        self._set_plan_owed(connections, 1)
 
     def plan_paid(self, connections: Iterable[str]) -> None:
+        self._set_plan_owed(connections, 0)
+
+    def _set_plan_owed(self, connections: Iterable[str], owed: int) -> None:
         names = sorted(set(connections))
         if not names:
             return
         marks = ",".join("?" * len(names))
         with self._writing():
             self.sql.execute(
-                f"update connection_schedule set plan_owed = 0 where connection in ({marks})", names
+                f"update connection_schedule set plan_owed = ? where connection in ({marks})", [owed, *names]
             )
 
     def plans_owed(self) -> set[str]:

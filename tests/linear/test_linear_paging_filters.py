@@ -16,6 +16,7 @@ import pytest
 from sandbox.linear import LinearEmulator
 from sandbox.linear.data import parse_iso
 from sandbox.linear.filters import moment
+from tests.linear.graphql_client import post as _post
 from tests.specs import assert_valid_document
 
 PAGE = """
@@ -28,18 +29,6 @@ query Page($first: Int, $after: String, $last: Int, $before: String, $filter: Is
   }
 }
 """
-
-
-def _post(emulator: LinearEmulator, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = httpx.post(
-        f"{emulator.base_url}/graphql",
-        headers={"Authorization": emulator.token},
-        json={"query": query, "variables": variables or {}},
-        timeout=30,
-    )
-    body: dict[str, Any] = response.json()
-    assert response.status_code == 200 and "errors" not in body, body
-    return body["data"]
 
 
 def _all_forward(emulator: LinearEmulator, size: int) -> list[str]:

@@ -24,6 +24,7 @@ from graphql import (
 from sandbox.linear import LinearEmulator
 from sandbox.linear.not_emulated import names as not_emulated_names
 from sandbox.linear.resolvers import sdl
+from tests.linear.graphql_client import post as _post
 from tests.specs import assert_schema_subset, assert_valid_document, graphql_schema
 
 # Mutation inputs declare only the fields the emulator writes: a write it does not perform fails validation
@@ -124,18 +125,6 @@ ROOT_LISTS = (
     "workflowStates",
     "issueLabels",
 )
-
-
-def _post(emulator: LinearEmulator, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = httpx.post(
-        f"{emulator.base_url}/graphql",
-        headers={"Authorization": emulator.token},
-        json={"query": query, "variables": variables or {}},
-        timeout=30,
-    )
-    body: dict[str, Any] = response.json()
-    assert response.status_code == 200 and "errors" not in body, body.get("errors")
-    return body["data"]
 
 
 def test_every_served_field_resolves_on_every_root_list(emulator: LinearEmulator) -> None:

@@ -53,12 +53,18 @@ def _facts(row: Row) -> str:
         ("team", team_of(item)),
         ("tracker", item.connection),
     ]
+    opened = link(item.url, f"open {row.ref} in {item.source}")
+    return f"{fact_cards(cells)}<p>{opened}</p>"
+
+
+def fact_cards(cells: list[tuple[str, str]]) -> str:
+    """A row of cards, each a fact's name and value (ids ``fact-<name>``, spaces as dashes)."""
     cards = "".join(
-        f'<div class="card" id="fact-{name}"><span class="muted">{e(name)}</span><b>{e(value)}</b></div>'
+        f'<div class="card" id="fact-{e(name.replace(" ", "-"))}"><span class="muted">{e(name)}</span>'
+        f"<b>{e(value)}</b></div>"
         for name, value in cells
     )
-    opened = link(item.url, f"open {row.ref} in {item.source}")
-    return f'<div class="cards">{cards}</div><p>{opened}</p>'
+    return f'<div class="cards">{cards}</div>'
 
 
 def factors_table(components: dict[str, Any], score: float) -> str:

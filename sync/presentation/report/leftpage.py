@@ -11,7 +11,14 @@ from rules.explain import number
 from sync.model import Item
 from sync.presentation.report.data import Site, qualified
 from sync.presentation.report.html import e, link, page
-from sync.presentation.report.itempage import ROOT, history_of, linked_table, requests_table, writes_table
+from sync.presentation.report.itempage import (
+    ROOT,
+    fact_cards,
+    history_of,
+    linked_table,
+    requests_table,
+    writes_table,
+)
 
 
 def left_the_ranking(site: Site) -> list[Item]:
@@ -41,13 +48,8 @@ def left_page(site: Site, item: Item) -> str:
         ("last ranked", last_at[:16].replace("T", " ")),
         ("tracker", item.connection),
     ]
-    cards = "".join(
-        f'<div class="card" id="fact-{e(name.replace(" ", "-"))}"><span class="muted">{e(name)}</span>'
-        f"<b>{e(value)}</b></div>"
-        for name, value in cells
-    )
     body = [
-        f'<div class="cards">{cards}</div>',
+        fact_cards(cells),
         f'<p id="left">Left the ranking: {e(why_it_left(item))}. '
         f"{link(item.url, f'open {qualified(item)} in {item.source}')}</p>",
         "<h2>Requesting tickets</h2>",
