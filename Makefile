@@ -51,7 +51,7 @@ pytest: $(STAMP)
 bench: $(STAMP) postgres
 	$(BIN)/python -m benchmarks
 
-soak: $(STAMP)
+soak: $(STAMP) postgres
 	$(BIN)/pytest -q -p no:cacheprovider -m soak --timeout 3600 -rP
 
 clean:
