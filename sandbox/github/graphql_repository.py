@@ -16,7 +16,7 @@ from graphql import GraphQLError
 from sandbox.github.data import HTML_HOST, Issue, Repo, World, parse_iso
 
 if TYPE_CHECKING:
-    from sandbox.github.graphql import View
+    from sandbox.github.graphql_paging import View
 
 # IssueOrderField -> the sort key of an issue (COMMENTS: how many comments it has)
 ORDER_KEYS: dict[str, Callable[[Issue], Any]] = {
