@@ -4,7 +4,6 @@ or not Linear moves the issue's ``updatedAt`` when an attachment is written (it 
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,14 +12,13 @@ from typing import Any
 import httpx
 import pytest
 import tomli_w
-from click.testing import CliRunner
 
-from cli import main
 from connectors.linear.client import document
 from connectors.linear.normalize import REPORT_SUBTITLE
 from sandbox.launcher import TOKEN_ENV, Sandbox
 from sync.model import report_page
 from sync.presentation.demo import DEMO_RULES
+from tests.report.test_report_links import cli
 
 PUBLISHED = "https://reports.example.com/rankbridge/"
 MOVED = "https://intranet.example.com/ranking"
@@ -42,12 +40,6 @@ def linked(
     config.write_text(tomli_w.dumps(data))
     yield box, config
     box.stop()
-
-
-def cli(config: Path, *args: str) -> Any:
-    result = CliRunner().invoke(main, ["--config", str(config), *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout) if "--json" in args else result
 
 
 def link(key: str, base: str = PUBLISHED) -> str:
